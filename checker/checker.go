@@ -1,0 +1,291 @@
+// Package checker evaluates compiled contracts on decoded events.
+//
+// A Checker holds one immutable set of contracts. Work is done by Workers,
+// one per goroutine: each has its own expr vm.VM and its own lock-free
+// tallies, so the hot path takes no lock, does no map lookup for counting
+// and allocates only what decoding already allocated. Readers (metrics,
+// reports, the dashboard) call Snapshot, which merges the tallies of every
+// worker.
+//
+// Stateful rules live in a Partition: unique keys are remembered per
+// partition (state is partition-local, like Kafka's ordering), and the
+// events and last event time of each contract are counted per partition so
+// that they can be reported per topic.
+//
+// Only failing events travel further: Worker.Check returns the violations
+// of the event it checked, and the Checker keeps a bounded number of
+// samples per rule with every PII path masked.
+package checker
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/assay-dev/assay/rules"
+)
+
+// Result is the outcome of one rule on one event.
+type Result uint8
+
+// The results. Error counts as a violation everywhere.
+const (
+	Pass Result = iota
+	Fail
+	Error
+	Skip
+	numResults
+)
+
+var resultNames = [...]string{"pass", "fail", "error", "skip"}
+
+func (r Result) String() string { return resultNames[r] }
+
+// Results lists every result, in order, for exporters.
+var Results = []Result{Pass, Fail, Error, Skip}
+
+// Options tune a Checker. The zero value is the offline mode of `assay test`.
+type Options struct {
+	// Now is the wall clock for fresh rules. Nil means offline: an event's
+	// age is measured against the newest event time seen so far, and unique
+	// rules treat the whole input as one window.
+	Now func() time.Time
+	// UniqueMaxKeys caps the keys a unique rule remembers per partition;
+	// past it the oldest key is forgotten. Default 100000.
+	UniqueMaxKeys int
+	// SamplesPerRule is how many violation samples are kept per rule.
+	// Default 20.
+	SamplesPerRule int
+	// KeepFirstSamples keeps the first samples instead of the latest (for
+	// reports, where the first lines are the interesting ones).
+	KeepFirstSamples bool
+}
+
+func (o *Options) defaults() {
+	if o.UniqueMaxKeys <= 0 {
+		o.UniqueMaxKeys = 100000
+	}
+	if o.SamplesPerRule <= 0 {
+		o.SamplesPerRule = 20
+	}
+}
+
+// Checker evaluates one set of contracts. It is safe for concurrent use
+// through its Workers.
+type Checker struct {
+	opts      Options
+	contracts []*contract
+	numRules  int // rules of all contracts, including synthetic ones
+
+	mu         sync.Mutex
+	workers    []*Worker
+	partitions map[*Partition]struct{}
+	retired    map[topicKey]*topicTally // counts of partitions that were dropped
+	// extra counts added from outside the workers: synthetic rules such as
+	// volume, and counts carried over from a previous Checker on reload.
+	extra []uint64
+}
+
+type topicKey struct {
+	contract int
+	topic    string
+}
+
+type topicTally struct {
+	events    uint64
+	lastEvent int64 // unix nanoseconds of the newest record timestamp
+}
+
+// contract is a rules.Contract with the indexes the hot path needs.
+type contract struct {
+	c         *rules.Contract
+	index     int
+	firstRule int // index of its first rule in the flat tally arrays
+	rules     []*rule
+	pii       piiPaths
+	sampleCut uint32 // events are checked when crc32(value) < sampleCut
+}
+
+type rule struct {
+	r         *rules.Rule
+	synthetic bool // evaluated outside the per-event path (volume)
+	index     int  // position in the flat tally arrays
+	samples   *sampleStore
+}
+
+// New prepares a Checker for a set of contracts.
+func New(contracts []*rules.Contract, opts Options) *Checker {
+	opts.defaults()
+	ch := &Checker{opts: opts, partitions: map[*Partition]struct{}{}, retired: map[topicKey]*topicTally{}}
+	for i, c := range contracts {
+		cc := &contract{c: c, index: i, firstRule: ch.numRules, pii: newPIIPaths(c.PII)}
+		cc.sampleCut = sampleCut(c.Sample)
+		for _, r := range c.Rules {
+			cc.rules = append(cc.rules, &rule{r: r, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples)})
+			ch.numRules++
+		}
+		if c.Volume != nil {
+			// The synthetic rule "volume" is evaluated on a ticker by the
+			// sidecar, never per event; it has a slot in the tallies like
+			// any rule so that it is exported like one.
+			cc.rules = append(cc.rules, &rule{r: VolumeRule(c), synthetic: true, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, false)})
+			ch.numRules++
+		}
+		ch.contracts = append(ch.contracts, cc)
+	}
+	ch.extra = make([]uint64, ch.numRules*int(numResults))
+	return ch
+}
+
+// VolumeRuleName is the name of the synthetic rule that reports a contract's
+// volume check.
+const VolumeRuleName = "volume"
+
+// VolumeRule describes the synthetic volume rule of a contract.
+func VolumeRule(c *rules.Contract) *rules.Rule {
+	return &rules.Rule{Name: VolumeRuleName, Severity: rules.Warning, Kind: rules.KindExpr,
+		Description: "The topic must not go silent: at least volume.min events per volume.per.", Within: c.Volume.Per}
+}
+
+// Contracts returns the contracts this Checker evaluates.
+func (ch *Checker) Contracts() []*rules.Contract {
+	out := make([]*rules.Contract, len(ch.contracts))
+	for i, c := range ch.contracts {
+		out[i] = c.c
+	}
+	return out
+}
+
+// Options returns the options in effect.
+func (ch *Checker) Options() Options { return ch.opts }
+
+// Count adds n results to a rule from outside the per-event path: the
+// sidecar's volume ticker uses it. Unknown names are ignored.
+func (ch *Checker) Count(contractName, ruleName string, res Result, n uint64) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	for _, c := range ch.contracts {
+		if c.c.Name != contractName {
+			continue
+		}
+		for _, r := range c.rules {
+			if r.r.Name == ruleName {
+				ch.extra[r.index*int(numResults)+int(res)] += n
+			}
+		}
+	}
+}
+
+// AddSample records a violation sample from outside the per-event path.
+func (ch *Checker) AddSample(v Violation) {
+	for _, c := range ch.contracts {
+		if c.c.Name != v.Contract {
+			continue
+		}
+		for _, r := range c.rules {
+			if r.r.Name == v.Rule {
+				r.samples.add(v)
+			}
+		}
+	}
+}
+
+// Partition holds the per-partition state of every contract that applies to
+// its topic: unique keys, events checked, the newest record time.
+// A Partition is used by one Worker at a time.
+type Partition struct {
+	Topic     string
+	Partition int32
+	ch        *Checker
+	// per contract, nil when the contract does not apply to the topic
+	state []*partContract
+}
+
+type partContract struct {
+	events    atomic.Uint64
+	lastEvent atomic.Int64
+	unique    []*uniqueState // per rule of the contract, nil for non-unique
+}
+
+// NewPartition returns the state for one topic partition. Call Drop when the
+// partition is revoked.
+func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
+	p := &Partition{Topic: topic, Partition: partition, ch: ch, state: make([]*partContract, len(ch.contracts))}
+	for i, c := range ch.contracts {
+		if !c.c.MatchesTopic(topic) {
+			continue
+		}
+		pc := &partContract{unique: make([]*uniqueState, len(c.rules))}
+		for j, r := range c.rules {
+			if r.r.Kind == rules.KindUnique {
+				pc.unique[j] = newUniqueState(ch.opts.UniqueMaxKeys)
+			}
+		}
+		p.state[i] = pc
+	}
+	ch.mu.Lock()
+	ch.partitions[p] = struct{}{}
+	ch.mu.Unlock()
+	return p
+}
+
+// Matches reports whether any contract applies to the partition's topic.
+func (p *Partition) Matches() bool {
+	for _, s := range p.state {
+		if s != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Drop forgets the partition's state (its unique keys) and keeps its counts.
+func (p *Partition) Drop() {
+	ch := p.ch
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if _, ok := ch.partitions[p]; !ok {
+		return
+	}
+	delete(ch.partitions, p)
+	for i, s := range p.state {
+		if s == nil {
+			continue
+		}
+		ch.retire(i, p.Topic, s.events.Load(), s.lastEvent.Load())
+	}
+}
+
+func (ch *Checker) retire(contract int, topic string, events uint64, last int64) {
+	k := topicKey{contract, topic}
+	t := ch.retired[k]
+	if t == nil {
+		t = &topicTally{}
+		ch.retired[k] = t
+	}
+	t.events += events
+	if last > t.lastEvent {
+		t.lastEvent = last
+	}
+}
+
+// UniqueEvictions returns how many unique keys were forgotten because a
+// partition reached UniqueMaxKeys, over the partitions held now.
+func (ch *Checker) UniqueEvictions() uint64 {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	var n uint64
+	for p := range ch.partitions {
+		for _, s := range p.state {
+			if s == nil {
+				continue
+			}
+			for _, u := range s.unique {
+				if u != nil {
+					n += u.evictions.Load()
+				}
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,337 @@
+package checker
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr/file"
+
+	"github.com/assay-dev/assay/rules"
+)
+
+// Masked replaces every PII value in samples, reasons and alerts.
+const Masked = "***"
+
+// maxValueLen bounds one value quoted in a reason.
+const maxValueLen = 80
+
+// explain builds a reason: the message followed by the values of the fields
+// the expression read, with PII masked: `amount > 0 was false (amount = -3)`.
+func (c *contract) explain(msg string, p *rules.Program, env map[string]any) string {
+	var b strings.Builder
+	b.WriteString(msg)
+	n := 0
+	for _, path := range p.Paths {
+		if path == rules.MetaVar {
+			continue
+		}
+		if n == 0 {
+			b.WriteString(" (")
+		} else {
+			b.WriteString(", ")
+		}
+		n++
+		b.WriteString(path)
+		b.WriteString(" = ")
+		if c.pii.masks(path) {
+			b.WriteString(Masked)
+			continue
+		}
+		v, _ := lookup(env, path)
+		b.WriteString(formatValue(c.pii.maskUnder(path, v)))
+	}
+	if n > 0 {
+		b.WriteString(")")
+	}
+	return c.pii.scrub(b.String(), env)
+}
+
+// explainError explains an expression that could not be evaluated.
+func (c *contract) explainError(prefix string, p *rules.Program, err error, env map[string]any) string {
+	msg := err.Error()
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		msg = fe.Message
+	}
+	return c.explain(fmt.Sprintf("%s%s could not be evaluated: %s", prefix, p.Source, msg), p, env)
+}
+
+// lookup follows a dotted path through nested maps.
+func lookup(m map[string]any, path string) (any, bool) {
+	var cur any = m
+	for _, part := range strings.Split(path, ".") {
+		switch v := cur.(type) {
+		case map[string]any:
+			var ok bool
+			if cur, ok = v[part]; !ok {
+				return nil, false
+			}
+		case *rules.KafkaMeta:
+			return metaField(v, part), true
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func metaField(m *rules.KafkaMeta, name string) any {
+	switch name {
+	case "topic":
+		return m.Topic
+	case "key":
+		return m.Key
+	case "headers":
+		return m.Headers
+	case "timestamp":
+		return m.Timestamp
+	case "partition":
+		return m.Partition
+	case "offset":
+		return m.Offset
+	}
+	return nil
+}
+
+// formatValue renders a value for a reason: strings quoted, numbers plain,
+// collections as JSON-like text, all cut to maxValueLen.
+func formatValue(v any) string {
+	var s string
+	switch v := v.(type) {
+	case nil:
+		s = "nil"
+	case string:
+		s = strconv.Quote(v)
+	case int64:
+		s = strconv.FormatInt(v, 10)
+	case float64:
+		s = strconv.FormatFloat(v, 'g', -1, 64)
+	case bool:
+		s = strconv.FormatBool(v)
+	case time.Time:
+		s = v.Format(time.RFC3339Nano)
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = strconv.Quote(k) + ": " + formatValue(v[k])
+		}
+		s = "{" + strings.Join(parts, ", ") + "}"
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = formatValue(e)
+		}
+		s = "[" + strings.Join(parts, ", ") + "]"
+	default:
+		s = fmt.Sprint(v)
+	}
+	if len(s) > maxValueLen {
+		s = s[:maxValueLen-3] + "..."
+	}
+	return s
+}
+
+// keyString turns a unique key into a map key. Whole floats and integers
+// give the same key, so 7 and 7.0 are one key.
+func keyString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case int:
+		return strconv.Itoa(v)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+func formatDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour:
+		d = d.Round(time.Second)
+	case d >= time.Second:
+		d = d.Round(time.Millisecond)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// piiPaths are a contract's pii paths, split once.
+type piiPaths [][]string
+
+func newPIIPaths(paths []string) piiPaths {
+	out := make(piiPaths, len(paths))
+	for i, p := range paths {
+		out[i] = strings.Split(p, ".")
+	}
+	return out
+}
+
+// masks reports whether a path is PII or lies inside a PII path.
+func (pp piiPaths) masks(path string) bool {
+	parts := strings.Split(path, ".")
+	for _, p := range pp {
+		if len(p) <= len(parts) && equalParts(p, parts[:len(p)]) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalParts(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// maskUnder returns v with the PII paths below path masked (a copy when
+// anything is masked).
+func (pp piiPaths) maskUnder(path string, v any) any {
+	parts := strings.Split(path, ".")
+	for _, p := range pp {
+		if len(p) > len(parts) && equalParts(parts, p[:len(parts)]) {
+			v = maskPath(v, p[len(parts):])
+		}
+	}
+	return v
+}
+
+// maskEvent returns a copy of the event with every PII path masked and the
+// record metadata left out.
+func (pp piiPaths) maskEvent(fields map[string]any) map[string]any {
+	out := make(map[string]any, len(fields))
+	for k, v := range fields {
+		if k != rules.MetaVar {
+			out[k] = v
+		}
+	}
+	var v any = out
+	for _, p := range pp {
+		if p[0] == rules.MetaVar {
+			continue
+		}
+		v = maskPath(v, p)
+	}
+	return v.(map[string]any)
+}
+
+// maskPath masks one path in v, copying the maps and lists on the way so the
+// original event is left untouched. Lists are crossed: a path
+// "items.email" masks the email of every item.
+func maskPath(v any, path []string) any {
+	if len(path) == 0 {
+		if v == nil {
+			return nil
+		}
+		return Masked
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		child, ok := v[path[0]]
+		if !ok {
+			return v
+		}
+		cp := make(map[string]any, len(v))
+		for k, e := range v {
+			cp[k] = e
+		}
+		cp[path[0]] = maskPath(child, path[1:])
+		return cp
+	case []any:
+		cp := make([]any, len(v))
+		for i, e := range v {
+			cp[i] = maskPath(e, path)
+		}
+		return cp
+	}
+	return v
+}
+
+// maskKey masks the record key when "kafka.key" is a PII path.
+func (pp piiPaths) maskKey(key string) string {
+	if key != "" && pp.masks(rules.MetaVar+".key") {
+		return Masked
+	}
+	return key
+}
+
+// scrub is the safety net behind explain: any PII value of the event that
+// still appears in a text (say, inside an error message of expr) is
+// replaced by Masked.
+func (pp piiPaths) scrub(s string, env map[string]any) string {
+	for _, p := range pp {
+		for _, v := range values(env, p) {
+			var text string
+			switch v := v.(type) {
+			case string:
+				text = v
+			case nil, bool:
+				continue
+			default:
+				text = formatValue(v)
+			}
+			if len(text) >= 2 {
+				s = strings.ReplaceAll(s, text, Masked)
+			}
+		}
+	}
+	return s
+}
+
+// values collects the values at a path, crossing lists.
+func values(v any, path []string) []any {
+	if len(path) == 0 {
+		if m, ok := v.(map[string]any); ok {
+			var out []any
+			for _, e := range m {
+				out = append(out, values(e, nil)...)
+			}
+			return out
+		}
+		if l, ok := v.([]any); ok {
+			var out []any
+			for _, e := range l {
+				out = append(out, values(e, nil)...)
+			}
+			return out
+		}
+		return []any{v}
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		if c, ok := v[path[0]]; ok {
+			return values(c, path[1:])
+		}
+	case *rules.KafkaMeta:
+		if len(path) == 1 {
+			return []any{metaField(v, path[0])}
+		}
+	case []any:
+		var out []any
+		for _, e := range v {
+			out = append(out, values(e, path)...)
+		}
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,260 @@
+package checker
+
+import (
+	"fmt"
+	"hash/crc32"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/assay-dev/assay/rules"
+)
+
+// Event is one decoded record.
+type Event struct {
+	// Fields is the decoded value. Check adds the record metadata to it
+	// under rules.MetaVar, shadowing an event field of that name.
+	Fields map[string]any
+	Meta   rules.KafkaMeta
+	// Raw is the undecoded value. It decides which events a contract with
+	// sample < 1 checks, the same way online and offline.
+	Raw []byte
+	// Line is the input line of an offline event (0 online), and Source
+	// its input file when there are several.
+	Line   int
+	Source string
+}
+
+// Violation is one rule that failed or errored on one event. Reason and
+// Payload are masked.
+type Violation struct {
+	Contract  string         `json:"contract"`
+	Rule      string         `json:"rule"`
+	Severity  rules.Severity `json:"severity"`
+	Result    string         `json:"result"`
+	Reason    string         `json:"reason"`
+	Topic     string         `json:"topic"`
+	Partition int32          `json:"partition"`
+	Offset    int64          `json:"offset"`
+	Line      int            `json:"line,omitempty"`
+	Source    string         `json:"source,omitempty"`
+	Time      time.Time      `json:"time"`              // record timestamp (online) or zero
+	Seen      time.Time      `json:"seen"`              // when assay saw it
+	Key       string         `json:"key,omitempty"`     // record key, masked when a pii path is "kafka.key"
+	Payload   map[string]any `json:"payload,omitempty"` // the event with PII masked
+}
+
+// Worker checks events on one goroutine. Its tallies are read concurrently
+// by Snapshot without locks.
+type Worker struct {
+	ch     *Checker
+	vm     vm.VM
+	counts []atomic.Uint64 // [rule index][result]
+	hist   []histogram     // per contract: evaluation time of one event
+	// newest event time seen, for offline fresh rules
+	newest time.Time
+	out    []Violation
+}
+
+// NewWorker returns a Worker; use one per goroutine.
+func (ch *Checker) NewWorker() *Worker {
+	w := &Worker{ch: ch, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
+	ch.mu.Lock()
+	ch.workers = append(ch.workers, w)
+	ch.mu.Unlock()
+	return w
+}
+
+// sampleCut turns a sample fraction into a threshold on a 32-bit hash.
+func sampleCut(f float64) uint32 {
+	if f <= 0 || f >= 1 {
+		return math.MaxUint32
+	}
+	return uint32(f * math.MaxUint32)
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Check evaluates every contract that applies to the partition's topic on
+// the event. It returns the violations found; the slice is reused by the
+// next call. A panic in a rule is recovered and counted as an error of that
+// rule alone.
+func (w *Worker) Check(p *Partition, ev *Event) []Violation {
+	w.out = w.out[:0]
+	if ev.Fields == nil {
+		ev.Fields = map[string]any{}
+	}
+	ev.Fields[rules.MetaVar] = &ev.Meta
+	var hash uint32
+	hashed := false
+	online := w.ch.opts.Now != nil
+	for i, c := range w.ch.contracts {
+		pc := p.state[i]
+		if pc == nil {
+			continue
+		}
+		if c.sampleCut != math.MaxUint32 {
+			if !hashed {
+				hash, hashed = crc32.Checksum(ev.Raw, castagnoli), true
+			}
+			if hash >= c.sampleCut {
+				continue
+			}
+		}
+		if c.c.Where != nil {
+			ok, _ := w.evalBool(c.c.Where, ev.Fields)
+			if !ok {
+				continue // an event the filter cannot judge is not checked
+			}
+		}
+		start := time.Now()
+		pc.events.Add(1)
+		if ts := ev.Meta.Timestamp.UnixNano(); online && ts > pc.lastEvent.Load() {
+			pc.lastEvent.Store(ts)
+		}
+		for j, r := range c.rules {
+			if r.synthetic {
+				continue
+			}
+			res, reason := w.evalRule(c, r, pc.unique[j], ev)
+			w.counts[r.index*int(numResults)+int(res)].Add(1)
+			if res == Fail || res == Error {
+				w.violation(c, r, res, reason, ev)
+			}
+		}
+		w.hist[i].observe(time.Since(start))
+	}
+	return w.out
+}
+
+func (w *Worker) violation(c *contract, r *rule, res Result, reason string, ev *Event) {
+	v := Violation{
+		Contract: c.c.Name, Rule: r.r.Name, Severity: r.r.Severity, Result: res.String(),
+		Reason: reason, Topic: ev.Meta.Topic, Partition: int32(ev.Meta.Partition), Offset: ev.Meta.Offset,
+		Line: ev.Line, Source: ev.Source, Time: ev.Meta.Timestamp, Key: c.pii.maskKey(ev.Meta.Key),
+	}
+	if w.ch.opts.Now != nil {
+		v.Seen = w.ch.opts.Now()
+	}
+	if r.samples.wants(v.Seen) {
+		v.Payload = c.pii.maskEvent(ev.Fields)
+		r.samples.add(v)
+	}
+	w.out = append(w.out, v)
+}
+
+// evalRule evaluates one rule, isolated: a panic becomes an error result.
+func (w *Worker) evalRule(c *contract, r *rule, u *uniqueState, ev *Event) (res Result, reason string) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, reason = Error, c.pii.scrub(fmt.Sprintf("rule panicked: %v", p), ev.Fields)
+		}
+	}()
+	rr := r.r
+	if rr.When != nil {
+		ok, err := w.evalBool(rr.When, ev.Fields)
+		if err != nil {
+			return Error, c.explainError("when: ", rr.When, err, ev.Fields)
+		}
+		if !ok {
+			return Skip, ""
+		}
+	}
+	switch rr.Kind {
+	case rules.KindUnique:
+		key, err := w.vm.Run(rr.Expr.Program, ev.Fields)
+		if err != nil {
+			return Error, c.explainError("unique: ", rr.Expr, err, ev.Fields)
+		}
+		if key == nil {
+			return Error, c.explain("unique key "+rr.Expr.Source+" is missing", rr.Expr, ev.Fields)
+		}
+		var ts int64
+		if w.ch.opts.Now != nil {
+			ts = ev.Meta.Timestamp.UnixNano()
+		}
+		if u.seen(keyString(key), ts, rr.Within, w.ch.opts.Now == nil) {
+			msg := "unique key was already seen"
+			if w.ch.opts.Now != nil && rr.Within > 0 {
+				msg += " within " + formatDuration(rr.Within)
+			}
+			return Fail, c.explain(msg, rr.Expr, ev.Fields)
+		}
+		return Pass, ""
+	case rules.KindFresh:
+		v, err := w.vm.Run(rr.Expr.Program, ev.Fields)
+		if err != nil {
+			return Error, c.explainError("fresh: ", rr.Expr, err, ev.Fields)
+		}
+		t, ok := toTime(v)
+		if !ok {
+			return Error, c.explain(fmt.Sprintf("fresh: %s is not a time", rr.Expr.Source), rr.Expr, ev.Fields)
+		}
+		var now time.Time
+		if w.ch.opts.Now != nil {
+			now = w.ch.opts.Now()
+		} else {
+			if t.After(w.newest) {
+				w.newest = t
+			}
+			now = w.newest
+		}
+		if age := now.Sub(t); age > rr.Within {
+			what := "old"
+			if w.ch.opts.Now == nil {
+				what = "older than the newest event"
+			}
+			return Fail, c.explain(fmt.Sprintf("event time is %s %s, more than %s", formatDuration(age), what, formatDuration(rr.Within)), rr.Expr, ev.Fields)
+		}
+		return Pass, ""
+	}
+	ok, err := w.evalBool(rr.Expr, ev.Fields)
+	if err != nil {
+		return Error, c.explainError("", rr.Expr, err, ev.Fields)
+	}
+	if !ok {
+		return Fail, c.explain(rr.Expr.Source+" was false", rr.Expr, ev.Fields)
+	}
+	return Pass, ""
+}
+
+func (w *Worker) evalBool(p *rules.Program, env map[string]any) (bool, error) {
+	out, err := w.vm.Run(p.Program, env)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(bool)
+	if !ok {
+		return false, fmt.Errorf("expression gave %T, not a boolean", out)
+	}
+	return b, nil
+}
+
+// toTime accepts a time, an RFC 3339 string, or a number of seconds (or
+// milliseconds, when larger than 1e11) since the Unix epoch.
+func toTime(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case time.Time:
+		return v, true
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, v)
+		return t, err == nil
+	case int64:
+		return epoch(float64(v)), true
+	case int:
+		return epoch(float64(v)), true
+	case float64:
+		return epoch(v), true
+	}
+	return time.Time{}, false
+}
+
+func epoch(f float64) time.Time {
+	if math.Abs(f) > 1e11 {
+		return time.UnixMilli(int64(f))
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9))
+}

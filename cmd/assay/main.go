@@ -1,0 +1,57 @@
+// Command assay checks Kafka events against data contracts.
+//
+//	assay run      the sidecar: consume, check, export metrics, alert
+//	assay test     check NDJSON events offline (a producer's CI)
+//	assay lint     parse and compile contracts
+//	assay demo     an embedded broker, a generator and the sidecar
+//	assay version  print the version
+//
+// Exit codes: 0 ok, 1 violations (test) or a fatal error (run), 2 bad input.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes.
+const (
+	exitOK         = 0
+	exitViolations = 1
+	exitBadInput   = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `assay checks Kafka events against data contracts.
+
+Usage:
+  assay test -c DIR --topic T [--output text|json|junit] [--fail-on LEVEL] FILE...
+  assay lint -c DIR
+  assay version
+
+Run "assay COMMAND -h" for the flags of a command.
+`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitBadInput
+	}
+	switch args[0] {
+	case "test":
+		return cmdTest(args[1:], stdin, stdout, stderr)
+	case "lint":
+		return cmdLint(args[1:], stdout, stderr)
+	case "version", "--version":
+		return cmdVersion(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "assay: unknown command %q\n\n%s", args[0], usage)
+	return exitBadInput
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/assay-dev/assay/offline"
+	"github.com/assay-dev/assay/rules"
+)
+
+func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("test", stderr)
+	var dirs stringList
+	fs.Var(&dirs, "c", "contract file or directory (repeatable)")
+	fs.Var(&dirs, "contracts", "same as -c")
+	topic := fs.String("topic", "", "topic the events belong to: selects the contracts and sets kafka.topic (required)")
+	output := fs.String("output", "text", "report format: text, json or junit")
+	failOn := fs.String("fail-on", "warning", "lowest severity that fails the run: critical, warning or info")
+	maxLine := fs.Int("max-event-bytes", offline.DefaultMaxLine, "longer events count as decode errors")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: assay test -c DIR --topic T [flags] FILE... ("-" reads stdin)
+
+Checks NDJSON events against the contracts that match topic T.
+Exit 0 when no rule at or above --fail-on is violated and every line decodes,
+1 when one is, 2 on bad input (unreadable file, broken contract, no contract
+for the topic).`)
+		fs.PrintDefaults()
+	}
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitBadInput
+	}
+	sev, ok := rules.ParseSeverity(*failOn)
+	if !ok {
+		fmt.Fprintf(stderr, "assay test: --fail-on must be critical, warning or info, not %q\n", *failOn)
+		return exitBadInput
+	}
+	if *output != "text" && *output != "json" && *output != "junit" {
+		fmt.Fprintf(stderr, "assay test: --output must be text, json or junit, not %q\n", *output)
+		return exitBadInput
+	}
+	if len(dirs) == 0 || *topic == "" || len(files) == 0 {
+		fmt.Fprintln(stderr, "assay test: needs -c DIR, --topic T and at least one FILE (- for stdin)")
+		return exitBadInput
+	}
+	all, err := rules.Load(dirs...)
+	if err != nil {
+		var errs rules.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				fmt.Fprintln(stderr, e.Error())
+			}
+		} else {
+			fmt.Fprintln(stderr, "assay test:", err)
+		}
+		return exitBadInput
+	}
+	var contracts []*rules.Contract
+	for _, c := range all {
+		if c.MatchesTopic(*topic) {
+			contracts = append(contracts, c)
+		}
+	}
+	if len(contracts) == 0 {
+		fmt.Fprintf(stderr, "assay test: no contract in %v applies to topic %q\n", []string(dirs), *topic)
+		return exitBadInput
+	}
+	var inputs []offline.Input
+	for _, f := range files {
+		if f == "-" {
+			inputs = append(inputs, offline.Input{Name: "<stdin>", R: stdin})
+			continue
+		}
+		fh, err := os.Open(f)
+		if err != nil {
+			fmt.Fprintln(stderr, "assay test:", err)
+			return exitBadInput
+		}
+		defer fh.Close()
+		inputs = append(inputs, offline.Input{Name: f, R: fh})
+	}
+	rep, err := offline.Run(contracts, inputs, offline.Options{Topic: *topic, FailOn: sev, MaxLine: *maxLine})
+	if err != nil {
+		fmt.Fprintln(stderr, "assay test:", err)
+		return exitBadInput
+	}
+	switch *output {
+	case "json":
+		err = rep.JSON(stdout)
+	case "junit":
+		err = rep.JUnit(stdout)
+	default:
+		err = rep.Text(stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "assay test:", err)
+		return exitBadInput
+	}
+	if rep.Failed() {
+		return exitViolations
+	}
+	return exitOK
+}

@@ -1,0 +1,238 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+)
+
+// KafkaMeta is the record metadata an expression sees under "kafka".
+type KafkaMeta struct {
+	Topic     string            `expr:"topic"`
+	Key       string            `expr:"key"`
+	Headers   map[string]string `expr:"headers"`
+	Timestamp time.Time         `expr:"timestamp"`
+	Partition int               `expr:"partition"`
+	Offset    int64             `expr:"offset"`
+}
+
+// MetaVar is the name under which record metadata is visible to expressions.
+// An event field of the same name is shadowed by it.
+const MetaVar = "kafka"
+
+// MaxNodes bounds the size of one expression's syntax tree.
+const MaxNodes = 2000
+
+// Program is one compiled expression.
+type Program struct {
+	Source  string
+	Program *vm.Program // shared, immutable; run it with a vm.VM per worker
+	// Paths are the event fields the expression reads, as dotted paths
+	// ("amount", "customer.email", "kafka.key"), in order of appearance.
+	Paths []string
+}
+
+type exprKind int
+
+const (
+	boolExpr  exprKind = iota // expr, when, where: must be boolean
+	valueExpr                 // unique: any value
+	timeExpr                  // fresh: a time, an RFC 3339 string or epoch seconds/ms
+)
+
+var compileEnv = map[string]any{MetaVar: &KafkaMeta{}}
+
+// Compile compiles a boolean expression outside of a contract file, e.g.
+// for tools and tests. Errors carry expr's own position and snippet.
+func Compile(src string) (*Program, error) {
+	return compile(src, boolExpr)
+}
+
+func compile(src string, kind exprKind) (*Program, error) {
+	opts := []expr.Option{
+		expr.Env(compileEnv),
+		expr.AllowUndefinedVariables(), // a missing field is nil
+		expr.MaxNodes(MaxNodes),
+		expr.Patch(fieldsOverBuiltins{}),
+	}
+	if kind == boolExpr {
+		opts = append(opts, expr.AsBool())
+	}
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(tree.Node, src, kind); err != nil {
+		return nil, err
+	}
+	return &Program{Source: src, Program: prog, Paths: fieldPaths(tree.Node)}, nil
+}
+
+// compile compiles the expression held by a YAML scalar and reports
+// problems at their position in the file.
+func (d *decoder) compile(n *yaml.Node, key string, kind exprKind) *Program {
+	src, ok := d.str(n, key)
+	if !ok {
+		return nil
+	}
+	if strings.TrimSpace(src) == "" {
+		d.errorf(n, "%s must not be empty", key)
+		return nil
+	}
+	p, err := compile(src, kind)
+	if err == nil {
+		return p
+	}
+	e := &Error{Pos: Pos{File: d.file, Line: n.Line, Column: n.Column}, Contract: d.contract, Rule: d.rule}
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		if fe.Snippet == "" {
+			fe.Bind(file.NewSource(src))
+		}
+		e.Line, e.Column = exprPos(n, fe.Line, fe.Column)
+		e.Msg = fmt.Sprintf("%s: %s (%d:%d)%s", key, fe.Message, fe.Line, fe.Column+1, indent(fe.Snippet))
+	} else {
+		e.Msg = fmt.Sprintf("%s: %v", key, err)
+	}
+	d.errs = append(d.errs, e)
+	return nil
+}
+
+var arithmetic = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true, "**": true, "^": true, "..": true}
+
+// check finds what expr's own checker lets through because event fields
+// have no static type: calls of unknown functions, and boolean expressions
+// that are plainly arithmetic.
+func check(root ast.Node, src string, kind exprKind) error {
+	var bad *file.Error
+	ast.Walk(&root, visitor(func(n ast.Node) {
+		if bad != nil {
+			return
+		}
+		c, ok := n.(*ast.CallNode)
+		if !ok {
+			return
+		}
+		name := "function"
+		switch callee := c.Callee.(type) {
+		case *ast.IdentifierNode:
+			name = fmt.Sprintf("function %q", callee.Value)
+		case *ast.MemberNode:
+			if s, ok := callee.Property.(*ast.StringNode); ok {
+				name = fmt.Sprintf("method %q", s.Value)
+			}
+		}
+		bad = nodeError(c.Callee, src, "unknown "+name)
+	}))
+	if bad != nil {
+		return bad
+	}
+	if kind == boolExpr {
+		switch n := root.(type) {
+		case *ast.BinaryNode:
+			if arithmetic[n.Operator] {
+				return nodeError(n, src, fmt.Sprintf("expression must be boolean, but %q gives a number", n.Operator))
+			}
+		case *ast.UnaryNode:
+			if n.Operator == "-" || n.Operator == "+" {
+				return nodeError(n, src, "expression must be boolean, but it gives a number")
+			}
+		}
+	}
+	return nil
+}
+
+func nodeError(n ast.Node, src string, msg string) *file.Error {
+	e := &file.Error{Location: n.Location(), Message: msg}
+	return e.Bind(file.NewSource(src))
+}
+
+// fieldsOverBuiltins makes a bare identifier that is also the name of an
+// expr builtin read the event field: events often have fields called type,
+// count or values, and `type == "order_created"` must compare the field.
+// Calls (type(x), count(items, ...)) still reach the builtins.
+type fieldsOverBuiltins struct{}
+
+func (fieldsOverBuiltins) Visit(n *ast.Node) {
+	id, ok := (*n).(*ast.IdentifierNode)
+	if !ok {
+		return
+	}
+	if _, isBuiltin := builtin.Index[id.Value]; isBuiltin {
+		ast.Patch(n, &ast.MemberNode{Node: &ast.IdentifierNode{Value: "$env"}, Property: &ast.StringNode{Value: id.Value}})
+	}
+}
+
+type visitor func(ast.Node)
+
+func (v visitor) Visit(n *ast.Node) { v(*n) }
+
+// fieldPaths lists the event fields an expression reads: identifiers and
+// the longest constant member chains on them (customer.email), leaving out
+// names bound with let and closure pointers (#, .field).
+func fieldPaths(root ast.Node) []string {
+	var nodes []ast.Node
+	bound := map[string]bool{}
+	ast.Walk(&root, visitor(func(n ast.Node) {
+		nodes = append(nodes, n)
+		if v, ok := n.(*ast.VariableDeclaratorNode); ok {
+			bound[v.Name] = true
+		}
+	}))
+	inner := map[ast.Node]bool{}
+	for _, n := range nodes {
+		if m, ok := n.(*ast.MemberNode); ok && pathOf(m, bound) != "" {
+			inner[m.Node] = true
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if inner[n] {
+			continue
+		}
+		p := pathOf(n, bound)
+		if p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func pathOf(n ast.Node, bound map[string]bool) string {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		if bound[n.Value] || strings.HasPrefix(n.Value, "$") {
+			return ""
+		}
+		return n.Value
+	case *ast.MemberNode:
+		s, ok := n.Property.(*ast.StringNode)
+		if !ok || n.Method {
+			return ""
+		}
+		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "$env" {
+			return s.Value
+		}
+		if base := pathOf(n.Node, bound); base != "" {
+			return base + "." + s.Value
+		}
+	case *ast.ChainNode:
+		return pathOf(n.Node, bound)
+	}
+	return ""
+}

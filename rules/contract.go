@@ -1,0 +1,135 @@
+// Package rules turns contract files into compiled contracts.
+//
+// A contract file is YAML (see DESIGN.md and docs/contracts.md). Decoding is
+// strict: unknown keys, wrong types, bad durations and expressions that do
+// not compile are all errors, and every problem of every file is collected in
+// one pass with its file:line:column, the way prometheus' rulefmt does it.
+//
+// Expressions are compiled once with expr-lang into *vm.Program values that
+// are safe to share between goroutines; the checker package evaluates them
+// with one vm.VM per worker. This package knows nothing about Kafka or
+// metrics.
+package rules
+
+import (
+	"regexp"
+	"time"
+)
+
+// Severity of a rule: how bad a violation is.
+type Severity string
+
+// The severities, from the most to the least severe.
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+// Level orders severities: critical 3, warning 2, info 1, anything else 0.
+func (s Severity) Level() int {
+	switch s {
+	case Critical:
+		return 3
+	case Warning:
+		return 2
+	case Info:
+		return 1
+	}
+	return 0
+}
+
+// ParseSeverity accepts "critical", "warning" or "info".
+func ParseSeverity(s string) (Severity, bool) {
+	sev := Severity(s)
+	return sev, sev.Level() > 0
+}
+
+// Kind says how a rule is evaluated.
+type Kind int
+
+// The rule kinds.
+const (
+	KindExpr   Kind = iota // a boolean expression per event
+	KindUnique             // a key that must not repeat within a window
+	KindFresh              // an event time that must not be older than a bound
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindUnique:
+		return "unique"
+	case KindFresh:
+		return "fresh"
+	}
+	return "expr"
+}
+
+// Pos is a position in a contract file; Line and Column start at 1.
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// Contract is a compiled contract, ready for the checker. It is immutable
+// once loaded and safe to share between goroutines.
+type Contract struct {
+	Name         string
+	Version      string
+	Owner        string
+	Consumers    []string
+	Description  string
+	Topics       []string
+	TopicPattern *regexp.Regexp
+	Format       string   // "json" or "confluent"
+	Where        *Program // nil: every event
+	Sample       float64  // fraction of events checked, (0,1]; 1 when unset
+	PII          []string // dotted paths masked everywhere
+	Rules        []*Rule
+	Volume       *Volume
+	Alert        *Alert
+	Pos          Pos
+}
+
+// MatchesTopic reports whether the contract applies to the topic.
+func (c *Contract) MatchesTopic(topic string) bool {
+	for _, t := range c.Topics {
+		if t == topic {
+			return true
+		}
+	}
+	return c.TopicPattern != nil && c.TopicPattern.MatchString(topic)
+}
+
+// Rule is one compiled rule of a contract.
+type Rule struct {
+	Name        string
+	Kind        Kind
+	Severity    Severity
+	Description string
+	// Expr is the boolean expression (KindExpr), the key (KindUnique) or the
+	// event time (KindFresh).
+	Expr   *Program
+	When   *Program      // nil: always evaluated
+	Within time.Duration // window of unique (0: the whole input), bound of fresh
+	Pos    Pos
+}
+
+// Volume asks that at least Min events arrive per Per.
+type Volume struct {
+	Min int
+	Per time.Duration
+}
+
+// Alert says when a rule counts as broken for alerting.
+type Alert struct {
+	Ratio     float64
+	Window    time.Duration
+	MinEvents int
+	Channels  []string
+}
+
+// Default alert policy, used when a contract has no alert block or leaves a
+// field out.
+var DefaultAlert = Alert{Ratio: 0.01, Window: 5 * time.Minute, MinEvents: 20}

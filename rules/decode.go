@@ -1,0 +1,467 @@
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+var nameRE = regexp.MustCompile(`^[a-z0-9._-]+$`)
+
+// decoder walks yaml.Node trees by hand instead of unmarshalling into
+// structs: that way every unknown key, wrong type and bad value is reported
+// with its own line and column, and decoding goes on after a problem so that
+// one run reports all of them.
+type decoder struct {
+	file     string
+	errs     Errors
+	contract string // name of the contract being decoded, for messages
+	rule     string // name of the rule being decoded, for messages
+}
+
+func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	e := &Error{Pos: Pos{File: d.file}, Contract: d.contract, Rule: d.rule, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	d.errs = append(d.errs, e)
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseFile decodes every YAML document of one file into contracts.
+func parseFile(file string, data []byte) ([]*Contract, Errors) {
+	d := &decoder{file: file}
+	var out []*Contract
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// A syntax error ends the file: yaml.v3 cannot resume after it.
+			line, msg := 0, err.Error()
+			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+				line, _ = strconv.Atoi(m[1])
+				msg = "invalid YAML: " + m[2]
+			}
+			d.errs = append(d.errs, &Error{Pos: Pos{File: file, Line: line, Column: 1}, Msg: msg})
+			break
+		}
+		if len(doc.Content) == 0 {
+			continue // an empty document, e.g. after a trailing ---
+		}
+		if c := d.decodeContract(doc.Content[0]); c != nil {
+			out = append(out, c)
+		}
+	}
+	return out, d.errs
+}
+
+// pairs returns the key/value pairs of a mapping node, reporting a node that
+// is not a mapping and keys that appear twice.
+func (d *decoder) pairs(n *yaml.Node, what string) [][2]*yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%s must be a mapping, not %s", what, kindName(n))
+		return nil
+	}
+	seen := map[string]bool{}
+	var out [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if seen[k.Value] {
+			d.errorf(k, "duplicate key %q", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	return out
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "empty"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "an alias"
+}
+
+func (d *decoder) str(n *yaml.Node, key string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		d.errorf(n, "%s must be a string, not %s", key, kindName(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (d *decoder) strList(n *yaml.Node, key string) []string {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "%s must be a list of strings, not %s", key, kindName(n))
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, c := range n.Content {
+		if s, ok := d.str(c, key+" item"); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (d *decoder) float(n *yaml.Node, key string) (float64, bool) {
+	if n.Kind == yaml.ScalarNode && (n.Tag == "!!int" || n.Tag == "!!float") {
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+			return f, true
+		}
+	}
+	d.errorf(n, "%s must be a number, not %s", key, kindName(n))
+	return 0, false
+}
+
+func (d *decoder) int(n *yaml.Node, key string) (int, bool) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
+		if i, err := strconv.Atoi(n.Value); err == nil {
+			return i, true
+		}
+	}
+	d.errorf(n, "%s must be a whole number, not %s", key, kindName(n))
+	return 0, false
+}
+
+func (d *decoder) duration(n *yaml.Node, key string) (time.Duration, bool) {
+	s, ok := d.str(n, key)
+	if !ok {
+		return 0, false
+	}
+	dur, err := ParseDuration(s)
+	if err != nil {
+		d.errorf(n, "%s: %v", key, err)
+		return 0, false
+	}
+	return dur, true
+}
+
+// ParseDuration parses a positive duration: Go's syntax ("90s", "1h30m")
+// plus whole days and weeks ("7d", "2w").
+func ParseDuration(s string) (time.Duration, error) {
+	var dur time.Duration
+	var err error
+	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
+		var k int
+		k, err = strconv.Atoi(s[:n-1])
+		unit := 24 * time.Hour
+		if s[n-1] == 'w' {
+			unit *= 7
+		}
+		dur = time.Duration(k) * unit
+	} else {
+		dur, err = time.ParseDuration(s)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (use e.g. 30s, 5m, 1h, 7d)", s)
+	}
+	if dur <= 0 {
+		return 0, fmt.Errorf("duration %q must be positive", s)
+	}
+	return dur, nil
+}
+
+func (d *decoder) decodeContract(n *yaml.Node) *Contract {
+	d.contract, d.rule = "", ""
+	c := &Contract{Pos: Pos{File: d.file, Line: n.Line, Column: n.Column}, Format: "json", Sample: 1}
+	pairs := d.pairs(n, "a contract")
+	if pairs == nil {
+		return nil
+	}
+	// The name first, so that every later message can name the contract.
+	for _, kv := range pairs {
+		if kv[0].Value == "contract" {
+			if s, ok := d.str(kv[1], "contract"); ok {
+				if !nameRE.MatchString(s) {
+					d.errorf(kv[1], "contract name %q must match [a-z0-9._-]+", s)
+				}
+				c.Name = s
+			}
+		}
+	}
+	d.contract = c.Name
+	errsBefore := len(d.errs)
+	var rulesNode, whereNode *yaml.Node
+	for _, kv := range pairs {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "contract":
+		case "version":
+			c.Version, _ = d.str(v, "version")
+		case "owner":
+			c.Owner, _ = d.str(v, "owner")
+		case "consumers":
+			c.Consumers = d.strList(v, "consumers")
+		case "description":
+			c.Description, _ = d.str(v, "description")
+		case "topics":
+			c.Topics = d.strList(v, "topics")
+		case "topic_pattern":
+			if s, ok := d.str(v, "topic_pattern"); ok {
+				re, err := regexp.Compile(s)
+				if err != nil {
+					d.errorf(v, "topic_pattern: %v", err)
+				}
+				c.TopicPattern = re
+			}
+		case "format":
+			if s, ok := d.str(v, "format"); ok {
+				if s != "json" && s != "confluent" {
+					d.errorf(v, "format must be json or confluent, not %q", s)
+				}
+				c.Format = s
+			}
+		case "where":
+			whereNode = v
+		case "sample":
+			if f, ok := d.float(v, "sample"); ok {
+				if f <= 0 || f > 1 {
+					d.errorf(v, "sample must be in (0,1], not %v", f)
+				}
+				c.Sample = f
+			}
+		case "pii":
+			c.PII = d.strList(v, "pii")
+		case "rules":
+			rulesNode = v
+		case "volume":
+			c.Volume = d.decodeVolume(v)
+		case "alert":
+			c.Alert = d.decodeAlert(v)
+		default:
+			d.errorf(k, "unknown key %q", k.Value)
+		}
+	}
+	if c.Name == "" {
+		d.errorf(n, "missing required key \"contract\"")
+	}
+	if c.Owner == "" {
+		d.errorf(n, "missing required key \"owner\"")
+	}
+	if len(c.Topics) == 0 && c.TopicPattern == nil {
+		d.errorf(n, "needs topics or topic_pattern")
+	}
+	if whereNode != nil {
+		c.Where = d.compile(whereNode, "where", boolExpr)
+	}
+	if rulesNode != nil {
+		c.Rules = d.decodeRules(rulesNode)
+	} else if c.Volume == nil {
+		d.errorf(n, "missing required key \"rules\" (or a volume)")
+	}
+	d.rule = ""
+	if len(d.errs) > errsBefore {
+		return nil
+	}
+	return c
+}
+
+func (d *decoder) decodeRules(n *yaml.Node) []*Rule {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "rules must be a list, not %s", kindName(n))
+		return nil
+	}
+	if len(n.Content) == 0 {
+		d.errorf(n, "rules must not be empty")
+	}
+	seen := map[string]int{}
+	var out []*Rule
+	for _, rn := range n.Content {
+		r := d.decodeRule(rn)
+		if r == nil {
+			continue
+		}
+		if line, dup := seen[r.Name]; dup {
+			d.errorf(rn, "duplicate rule name %q (first at line %d)", r.Name, line)
+			continue
+		}
+		seen[r.Name] = rn.Line
+		out = append(out, r)
+	}
+	return out
+}
+
+func (d *decoder) decodeRule(n *yaml.Node) *Rule {
+	d.rule = ""
+	r := &Rule{Severity: Warning, Pos: Pos{File: d.file, Line: n.Line, Column: n.Column}}
+	pairs := d.pairs(n, "a rule")
+	if pairs == nil {
+		return nil
+	}
+	for _, kv := range pairs {
+		if kv[0].Value == "name" {
+			r.Name, _ = d.str(kv[1], "name")
+		}
+	}
+	d.rule = r.Name
+	defer func() { d.rule = "" }()
+	errsBefore := len(d.errs)
+	var exprNode, whenNode, withinNode *yaml.Node
+	kinds := 0
+	for _, kv := range pairs {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "name":
+		case "expr", "unique", "fresh":
+			kinds++
+			exprNode = v
+			r.Kind = map[string]Kind{"expr": KindExpr, "unique": KindUnique, "fresh": KindFresh}[k.Value]
+		case "severity":
+			if s, ok := d.str(v, "severity"); ok {
+				sev, ok := ParseSeverity(s)
+				if !ok {
+					d.errorf(v, "severity must be critical, warning or info, not %q", s)
+				}
+				r.Severity = sev
+			}
+		case "description":
+			r.Description, _ = d.str(v, "description")
+		case "when":
+			whenNode = v
+		case "within":
+			withinNode = v
+			r.Within, _ = d.duration(v, "within")
+		default:
+			d.errorf(k, "unknown key %q", k.Value)
+		}
+	}
+	if r.Name == "" {
+		d.errorf(n, "rule is missing required key \"name\"")
+	}
+	switch {
+	case kinds == 0:
+		d.errorf(n, "rule needs one of expr, unique or fresh")
+	case kinds > 1:
+		d.errorf(n, "rule must have only one of expr, unique or fresh")
+	default:
+		switch r.Kind {
+		case KindExpr:
+			r.Expr = d.compile(exprNode, "expr", boolExpr)
+			if withinNode != nil {
+				d.errorf(withinNode, "within applies only to unique and fresh rules")
+			}
+		case KindUnique:
+			r.Expr = d.compile(exprNode, "unique", valueExpr)
+		case KindFresh:
+			r.Expr = d.compile(exprNode, "fresh", timeExpr)
+			if withinNode == nil {
+				d.errorf(n, "a fresh rule needs within (the maximum age)")
+			}
+		}
+	}
+	if whenNode != nil {
+		r.When = d.compile(whenNode, "when", boolExpr)
+	}
+	if len(d.errs) > errsBefore {
+		return nil
+	}
+	return r
+}
+
+func (d *decoder) decodeVolume(n *yaml.Node) *Volume {
+	v := &Volume{}
+	pairs := d.pairs(n, "volume")
+	var hasMin, hasPer bool
+	for _, kv := range pairs {
+		switch kv[0].Value {
+		case "min":
+			hasMin = true
+			if i, ok := d.int(kv[1], "volume.min"); ok {
+				if i < 1 {
+					d.errorf(kv[1], "volume.min must be at least 1")
+				}
+				v.Min = i
+			}
+		case "per":
+			hasPer = true
+			v.Per, _ = d.duration(kv[1], "volume.per")
+		default:
+			d.errorf(kv[0], "unknown key %q", kv[0].Value)
+		}
+	}
+	if pairs != nil && (!hasMin || !hasPer) {
+		d.errorf(n, "volume needs min and per")
+	}
+	return v
+}
+
+func (d *decoder) decodeAlert(n *yaml.Node) *Alert {
+	a := DefaultAlert
+	for _, kv := range d.pairs(n, "alert") {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "ratio":
+			if f, ok := d.float(v, "alert.ratio"); ok {
+				if f < 0 || f >= 1 {
+					d.errorf(v, "alert.ratio must be in [0,1), not %v", f)
+				}
+				a.Ratio = f
+			}
+		case "window":
+			if dur, ok := d.duration(v, "alert.window"); ok {
+				a.Window = dur
+			}
+		case "min_events":
+			if i, ok := d.int(v, "alert.min_events"); ok {
+				if i < 0 {
+					d.errorf(v, "alert.min_events must not be negative")
+				}
+				a.MinEvents = i
+			}
+		case "channels":
+			a.Channels = d.strList(v, "alert.channels")
+		default:
+			d.errorf(k, "unknown key %q", k.Value)
+		}
+	}
+	return &a
+}
+
+// exprPos maps a position inside an expression (line starting at 1, column
+// starting at 0, as expr reports them) to the position in the YAML file.
+func exprPos(n *yaml.Node, line, col int) (int, int) {
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		// The text starts on the line after the indicator; its indentation
+		// is not kept by yaml.v3, so the column is left out.
+		return n.Line + line, 0
+	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		if line <= 1 {
+			return n.Line, n.Column + 1 + col
+		}
+	default:
+		if line <= 1 {
+			return n.Line, n.Column + col
+		}
+	}
+	return n.Line + line - 1, 0
+}
+
+func indent(s string) string {
+	return strings.ReplaceAll(s, "\n", "\n  ")
+}
