@@ -54,7 +54,11 @@ func parseFile(file string, data []byte) ([]*Contract, Errors) {
 				line, _ = strconv.Atoi(m[1])
 				msg = "invalid YAML: " + m[2]
 			}
-			d.errs = append(d.errs, &Error{Pos: Pos{File: file, Line: line, Column: 1}, Msg: msg})
+			col := 1
+			if l, c := syntaxErrorLine(data); l > 0 {
+				line, col = l, c
+			}
+			d.errs = append(d.errs, &Error{Pos: Pos{File: file, Line: line, Column: col}, Msg: msg})
 			break
 		}
 		if len(doc.Content) == 0 {
@@ -65,6 +69,41 @@ func parseFile(file string, data []byte) ([]*Contract, Errors) {
 		}
 	}
 	return out, d.errs
+}
+
+// syntaxErrorLine finds the line of a YAML syntax error. yaml.v3 reports
+// the line where the enclosing block started, which for a bad indentation is
+// far from the mistake; the first prefix of the file that does not parse
+// ends on the line at fault. Contract files are small, so the quadratic
+// search is cheap, and it only runs on broken files.
+func syntaxErrorLine(data []byte) (line, col int) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > 2000 || len(data) > 256<<10 {
+		return 0, 0
+	}
+	end := 0
+	for i, l := range lines {
+		end += len(l)
+		if !parses(data[:end]) {
+			col = len(l) - len(bytes.TrimLeft(l, " \t")) + 1
+			return i + 1, col
+		}
+	}
+	return 0, 0
+}
+
+func parses(data []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
 }
 
 // pairs returns the key/value pairs of a mapping node, reporting a node that
@@ -207,6 +246,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	d.contract = c.Name
 	errsBefore := len(d.errs)
 	var rulesNode, whereNode *yaml.Node
+	hasTopics := false
 	for _, kv := range pairs {
 		k, v := kv[0], kv[1]
 		switch k.Value {
@@ -220,8 +260,10 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 		case "description":
 			c.Description, _ = d.str(v, "description")
 		case "topics":
+			hasTopics = true
 			c.Topics = d.strList(v, "topics")
 		case "topic_pattern":
+			hasTopics = true
 			if s, ok := d.str(v, "topic_pattern"); ok {
 				re, err := regexp.Compile(s)
 				if err != nil {
@@ -263,7 +305,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	if c.Owner == "" {
 		d.errorf(n, "missing required key \"owner\"")
 	}
-	if len(c.Topics) == 0 && c.TopicPattern == nil {
+	if !hasTopics {
 		d.errorf(n, "needs topics or topic_pattern")
 	}
 	if whereNode != nil {

@@ -1,0 +1,51 @@
+# assay: `make test` installs what the tests need and runs them all.
+
+GO       ?= go
+PKGS     ?= ./...
+# Debian packages the end-to-end tests start as real parts.
+APT_PKGS ?= prometheus kcat
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test test-short deps lint fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/assay ./cmd/assay
+
+## deps: install the Debian packages the end-to-end tests need, when missing.
+deps:
+	@missing=""; \
+	for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## test: every test, with the race detector, after installing what they need.
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## test-short: unit tests only, no external parts.
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+## fuzz: run every fuzz target for FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./rules
+	$(GO) test -run XXX -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME) ./formats
+
+bench:
+	$(GO) test -run XXX -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin

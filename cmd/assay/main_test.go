@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("..", "..", "testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/assay -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+var topics = []string{"checkout.orders", "payments.settled", "users.signups"}
+
+// TestTestGolden runs `assay test` on the example events in every output
+// format and compares with the golden files.
+func TestTestGolden(t *testing.T) {
+	for _, topic := range topics {
+		for _, format := range []string{"text", "json", "junit"} {
+			t.Run(topic+"/"+format, func(t *testing.T) {
+				code, out, errOut := runCLI(t, "", "test", "-c", "../../contracts", "--topic", topic, "--output", format,
+					"../../testdata/events/"+topic+".ndjson")
+				if code != exitViolations {
+					t.Fatalf("exit %d, want 1; stderr: %s", code, errOut)
+				}
+				ext := map[string]string{"text": "txt", "json": "json", "junit": "xml"}[format]
+				golden(t, topic+"."+ext, out)
+			})
+		}
+	}
+}
+
+// TestJSONShape checks the report against the exact shape of DESIGN.md.
+func TestJSONShape(t *testing.T) {
+	_, out, _ := runCLI(t, "", "test", "-c", "../../contracts", "--topic", "checkout.orders", "--output", "json",
+		"../../testdata/events/checkout.orders.ndjson")
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &top); err != nil {
+		t.Fatal(err)
+	}
+	keysOf := func(m map[string]json.RawMessage) []string {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		return ks
+	}
+	if got := keysOf(top); !reflect.DeepEqual(got, []string{"contracts", "decode_errors", "events"}) {
+		t.Fatalf("top-level keys %v", got)
+	}
+	var contracts []map[string]json.RawMessage
+	json.Unmarshal(top["contracts"], &contracts)
+	if got := keysOf(contracts[0]); !reflect.DeepEqual(got, []string{"contract", "events", "rules"}) {
+		t.Fatalf("contract keys %v", got)
+	}
+	var rules []map[string]json.RawMessage
+	json.Unmarshal(contracts[0]["rules"], &rules)
+	if got := keysOf(rules[0]); !reflect.DeepEqual(got, []string{"error", "examples", "fail", "pass", "rule", "severity", "skip"}) {
+		t.Fatalf("rule keys %v", got)
+	}
+	var examples []map[string]json.RawMessage
+	json.Unmarshal(rules[0]["examples"], &examples)
+	if got := keysOf(examples[0]); !reflect.DeepEqual(got, []string{"line", "reason"}) {
+		t.Fatalf("example keys %v", got)
+	}
+	if !strings.Contains(out, `"events": 42`) || !strings.Contains(out, `"decode_errors": 2`) {
+		t.Fatalf("counts: %s", out)
+	}
+}
+
+func TestTestExitCodes(t *testing.T) {
+	const good = `{"type":"order_created","order_id":"o-1","status":"placed","amount":9.99,"currency":"EUR","items":[{"qty":1,"unit_price":9.99}],"customer":{"email":"a@b.de"},"created_at":"2026-01-01T00:00:00Z"}`
+	const infoOnly = `{"type":"order_created","order_id":"o-1","status":"placed","amount":9.99,"currency":"EUR","items":[{"qty":1,"unit_price":9.99}],"customer":{"email":"bad"},"created_at":"2026-01-01T00:00:00Z"}`
+	const warning = `{"type":"order_created","order_id":"o-1","status":"placed","amount":9.99,"currency":"EUR","items":[{"qty":1,"unit_price":5}],"customer":{"email":"a@b.de"},"created_at":"2026-01-01T00:00:00Z"}`
+	base := []string{"test", "-c", "../../contracts", "--topic", "checkout.orders"}
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  int
+	}{
+		{"all pass", good + "\n\n", []string{"-"}, exitOK},
+		{"info below fail-on", infoOnly, []string{"-"}, exitOK},
+		{"info at fail-on", infoOnly, []string{"--fail-on", "info", "-"}, exitViolations},
+		{"warning", warning, []string{"-"}, exitViolations},
+		{"warning below critical", warning, []string{"--fail-on", "critical", "-"}, exitOK},
+		{"decode error fails", "nope\n", []string{"-"}, exitViolations},
+		{"flags after files", good, []string{"-", "--output", "json"}, exitOK},
+		{"bad fail-on", good, []string{"--fail-on", "fatal", "-"}, exitBadInput},
+		{"bad output", good, []string{"--output", "xml", "-"}, exitBadInput},
+		{"missing file", "", []string{"does-not-exist.ndjson"}, exitBadInput},
+		{"no file", "", nil, exitBadInput},
+		{"unknown flag", "", []string{"--nope", "-"}, exitBadInput},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.stdin, append(base, tt.args...)...)
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.want, out, errOut)
+			}
+		})
+	}
+	if code, _, errOut := runCLI(t, good, "test", "-c", "../../contracts", "--topic", "nobody.reads.this", "-"); code != exitBadInput || !strings.Contains(errOut, "no contract") {
+		t.Errorf("unknown topic: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, good, "test", "-c", "../../testdata/contracts", "--topic", "t", "-"); code != exitBadInput || !strings.Contains(errOut, "unknown key") {
+		t.Errorf("broken contracts: exit %d, %s", code, errOut)
+	}
+}
+
+// TestLint runs lint over the directory of broken contracts: every bad file
+// is reported at its position in one run, no good file is, and the exit
+// code is 2.
+func TestLint(t *testing.T) {
+	code, out, _ := runCLI(t, "", "lint", "-c", "../../testdata/contracts")
+	if code != exitBadInput {
+		t.Fatalf("exit %d", code)
+	}
+	bad, _ := filepath.Glob("../../testdata/contracts/*.bad.yaml")
+	for _, f := range bad {
+		if !strings.Contains(out, f+":") {
+			t.Errorf("%s not reported", f)
+		}
+	}
+	if strings.Contains(out, ".good.yaml") {
+		t.Errorf("good file reported:\n%s", out)
+	}
+	for _, want := range []string{
+		"unknown-key.bad.yaml:9:5: contract \"unknown-key\", rule \"r\": unknown key \"severty\"",
+		"indentation.bad.yaml:8:4: invalid YAML",
+		"second-document.bad.yaml:17:20: contract \"second\", rule \"broken\": expr: unexpected token",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := runCLI(t, "", "lint", "-c", "../../contracts"); code != exitOK {
+		t.Errorf("example contracts: exit %d: %s", code, errOut)
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	if code, out, _ := runCLI(t, "", "version"); code != 0 || !strings.Contains(out, "assay ") || !strings.Contains(out, "go1") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	if code, _, _ := runCLI(t, ""); code != exitBadInput {
+		t.Errorf("no command: %d", code)
+	}
+	if code, _, _ := runCLI(t, "", "frobnicate"); code != exitBadInput {
+		t.Errorf("unknown command: %d", code)
+	}
+}
+
+// TestNoPIIInOutputs runs every output format over events full of PII and
+// looks for the values.
+func TestNoPIIInOutputs(t *testing.T) {
+	for _, topic := range topics {
+		data, err := os.ReadFile("../../testdata/events/" + topic + ".ndjson")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var secrets []string
+		for _, line := range strings.Split(string(data), "\n") {
+			var ev map[string]any
+			if json.Unmarshal([]byte(line), &ev) != nil {
+				continue
+			}
+			for _, path := range [][]string{{"customer", "email"}, {"customer", "phone"}, {"card", "holder"}, {"iban"}, {"email"}, {"phone"}, {"address", "street"}} {
+				var v any = ev
+				for _, p := range path {
+					m, _ := v.(map[string]any)
+					v = m[p]
+				}
+				if s, ok := v.(string); ok && s != "" {
+					secrets = append(secrets, s)
+				}
+			}
+		}
+		if len(secrets) == 0 {
+			t.Fatalf("%s: no PII found in the test events", topic)
+		}
+		for _, format := range []string{"text", "json", "junit"} {
+			_, out, errOut := runCLI(t, "", "test", "-c", "../../contracts", "--topic", topic, "--output", format, "--fail-on", "info",
+				"../../testdata/events/"+topic+".ndjson")
+			for _, s := range secrets {
+				if strings.Contains(out+errOut, s) {
+					t.Errorf("%s %s: PII %q in output", topic, format, s)
+				}
+			}
+		}
+	}
+}
