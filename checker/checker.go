@@ -289,3 +289,38 @@ func (ch *Checker) UniqueEvictions() uint64 {
 	}
 	return n
 }
+
+// Inherit carries over from old the counts, per-topic tallies and samples of
+// every contract and rule that ch has too (same names), so that counters
+// stay monotonic across a reload. Rules that are gone are dropped with their
+// series; new ones start at zero. State of unique rules is not carried: a
+// reload starts their windows afresh. Call Inherit before ch is used, after
+// old has stopped checking.
+func (ch *Checker) Inherit(old *Checker) {
+	snap := old.Snapshot()
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	for _, cs := range snap.Contracts {
+		for i, c := range ch.contracts {
+			if c.c.Name != cs.Contract.Name {
+				continue
+			}
+			for _, t := range cs.Topics {
+				ch.retire(i, t.Topic, t.Events, t.LastEvent.UnixNano())
+			}
+			for _, rs := range cs.Rules {
+				for _, r := range c.rules {
+					if r.r.Name != rs.Rule.Name {
+						continue
+					}
+					for res, n := range rs.Counts {
+						ch.extra[r.index*int(numResults)+res] += n
+					}
+					for _, v := range rs.Samples {
+						r.samples.add(v)
+					}
+				}
+			}
+		}
+	}
+}

@@ -29,6 +29,8 @@ func main() {
 const usage = `assay checks Kafka events against data contracts.
 
 Usage:
+  assay run -c DIR --brokers HOST:PORT [flags]
+  assay demo
   assay test -c DIR --topic T [--output text|json|junit] [--fail-on LEVEL] FILE...
   assay lint -c DIR
   assay version
@@ -42,6 +44,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitBadInput
 	}
 	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stderr)
+	case "demo":
+		return cmdDemo(args[1:], stdout, stderr)
 	case "test":
 		return cmdTest(args[1:], stdin, stdout, stderr)
 	case "lint":

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/assay-dev/assay/secret"
+)
+
+// serviceConfig is the --config file: what flags cannot say well. Secrets
+// come from environment variables or files (or, discouraged, inline) and
+// are held as secret.Secret from the moment they are read.
+type serviceConfig struct {
+	TLS          *tlsConfig               `yaml:"tls"`
+	SASL         *saslConfig              `yaml:"sasl"`
+	Datadog      datadogConfig            `yaml:"datadog"`
+	DashboardURL string                   `yaml:"dashboard_url"`
+	Channels     map[string]channelConfig `yaml:"channels"`
+}
+
+type tlsConfig struct {
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+type saslConfig struct {
+	Mechanism    string `yaml:"mechanism"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+
+	password secret.Secret
+}
+
+type datadogConfig struct {
+	Tags []string `yaml:"tags"`
+}
+
+type channelConfig struct {
+	Type    string `yaml:"type"`
+	URL     string `yaml:"url"`
+	URLEnv  string `yaml:"url_env"`
+	URLFile string `yaml:"url_file"`
+
+	url secret.Secret
+}
+
+var channelTypes = map[string]bool{"slack": true, "teams": true, "googlechat": true, "webhook": true, "alertmanager": true}
+
+// loadServiceConfig reads and validates the --config file; every problem is
+// reported, and no error message carries a secret value.
+func loadServiceConfig(path string) (*serviceConfig, error) {
+	cfg := &serviceConfig{}
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	var errs []error
+	if cfg.SASL != nil {
+		cfg.SASL.password, err = secret.FromSources("sasl password", cfg.SASL.Password, cfg.SASL.PasswordEnv, cfg.SASL.PasswordFile)
+		cfg.SASL.Password = ""
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if cfg.SASL.Username == "" {
+			errs = append(errs, errors.New("sasl: username is required"))
+		}
+	}
+	names := make([]string, 0, len(cfg.Channels))
+	for name := range cfg.Channels {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ch := cfg.Channels[name]
+		if !channelTypes[ch.Type] {
+			errs = append(errs, fmt.Errorf("channel %q: type must be slack, teams, googlechat, webhook or alertmanager, not %q", name, ch.Type))
+		}
+		ch.url, err = secret.FromSources(fmt.Sprintf("channel %q url", name), ch.URL, ch.URLEnv, ch.URLFile)
+		ch.URL = ""
+		if err != nil {
+			errs = append(errs, err)
+		}
+		cfg.Channels[name] = ch
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %w", path, errors.Join(errs...))
+	}
+	return cfg, nil
+}

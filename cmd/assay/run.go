@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/assay-dev/assay/kafka"
+	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/sidecar"
+)
+
+// runFlags are the flags of `assay run`; each can also be set with an
+// ASSAY_* environment variable (ASSAY_BROKERS for --brokers).
+type runFlags struct {
+	brokers        string
+	group          string
+	contracts      stringList
+	start          string
+	httpListen     string
+	config         string
+	logFormat      string
+	logLevel       string
+	maxRecordBytes int
+	watchInterval  time.Duration
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.brokers, "brokers", "localhost:9092", "Kafka bootstrap brokers, host:port,...")
+	fs.StringVar(&f.group, "group", "assay", "assay's own consumer group (never the observed team's)")
+	fs.Var(&f.contracts, "c", "contract file or directory (repeatable)")
+	fs.Var(&f.contracts, "contracts", "same as -c")
+	fs.StringVar(&f.start, "start", "latest", "where a new group begins: earliest or latest")
+	fs.StringVar(&f.httpListen, "http-listen", "127.0.0.1:9464", "address of /metrics, /healthz, /readyz, the dashboard and /api/v1")
+	fs.StringVar(&f.config, "config", "", "service config file: tls, sasl, datadog, dashboard_url, channels")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.IntVar(&f.maxRecordBytes, "max-record-bytes", 1<<20, "larger records are skipped and counted")
+	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often contract files are checked for changes (0 turns it off)")
+}
+
+// applyEnv sets every flag that has an ASSAY_* variable; flags given on the
+// command line win because they are parsed afterwards.
+func applyEnv(fs *flag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "c" {
+			return
+		}
+		env := "ASSAY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %v", env, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %v", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+func cmdRun(args []string, stderr io.Writer) int {
+	fs := newFlagSet("run", stderr)
+	var f runFlags
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: assay run -c DIR --brokers HOST:PORT [flags]\n\nThe sidecar: consumes the contracts' topics, checks every event, serves metrics.\nEvery flag can also be set as ASSAY_<FLAG> (e.g. ASSAY_BROKERS).")
+		fs.PrintDefaults()
+	}
+	if err := applyEnv(fs); err != nil {
+		fmt.Fprintln(stderr, "assay run:", err)
+		return exitBadInput
+	}
+	if v := os.Getenv("ASSAY_CONTRACTS"); v != "" {
+		f.contracts = strings.Split(v, ",")
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitBadInput
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "assay run: unexpected argument %q\n", fs.Arg(0))
+		return exitBadInput
+	}
+	log, err := newLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "assay run:", err)
+		return exitBadInput
+	}
+	if len(f.contracts) == 0 {
+		fmt.Fprintln(stderr, "assay run: give contracts with -c DIR|FILE (or ASSAY_CONTRACTS)")
+		return exitBadInput
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runSidecar(ctx, f, log, nil)
+}
+
+// runSidecar builds and runs the sidecar until ctx is done. started, when
+// not nil, receives the sidecar once it listens (the demo prints its URLs).
+func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(*sidecar.Sidecar)) int {
+	svc, err := loadServiceConfig(f.config)
+	if err != nil {
+		log.Error("bad --config", "err", err)
+		return exitViolations
+	}
+	kcfg := kafka.Config{
+		Brokers: splitList(f.brokers),
+		Group:   f.group,
+		Start:   f.start,
+	}
+	if svc.TLS != nil {
+		if kcfg.TLS, err = kafka.TLSConfig(svc.TLS.CAFile, svc.TLS.CertFile, svc.TLS.KeyFile); err != nil {
+			log.Error("bad tls config", "err", err)
+			return exitViolations
+		}
+	}
+	if svc.SASL != nil {
+		if kcfg.SASL, err = kafka.SASLMechanism(svc.SASL.Mechanism, svc.SASL.Username, svc.SASL.password.Reveal()); err != nil {
+			log.Error("bad sasl config", "err", err)
+			return exitViolations
+		}
+	}
+	s, err := sidecar.New(sidecar.Config{
+		Contracts:      f.contracts,
+		Kafka:          kcfg,
+		HTTPListen:     f.httpListen,
+		Logger:         log,
+		WatchInterval:  watchInterval(f.watchInterval),
+		MaxRecordBytes: f.maxRecordBytes,
+	})
+	if err != nil {
+		var errs rules.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				log.Error("bad contract", "problem", e.Error())
+			}
+		} else {
+			log.Error("cannot start", "err", err)
+		}
+		return exitViolations
+	}
+	if err := s.Listen(); err != nil {
+		log.Error("cannot start", "err", err)
+		return exitViolations
+	}
+	if started != nil {
+		started(s)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading contracts")
+				s.Reload()
+			}
+		}
+	}()
+	log.Info("assay running", "contracts", len(s.Checker().Contracts()), "brokers", f.brokers, "group", f.group)
+	if err := s.Run(ctx); err != nil {
+		log.Error("stopped on error", "err", err)
+		return exitViolations
+	}
+	log.Info("stopped cleanly")
+	return exitOK
+}
+
+func watchInterval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

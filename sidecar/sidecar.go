@@ -1,0 +1,511 @@
+// Package sidecar is assay's main job, `assay run`: it loads contracts,
+// consumes the topics they name with a consumer group of its own, checks
+// every record, and serves the verdicts over HTTP (/metrics, /healthz,
+// /readyz, POST /-/reload) for the sinks to read.
+//
+// Contracts reload on SIGHUP (the caller calls Reload), on a change of a
+// contract file, and on POST /-/reload. A reload is all or nothing: every
+// contract must compile or the last good set keeps running; counts of rules
+// that survive a reload carry over, and the series of removed rules vanish.
+package sidecar
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/formats"
+	"github.com/assay-dev/assay/kafka"
+	"github.com/assay-dev/assay/rules"
+	promsink "github.com/assay-dev/assay/sinks/prometheus"
+)
+
+// Config of a Sidecar.
+type Config struct {
+	// Contracts are the contract files or directories.
+	Contracts []string
+	// Kafka configures the consumer; its Topics and Patterns are taken
+	// from the contracts.
+	Kafka kafka.Config
+	// HTTPListen is the address of the HTTP server ("" = no server).
+	HTTPListen string
+	Logger     *slog.Logger
+	// Registry receives every metric; a new one is made when nil.
+	Registry *prometheus.Registry
+	// Checker options; Now defaults to time.Now (online semantics).
+	Checker checker.Options
+	// WatchInterval is how often contract files are checked for changes
+	// (default 2s; negative turns watching off).
+	WatchInterval time.Duration
+	// MaxRecordBytes: larger records are skipped and counted (default 1 MiB).
+	MaxRecordBytes int
+	// VolumeTick is how often volume windows are evaluated (default 1s).
+	VolumeTick time.Duration
+	// OnViolations receives the violations of each checked record, on the
+	// consumer's worker goroutines; it must not block and must copy what it
+	// keeps.
+	OnViolations func([]checker.Violation)
+	// Routes lets other sinks (the dashboard) add HTTP handlers.
+	Routes func(mux *http.ServeMux)
+}
+
+// Sidecar is a configured `assay run`.
+type Sidecar struct {
+	cfg      Config
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	consumer *kafka.Consumer
+
+	cur     atomic.Pointer[engine]
+	pending chan *engine // handed to the consumer loop, applied in Idle
+	applied chan struct{}
+	running atomic.Bool
+	reloadM sync.Mutex // one reload at a time
+	watched [32]byte   // fingerprint of the contract files last loaded or tried
+
+	reloadOK   prometheus.Gauge
+	reloadTime prometheus.Gauge
+
+	statsMu      sync.Mutex
+	decodeErrors map[string]*atomic.Uint64 // by topic
+	tooLarge     map[string]*atomic.Uint64 // by topic
+	lastSkipLog  time.Time
+
+	listener net.Listener
+	volume   map[string]*volumeWindow
+}
+
+// engine is one loaded set of contracts with its per-worker state.
+type engine struct {
+	ch      *checker.Checker
+	workers []*checker.Worker
+	mu      []sync.Mutex // per worker, guards parts[w]
+	parts   []map[kafka.TopicPartition]*checker.Partition
+}
+
+func newEngine(contracts []*rules.Contract, opts checker.Options, workers int) *engine {
+	e := &engine{ch: checker.New(contracts, opts), mu: make([]sync.Mutex, workers)}
+	for range workers {
+		e.workers = append(e.workers, e.ch.NewWorker())
+		e.parts = append(e.parts, map[kafka.TopicPartition]*checker.Partition{})
+	}
+	return e
+}
+
+// New loads the contracts and prepares the consumer. Bad contracts are an
+// error (rules.Errors).
+func New(cfg Config) (*Sidecar, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Checker.Now == nil {
+		cfg.Checker.Now = time.Now
+	}
+	if cfg.WatchInterval == 0 {
+		cfg.WatchInterval = 2 * time.Second
+	}
+	if cfg.MaxRecordBytes <= 0 {
+		cfg.MaxRecordBytes = 1 << 20
+	}
+	if cfg.VolumeTick <= 0 {
+		cfg.VolumeTick = time.Second
+	}
+	if cfg.Kafka.Workers <= 0 {
+		cfg.Kafka.Workers = max(1, defaultWorkers())
+	}
+	cfg.Kafka.MaxRecordBytes = cfg.MaxRecordBytes
+	s := &Sidecar{
+		cfg: cfg, log: cfg.Logger, reg: cfg.Registry,
+		pending: make(chan *engine, 1), applied: make(chan struct{}, 1),
+		decodeErrors: map[string]*atomic.Uint64{}, tooLarge: map[string]*atomic.Uint64{},
+		volume: map[string]*volumeWindow{},
+	}
+	contracts, fp, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	s.watched = fp
+	s.cur.Store(newEngine(contracts, cfg.Checker, cfg.Kafka.Workers))
+	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "assay_contracts_last_reload_successful",
+		Help: "Whether the last contract (re)load succeeded (1) or was refused (0)."})
+	s.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "assay_contracts_last_reload_timestamp_seconds",
+		Help: "When contracts were last (re)loaded successfully."})
+	s.reloadOK.Set(1)
+	s.reloadTime.SetToCurrentTime()
+	s.reg.MustRegister(s.reloadOK, s.reloadTime,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		promsink.New(promsink.Sources{
+			Checker:      s.Checker,
+			Lag:          s.lag,
+			DecodeErrors: s.decodeErrorCounts,
+			Skipped:      s.skippedCounts,
+		}))
+	kcfg := cfg.Kafka
+	kcfg.Logger = cfg.Logger
+	kcfg.Topics, kcfg.Patterns = subscription(contracts)
+	s.consumer, err = kafka.New(kcfg, s)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	return s, nil
+}
+
+// Checker returns the checker of the contracts in force.
+func (s *Sidecar) Checker() *checker.Checker { return s.cur.Load().ch }
+
+// Registry returns the metrics registry.
+func (s *Sidecar) Registry() *prometheus.Registry { return s.reg }
+
+// Ready reports whether contracts are loaded and the group was joined.
+func (s *Sidecar) Ready() bool { return s.consumer.Joined() }
+
+// Addr is the address the HTTP server listens on, once Run started it.
+func (s *Sidecar) Addr() string {
+	if s.listener == nil {
+		return ""
+	}
+	return s.listener.Addr().String()
+}
+
+// Listen opens the HTTP listener; Run calls it when it was not called.
+func (s *Sidecar) Listen() error {
+	if s.listener != nil || s.cfg.HTTPListen == "" {
+		return nil
+	}
+	l, err := net.Listen("tcp", s.cfg.HTTPListen)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	s.listener = l
+	return nil
+}
+
+func subscription(contracts []*rules.Contract) (topics, patterns []string) {
+	seen := map[string]bool{}
+	for _, c := range contracts {
+		for _, t := range c.Topics {
+			if !seen["t:"+t] {
+				seen["t:"+t] = true
+				topics = append(topics, t)
+			}
+		}
+		if c.TopicPattern != nil {
+			p := c.TopicPattern.String()
+			if !seen["p:"+p] {
+				seen["p:"+p] = true
+				patterns = append(patterns, p)
+			}
+		}
+	}
+	return topics, patterns
+}
+
+// load reads the contracts and fingerprints their files.
+func (s *Sidecar) load() ([]*rules.Contract, [32]byte, error) {
+	fp := fingerprint(s.cfg.Contracts)
+	cs, err := rules.Load(s.cfg.Contracts...)
+	if err != nil {
+		return nil, fp, err
+	}
+	if len(cs) == 0 {
+		return nil, fp, fmt.Errorf("no contracts in %s", strings.Join(s.cfg.Contracts, ", "))
+	}
+	return cs, fp, nil
+}
+
+// fingerprint hashes the names and contents of the contract files, so that
+// a change (including a Kubernetes ConfigMap's symlink swap) is noticed.
+func fingerprint(paths []string) [32]byte {
+	h := sha256.New()
+	for _, p := range paths {
+		var files []string
+		filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+				files = append(files, path)
+			}
+			return nil
+		})
+		sort.Strings(files)
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
+			h.Write(data)
+		}
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// Reload loads the contracts again. If any problem is found nothing
+// changes: the error is returned, logged and exported, and the contracts in
+// force keep running.
+func (s *Sidecar) Reload() error {
+	s.reloadM.Lock()
+	defer s.reloadM.Unlock()
+	contracts, fp, err := s.load()
+	s.watched = fp
+	if err != nil {
+		s.reloadOK.Set(0)
+		var errs rules.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				s.log.Error("contract reload refused; the previous contracts keep running", "problem", e.Error())
+			}
+		} else {
+			s.log.Error("contract reload refused; the previous contracts keep running", "err", err)
+		}
+		return err
+	}
+	e := newEngine(contracts, s.cfg.Checker, s.cfg.Kafka.Workers)
+	if s.running.Load() {
+		// Hand the engine to the consumer loop, which swaps it between two
+		// batches so that no record is counted by both or neither.
+		s.pending <- e
+		select {
+		case <-s.applied:
+		case <-time.After(30 * time.Second):
+			return errors.New("reload: the consumer did not take the new contracts within 30s")
+		}
+	} else {
+		s.swap(e)
+	}
+	topics, patterns := subscription(contracts)
+	s.consumer.Subscribe(topics, patterns)
+	s.reloadOK.Set(1)
+	s.reloadTime.SetToCurrentTime()
+	names := make([]string, len(contracts))
+	for i, c := range contracts {
+		names[i] = c.Name
+	}
+	s.log.Info("contracts reloaded", "contracts", names)
+	return nil
+}
+
+func (s *Sidecar) swap(e *engine) {
+	old := s.cur.Load()
+	e.ch.Inherit(old.ch)
+	s.cur.Store(e)
+}
+
+// Idle is called by the consumer between batches.
+func (s *Sidecar) Idle() {
+	select {
+	case e := <-s.pending:
+		s.swap(e)
+		s.applied <- struct{}{}
+	default:
+	}
+}
+
+// Drop forgets the state of a revoked or lost partition.
+func (s *Sidecar) Drop(topic string, partition int32) {
+	e := s.cur.Load()
+	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
+	for w := range e.parts {
+		e.mu[w].Lock()
+		if p, ok := e.parts[w][tp]; ok {
+			p.Drop()
+			delete(e.parts[w], tp)
+		}
+		e.mu[w].Unlock()
+	}
+}
+
+// Handle checks the records of one partition.
+func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Record) int {
+	e := s.cur.Load()
+	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
+	e.mu[w].Lock()
+	p := e.parts[w][tp]
+	if p == nil {
+		p = e.ch.NewPartition(topic, partition)
+		e.parts[w][tp] = p
+	}
+	e.mu[w].Unlock()
+	if !p.Matches() {
+		return len(records) // no contract reads this topic (any more)
+	}
+	worker := e.workers[w]
+	for _, r := range records {
+		if len(r.Value) > s.cfg.MaxRecordBytes {
+			s.skipTooLarge(r)
+			continue
+		}
+		fields, err := formats.DecodeJSON(r.Value)
+		if err != nil {
+			s.countDecodeError(topic)
+			continue
+		}
+		ev := checker.Event{Fields: fields, Raw: r.Value, Meta: rules.KafkaMeta{
+			Topic: topic, Key: string(r.Key), Timestamp: r.Timestamp, Partition: int(partition), Offset: r.Offset,
+		}}
+		if len(r.Headers) > 0 {
+			ev.Meta.Headers = make(map[string]string, len(r.Headers))
+			for _, h := range r.Headers {
+				ev.Meta.Headers[h.Key] = string(h.Value)
+			}
+		}
+		if vs := worker.Check(p, &ev); len(vs) > 0 && s.cfg.OnViolations != nil {
+			s.cfg.OnViolations(vs)
+		}
+	}
+	return len(records)
+}
+
+func (s *Sidecar) counter(m map[string]*atomic.Uint64, topic string) *atomic.Uint64 {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	c := m[topic]
+	if c == nil {
+		c = new(atomic.Uint64)
+		m[topic] = c
+	}
+	return c
+}
+
+func (s *Sidecar) countDecodeError(topic string) { s.counter(s.decodeErrors, topic).Add(1) }
+
+func (s *Sidecar) skipTooLarge(r *kgo.Record) {
+	s.counter(s.tooLarge, r.Topic).Add(1)
+	s.statsMu.Lock()
+	logIt := time.Since(s.lastSkipLog) > 10*time.Second
+	if logIt {
+		s.lastSkipLog = time.Now()
+	}
+	s.statsMu.Unlock()
+	if logIt {
+		s.log.Warn("record larger than --max-record-bytes skipped (counted in assay_records_skipped_total)",
+			"topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "bytes", len(r.Value), "limit", s.cfg.MaxRecordBytes)
+	}
+}
+
+func (s *Sidecar) decodeErrorCounts() []promsink.DecodeErrors {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	var out []promsink.DecodeErrors
+	for t, c := range s.decodeErrors {
+		out = append(out, promsink.DecodeErrors{Topic: t, Format: "json", Count: c.Load()})
+	}
+	return out
+}
+
+func (s *Sidecar) skippedCounts() []promsink.Skipped {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	var out []promsink.Skipped
+	for t, c := range s.tooLarge {
+		out = append(out, promsink.Skipped{Topic: t, Reason: "too_large", Count: c.Load()})
+	}
+	return out
+}
+
+// DecodeErrors returns the undecodable records per topic.
+func (s *Sidecar) DecodeErrors() map[string]uint64 {
+	out := map[string]uint64{}
+	for _, d := range s.decodeErrorCounts() {
+		out[d.Topic] = d.Count
+	}
+	return out
+}
+
+func (s *Sidecar) lag() []promsink.Lag {
+	var out []promsink.Lag
+	for tp, n := range s.consumer.Lag() {
+		out = append(out, promsink.Lag{Topic: tp.Topic, Partition: tp.Partition, Records: n})
+	}
+	return out
+}
+
+// Run consumes and serves until ctx is done, then shuts down in order:
+// the batch in flight is finished and committed, the HTTP server stops.
+func (s *Sidecar) Run(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var srv *http.Server
+	if s.listener != nil {
+		srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("http server failed", "err", err)
+				cancel()
+			}
+		}()
+		s.log.Info("serving", "addr", "http://"+s.listener.Addr().String())
+	}
+	if s.cfg.WatchInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.watch(ctx)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.volumeLoop(ctx)
+	}()
+	s.running.Store(true)
+	err := s.consumer.Run(ctx)
+	s.running.Store(false)
+	select { // a reload waiting for the consumer loop is applied directly
+	case e := <-s.pending:
+		s.swap(e)
+		s.applied <- struct{}{}
+	default:
+	}
+	cancel()
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		srv.Shutdown(sctx)
+		scancel()
+	}
+	wg.Wait()
+	return err
+}
+
+// watch reloads when the contract files change.
+func (s *Sidecar) watch(ctx context.Context) {
+	t := time.NewTicker(s.cfg.WatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.reloadM.Lock()
+		changed := fingerprint(s.cfg.Contracts) != s.watched
+		s.reloadM.Unlock()
+		if changed {
+			s.log.Info("contract files changed; reloading")
+			s.Reload()
+		}
+	}
+}

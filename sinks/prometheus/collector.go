@@ -1,0 +1,132 @@
+// Package prometheus exports assay's verdicts as Prometheus metrics.
+//
+// The Collector reads the checker's tallies when it is scraped: nothing is
+// counted per event here, so the hot path does no label lookups. Metric
+// names and labels are fixed by DESIGN.md; labels are bounded (contract,
+// rule, topic, partition, ...), never an event value.
+package prometheus
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/assay-dev/assay/checker"
+)
+
+// Sources are the functions the Collector reads at scrape time. Any may be
+// nil.
+type Sources struct {
+	// Checker returns the checker in use (it changes on reload).
+	Checker func() *checker.Checker
+	// Lag returns consumer lag per partition.
+	Lag func() []Lag
+	// DecodeErrors returns undecodable records per topic and format.
+	DecodeErrors func() []DecodeErrors
+	// Skipped returns records skipped per topic and reason (too large).
+	Skipped func() []Skipped
+}
+
+// Lag of one partition.
+type Lag struct {
+	Topic     string
+	Partition int32
+	Records   int64
+}
+
+// DecodeErrors of one topic and format.
+type DecodeErrors struct {
+	Topic, Format string
+	Count         uint64
+}
+
+// Skipped records of one topic, by reason.
+type Skipped struct {
+	Topic, Reason string
+	Count         uint64
+}
+
+var (
+	eventsDesc = prometheus.NewDesc("assay_events_total",
+		"Events checked by a contract (after where and sample).", []string{"contract", "topic"}, nil)
+	resultsDesc = prometheus.NewDesc("assay_rule_results_total",
+		"Rule results: pass, fail, error (could not be evaluated) or skip (when was false).",
+		[]string{"contract", "rule", "severity", "result"}, nil)
+	decodeDesc = prometheus.NewDesc("assay_decode_errors_total",
+		"Records that could not be decoded.", []string{"topic", "format"}, nil)
+	evalDesc = prometheus.NewDesc("assay_rule_eval_seconds",
+		"Time to evaluate one contract on one event.", []string{"contract"}, nil)
+	lastDesc = prometheus.NewDesc("assay_last_event_timestamp_seconds",
+		"Record timestamp of the newest event a contract checked.", []string{"contract", "topic"}, nil)
+	lagDesc = prometheus.NewDesc("assay_consumer_lag_records",
+		"Records between assay's position and the partition's high watermark.", []string{"topic", "partition"}, nil)
+	infoDesc = prometheus.NewDesc("assay_contract_info",
+		"Contracts loaded (always 1).", []string{"contract", "owner", "version"}, nil)
+	skippedDesc = prometheus.NewDesc("assay_records_skipped_total",
+		"Records not checked, by reason (too_large).", []string{"topic", "reason"}, nil)
+	evictDesc = prometheus.NewDesc("assay_unique_evictions_total",
+		"Keys that unique rules forgot because a partition reached the key limit.", nil, nil)
+)
+
+// Collector is a prometheus.Collector over the checker's tallies. It is
+// unchecked (Describe sends nothing) because its series change with the
+// contracts on reload.
+type Collector struct {
+	src Sources
+}
+
+// New returns a Collector; register it on your registry.
+func New(src Sources) *Collector { return &Collector{src: src} }
+
+// Describe sends nothing: the set of series follows the contracts.
+func (c *Collector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect reads every tally once.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	if c.src.Checker != nil {
+		if chk := c.src.Checker(); chk != nil {
+			collectChecker(chk, ch)
+		}
+	}
+	if c.src.Lag != nil {
+		for _, l := range c.src.Lag() {
+			ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l.Records), l.Topic, strconv.Itoa(int(l.Partition)))
+		}
+	}
+	if c.src.DecodeErrors != nil {
+		for _, d := range c.src.DecodeErrors() {
+			ch <- prometheus.MustNewConstMetric(decodeDesc, prometheus.CounterValue, float64(d.Count), d.Topic, d.Format)
+		}
+	}
+	if c.src.Skipped != nil {
+		for _, s := range c.src.Skipped() {
+			ch <- prometheus.MustNewConstMetric(skippedDesc, prometheus.CounterValue, float64(s.Count), s.Topic, s.Reason)
+		}
+	}
+}
+
+func collectChecker(chk *checker.Checker, ch chan<- prometheus.Metric) {
+	snap := chk.Snapshot()
+	for _, cs := range snap.Contracts {
+		name := cs.Contract.Name
+		ch <- prometheus.MustNewConstMetric(infoDesc, prometheus.GaugeValue, 1, name, cs.Contract.Owner, cs.Contract.Version)
+		for _, t := range cs.Topics {
+			ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.CounterValue, float64(t.Events), name, t.Topic)
+			if !t.LastEvent.IsZero() {
+				ch <- prometheus.MustNewConstMetric(lastDesc, prometheus.GaugeValue, float64(t.LastEvent.UnixNano())/1e9, name, t.Topic)
+			}
+		}
+		for _, rs := range cs.Rules {
+			for _, res := range checker.Results {
+				ch <- prometheus.MustNewConstMetric(resultsDesc, prometheus.CounterValue, float64(rs.Counts[res]),
+					name, rs.Rule.Name, string(rs.Rule.Severity), res.String())
+			}
+		}
+		buckets := make(map[float64]uint64, len(checker.EvalBuckets))
+		for i, b := range checker.EvalBuckets {
+			buckets[b] = cs.Eval.Buckets[i]
+		}
+		ch <- prometheus.MustNewConstHistogram(evalDesc, cs.Eval.Count, cs.Eval.Sum, buckets, name)
+	}
+	ch <- prometheus.MustNewConstMetric(evictDesc, prometheus.CounterValue, float64(chk.UniqueEvictions()))
+}
