@@ -66,6 +66,9 @@ type Config struct {
 	// MaxRecordBytes raises the fetch sizes so a record of that size can be
 	// fetched (default 1 MiB, franz-go's default).
 	MaxRecordBytes int
+	// SessionTimeout: how long the group waits for a member that stopped
+	// heartbeating before giving its partitions to others (default 45s).
+	SessionTimeout time.Duration
 	// Extra franz-go options, for tests and tuning.
 	Extra []kgo.Opt
 }
@@ -160,6 +163,10 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 		opts = append(opts, kgo.FetchMaxPartitionBytes(int32(cfg.MaxRecordBytes)),
 			kgo.FetchMaxBytes(int32(max(cfg.MaxRecordBytes*2, 50<<20))),
 			kgo.BrokerMaxReadBytes(int32(max(cfg.MaxRecordBytes*4, 100<<20))))
+	}
+	if cfg.SessionTimeout > 0 {
+		opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout),
+			kgo.HeartbeatInterval(min(3*time.Second, cfg.SessionTimeout/4)))
 	}
 	if cfg.TLS != nil {
 		opts = append(opts, kgo.DialTLSConfig(cfg.TLS))

@@ -106,4 +106,3 @@ func writeExampleContracts() (string, error) {
 	})
 	return dir, err
 }
-

@@ -31,6 +31,7 @@ type runFlags struct {
 	logLevel       string
 	maxRecordBytes int
 	watchInterval  time.Duration
+	sessionTimeout time.Duration
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -44,6 +45,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&f.maxRecordBytes, "max-record-bytes", 1<<20, "larger records are skipped and counted")
+	fs.DurationVar(&f.sessionTimeout, "session-timeout", 45*time.Second, "how long the group waits for a replica that stopped before moving its partitions")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often contract files are checked for changes (0 turns it off)")
 }
 
@@ -128,6 +130,8 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		Brokers: splitList(f.brokers),
 		Group:   f.group,
 		Start:   f.start,
+
+		SessionTimeout: f.sessionTimeout,
 	}
 	if svc.TLS != nil {
 		if kcfg.TLS, err = kafka.TLSConfig(svc.TLS.CAFile, svc.TLS.CertFile, svc.TLS.KeyFile); err != nil {
