@@ -205,6 +205,7 @@ type partContract struct {
 	events    atomic.Uint64
 	lastEvent atomic.Int64
 	unique    []*uniqueState // per rule of the contract, nil for non-unique
+	newest    []time.Time    // per rule: newest event time seen (offline fresh)
 }
 
 // NewPartition returns the state for one topic partition. Call Drop when the
@@ -215,7 +216,7 @@ func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
 		if !c.c.MatchesTopic(topic) {
 			continue
 		}
-		pc := &partContract{unique: make([]*uniqueState, len(c.rules))}
+		pc := &partContract{unique: make([]*uniqueState, len(c.rules)), newest: make([]time.Time, len(c.rules))}
 		for j, r := range c.rules {
 			if r.r.Kind == rules.KindUnique {
 				pc.unique[j] = newUniqueState(ch.opts.UniqueMaxKeys)

@@ -282,3 +282,79 @@ func TestPartitionDropKeepsCounts(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+// Regression: many repeats of few keys must not push remembered keys out.
+func TestUniqueManyRepeatsOfFewKeys(t *testing.T) {
+	cs := mustContracts(t, "contract: c\nowner: o\ntopics: [t]\nrules: [{name: u, unique: id}]\n")
+	ch := checker.New(cs, checker.Options{UniqueMaxKeys: 10})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	for i := range 1000 {
+		w.Check(p, event(t, fmt.Sprintf(`{"id": %d}`, i%5)))
+	}
+	if got := ch.Snapshot().Contracts[0].Rules[0].Counts; got[checker.Fail] != 995 || ch.UniqueEvictions() != 0 {
+		t.Fatalf("counts %v, evictions %d", got, ch.UniqueEvictions())
+	}
+}
+
+func TestHeadersPIIMasked(t *testing.T) {
+	cs := mustContracts(t, `
+contract: c
+owner: o
+topics: [t]
+pii: [kafka.headers.x-user]
+rules:
+  - {name: trace, expr: 'kafka.headers["x-trace"] == "ok"'}
+  - {name: all-headers, expr: 'kafka.headers == nil'}
+`)
+	ch := checker.New(cs, checker.Options{Now: time.Now})
+	ev := event(t, `{}`)
+	ev.Meta.Headers = map[string]string{"x-user": "alice@secret.test", "x-trace": "abc"}
+	vs := ch.NewWorker().Check(ch.NewPartition("t", 0), ev)
+	out, _ := json.Marshal(vs)
+	if len(vs) != 2 || strings.Contains(string(out), "alice@secret.test") {
+		t.Fatalf("%s", out)
+	}
+}
+
+func TestFreshOfflinePerRule(t *testing.T) {
+	cs := mustContracts(t, "contract: c\nowner: o\ntopics: [t]\nrules:\n  - {name: a, fresh: created_at, within: 5m}\n  - {name: b, fresh: updated_at, within: 5m}\n")
+	ch := checker.New(cs, checker.Options{})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	for _, h := range []string{"01", "02"} {
+		w.Check(p, event(t, `{"created_at": "2026-01-01T`+h+`:00:00Z", "updated_at": "2026-01-01T`+h+`:00:00Z"}`))
+	}
+	w.Check(p, event(t, `{"created_at": "2026-01-01T02:01:00Z", "updated_at": "2026-01-01T09:00:00Z"}`))
+	for _, r := range ch.Snapshot().Contracts[0].Rules {
+		if r.Counts[checker.Fail] != 0 {
+			t.Errorf("%s: %v (rules must not share their newest time)", r.Rule.Name, r.Counts)
+		}
+	}
+}
+
+func TestEpochMagnitudes(t *testing.T) {
+	cs := mustContracts(t, "contract: c\nowner: o\ntopics: [t]\nrules: [{name: f, fresh: ts, within: 1m}]\n")
+	now := time.Unix(1767225600, 0)
+	ch := checker.New(cs, checker.Options{Now: func() time.Time { return now }})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	for _, ts := range []string{"1767225600", "1767225600000", "1767225600000000", "1767225600000000000", "1767225600.5"} {
+		if vs := w.Check(p, event(t, `{"ts": `+ts+`}`)); len(vs) != 0 {
+			t.Errorf("%s: %+v", ts, vs)
+		}
+	}
+}
+
+func TestReasonsAreBounded(t *testing.T) {
+	cs := mustContracts(t, "contract: c\nowner: o\ntopics: [t]\npii: [email]\nrules: [{name: r, expr: len(items) == 0 && note == \"\"}]\n")
+	ch := checker.New(cs, checker.Options{})
+	items := strings.Repeat(`{"a": "`+strings.Repeat("x", 100)+`"},`, 1000)
+	ev := event(t, `{"email": "jo\"e@x.test", "note": "copy of jo\"e@x.test and é`+strings.Repeat("é", 100)+`", "items": [`+items+`1]}`)
+	vs := ch.NewWorker().Check(ch.NewPartition("t", 0), ev)
+	if len(vs) != 1 || len(vs[0].Reason) > 400 || strings.Contains(vs[0].Reason, `jo\"e`) || strings.Contains(vs[0].Reason, `joe`) {
+		t.Fatalf("%d %q", len(vs[0].Reason), vs[0].Reason)
+	}
+	if !utf8Valid(vs[0].Reason) {
+		t.Fatal("reason cut inside a rune")
+	}
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr/file"
 
@@ -42,7 +43,7 @@ func (c *contract) explain(msg string, p *rules.Program, env map[string]any) str
 			continue
 		}
 		v, _ := lookup(env, path)
-		b.WriteString(formatValue(c.pii.maskUnder(path, v)))
+		b.WriteString(formatValue(c.pii.maskUnder(path, v), func(s string) string { return c.pii.scrub(s, env) }))
 	}
 	if n > 0 {
 		b.WriteString(")")
@@ -70,8 +71,14 @@ func lookup(m map[string]any, path string) (any, bool) {
 			if cur, ok = v[part]; !ok {
 				return nil, false
 			}
+		case map[string]string:
+			s, ok := v[part]
+			if !ok {
+				return nil, false
+			}
+			cur = s
 		case *rules.KafkaMeta:
-			return metaField(v, part), true
+			cur = metaField(v, part)
 		default:
 			return nil, false
 		}
@@ -98,13 +105,21 @@ func metaField(m *rules.KafkaMeta, name string) any {
 }
 
 // formatValue renders a value for a reason: strings quoted, numbers plain,
-// collections as JSON-like text, all cut to maxValueLen.
-func formatValue(v any) string {
+// collections as JSON-like text, all cut to maxValueLen (on a rune
+// boundary). Strings pass through scrub before they are quoted, so that a
+// PII value copied into another field is masked too.
+func formatValue(v any, scrub func(string) string) string {
 	var s string
 	switch v := v.(type) {
 	case nil:
 		s = "nil"
 	case string:
+		if len(v) > 4*maxValueLen {
+			v = v[:4*maxValueLen]
+		}
+		if scrub != nil {
+			v = scrub(v)
+		}
 		s = strconv.Quote(v)
 	case int64:
 		s = strconv.FormatInt(v, 10)
@@ -120,24 +135,50 @@ func formatValue(v any) string {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = strconv.Quote(k) + ": " + formatValue(v[k])
+		n := min(len(keys), maxValueLen/4)
+		parts := make([]string, n)
+		for i, k := range keys[:n] {
+			parts[i] = strconv.Quote(k) + ": " + formatValue(v[k], scrub)
+		}
+		if n < len(keys) {
+			parts = append(parts, "...")
 		}
 		s = "{" + strings.Join(parts, ", ") + "}"
+	case map[string]string:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = e
+		}
+		return formatValue(m, scrub)
 	case []any:
-		parts := make([]string, len(v))
-		for i, e := range v {
-			parts[i] = formatValue(e)
+		n := min(len(v), maxValueLen/2)
+		parts := make([]string, n)
+		for i, e := range v[:n] {
+			parts[i] = formatValue(e, scrub)
+		}
+		if n < len(v) {
+			parts = append(parts, "...")
 		}
 		s = "[" + strings.Join(parts, ", ") + "]"
 	default:
 		s = fmt.Sprint(v)
+		if scrub != nil {
+			s = scrub(s)
+		}
 	}
-	if len(s) > maxValueLen {
-		s = s[:maxValueLen-3] + "..."
+	return truncate(s, maxValueLen)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	cut := n - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // keyString turns a unique key into a map key. Whole floats and integers
@@ -257,6 +298,16 @@ func maskPath(v any, path []string) any {
 		}
 		cp[path[0]] = maskPath(child, path[1:])
 		return cp
+	case map[string]string:
+		if _, ok := v[path[0]]; !ok || len(path) > 1 {
+			return v
+		}
+		cp := make(map[string]string, len(v))
+		for k, e := range v {
+			cp[k] = e
+		}
+		cp[path[0]] = Masked
+		return cp
 	case []any:
 		cp := make([]any, len(v))
 		for i, e := range v {
@@ -288,7 +339,7 @@ func (pp piiPaths) scrub(s string, env map[string]any) string {
 			case nil, bool:
 				continue
 			default:
-				text = formatValue(v)
+				text = formatValue(v, nil)
 			}
 			if len(text) >= 2 {
 				s = strings.ReplaceAll(s, text, Masked)
@@ -301,6 +352,13 @@ func (pp piiPaths) scrub(s string, env map[string]any) string {
 // values collects the values at a path, crossing lists.
 func values(v any, path []string) []any {
 	if len(path) == 0 {
+		if m, ok := v.(map[string]string); ok {
+			var out []any
+			for _, e := range m {
+				out = append(out, e)
+			}
+			return out
+		}
 		if m, ok := v.(map[string]any); ok {
 			var out []any
 			for _, e := range m {
@@ -323,8 +381,10 @@ func values(v any, path []string) []any {
 			return values(c, path[1:])
 		}
 	case *rules.KafkaMeta:
-		if len(path) == 1 {
-			return []any{metaField(v, path[0])}
+		return values(metaField(v, path[0]), path[1:])
+	case map[string]string:
+		if c, ok := v[path[0]]; ok && len(path) == 1 {
+			return []any{c}
 		}
 	case []any:
 		var out []any

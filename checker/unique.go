@@ -10,24 +10,31 @@ import (
 // Memory is bounded: at most max keys are kept. Keys leave in the order
 // they were last seen: first those older than the window (measured on the
 // record timestamps of the partition), then, when the cap is reached, the
-// oldest ones (counted in evictions). A key that was evicted and comes back
-// passes: the cap trades completeness for bounded memory.
+// least recently seen ones (counted in evictions). A key that was evicted
+// and comes back passes: the cap trades completeness for bounded memory.
 type uniqueState struct {
 	max       int
-	keys      map[string]int64 // key -> record time (unix ns) it was last seen
-	fifo      []uniqueEntry    // ring of (key, time) in the order seen
+	keys      map[string]uniqueSeen
+	fifo      []uniqueEntry // ring of sightings in arrival order
 	head, n   int
+	seq       uint64
 	newest    int64
 	evictions atomic.Uint64
 }
 
+type uniqueSeen struct {
+	seq uint64 // sighting number of the latest sighting
+	ts  int64  // newest record time (unix ns) the key was seen with
+}
+
 type uniqueEntry struct {
 	key string
+	seq uint64
 	ts  int64
 }
 
 func newUniqueState(max int) *uniqueState {
-	return &uniqueState{max: max, keys: make(map[string]int64)}
+	return &uniqueState{max: max, keys: make(map[string]uniqueSeen)}
 }
 
 // seen records the key and reports whether it was seen before within the
@@ -41,31 +48,28 @@ func (u *uniqueState) seen(key string, ts int64, within time.Duration, offline b
 		u.expire(u.newest - int64(within))
 	}
 	prev, dup := u.keys[key]
-	if dup && windowed && prev < ts-int64(within) {
+	if dup && windowed && prev.ts < ts-int64(within) {
 		dup = false // seen, but longer ago than the window
 	}
-	if !dup && len(u.keys) >= u.max {
+	if _, known := u.keys[key]; !known && len(u.keys) >= u.max {
 		u.evictOldest()
 	}
-	u.keys[key] = ts
-	u.push(uniqueEntry{key, ts})
+	u.seq++
+	u.keys[key] = uniqueSeen{seq: u.seq, ts: max(prev.ts, ts)}
+	u.push(uniqueEntry{key, u.seq, ts})
 	return dup
 }
 
 func (u *uniqueState) push(e uniqueEntry) {
 	if u.n == len(u.fifo) {
-		// Grow the ring, but never beyond twice the cap: entries of keys
-		// that were seen again later are dropped first.
+		// Grow the ring up to twice the cap; beyond, the oldest sighting
+		// makes room (its key, if that was its latest sighting, is evicted).
 		if u.n >= 2*u.max {
-			u.pop()
+			if u.pop() {
+				u.evictions.Add(1)
+			}
 		} else {
-			size := 2 * len(u.fifo)
-			if size == 0 {
-				size = 64
-			}
-			if size > 2*u.max {
-				size = 2 * u.max
-			}
+			size := min(max(2*len(u.fifo), 64), 2*u.max)
 			ring := make([]uniqueEntry, size)
 			for i := 0; i < u.n; i++ {
 				ring[i] = u.fifo[(u.head+i)%len(u.fifo)]
@@ -77,20 +81,21 @@ func (u *uniqueState) push(e uniqueEntry) {
 	u.n++
 }
 
-// pop removes the oldest entry; it deletes its key if that entry is the
-// key's latest sighting, and reports whether it did.
+// pop removes the oldest sighting; it deletes its key when that sighting
+// is the key's latest, and reports whether it did.
 func (u *uniqueState) pop() bool {
 	e := u.fifo[u.head]
 	u.fifo[u.head] = uniqueEntry{}
 	u.head = (u.head + 1) % len(u.fifo)
 	u.n--
-	if ts, ok := u.keys[e.key]; ok && ts == e.ts {
+	if s, ok := u.keys[e.key]; ok && s.seq == e.seq {
 		delete(u.keys, e.key)
 		return true
 	}
 	return false
 }
 
+// expire forgets keys whose latest sighting is older than before.
 func (u *uniqueState) expire(before int64) {
 	for u.n > 0 && u.fifo[u.head].ts < before {
 		u.pop()

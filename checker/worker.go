@@ -53,8 +53,6 @@ type Worker struct {
 	vm     vm.VM
 	counts []atomic.Uint64 // [rule index][result]
 	hist   []histogram     // per contract: evaluation time of one event
-	// newest event time seen, for offline fresh rules
-	newest time.Time
 	out    []Violation
 }
 
@@ -118,7 +116,7 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 			if r.synthetic {
 				continue
 			}
-			res, reason := w.evalRule(c, r, pc.unique[j], ev)
+			res, reason := w.evalRule(c, r, pc, j, ev)
 			w.counts[r.index*int(numResults)+int(res)].Add(1)
 			if res == Fail || res == Error {
 				w.violation(c, r, res, reason, ev)
@@ -146,7 +144,7 @@ func (w *Worker) violation(c *contract, r *rule, res Result, reason string, ev *
 }
 
 // evalRule evaluates one rule, isolated: a panic becomes an error result.
-func (w *Worker) evalRule(c *contract, r *rule, u *uniqueState, ev *Event) (res Result, reason string) {
+func (w *Worker) evalRule(c *contract, r *rule, pc *partContract, j int, ev *Event) (res Result, reason string) {
 	defer func() {
 		if p := recover(); p != nil {
 			res, reason = Error, c.pii.scrub(fmt.Sprintf("rule panicked: %v", p), ev.Fields)
@@ -175,7 +173,7 @@ func (w *Worker) evalRule(c *contract, r *rule, u *uniqueState, ev *Event) (res 
 		if w.ch.opts.Now != nil {
 			ts = ev.Meta.Timestamp.UnixNano()
 		}
-		if u.seen(keyString(key), ts, rr.Within, w.ch.opts.Now == nil) {
+		if pc.unique[j].seen(keyString(key), ts, rr.Within, w.ch.opts.Now == nil) {
 			msg := "unique key was already seen"
 			if w.ch.opts.Now != nil && rr.Within > 0 {
 				msg += " within " + formatDuration(rr.Within)
@@ -196,10 +194,12 @@ func (w *Worker) evalRule(c *contract, r *rule, u *uniqueState, ev *Event) (res 
 		if w.ch.opts.Now != nil {
 			now = w.ch.opts.Now()
 		} else {
-			if t.After(w.newest) {
-				w.newest = t
+			// Offline: against the newest time this rule has seen in
+			// this input.
+			if t.After(pc.newest[j]) {
+				pc.newest[j] = t
 			}
-			now = w.newest
+			now = pc.newest[j]
 		}
 		if age := now.Sub(t); age > rr.Within {
 			what := "old"
@@ -251,8 +251,15 @@ func toTime(v any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// epoch reads a number as seconds, milliseconds, microseconds or
+// nanoseconds since the epoch, by its magnitude.
 func epoch(f float64) time.Time {
-	if math.Abs(f) > 1e11 {
+	switch a := math.Abs(f); {
+	case a >= 1e17:
+		return time.Unix(0, int64(f))
+	case a >= 1e14:
+		return time.UnixMicro(int64(f))
+	case a >= 1e11:
 		return time.UnixMilli(int64(f))
 	}
 	sec, frac := math.Modf(f)

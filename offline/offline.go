@@ -46,7 +46,6 @@ func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Rep
 		opts.MaxLine = DefaultMaxLine
 	}
 	ch := checker.New(contracts, checker.Options{KeepFirstSamples: true, SamplesPerRule: report.MaxExamples})
-	part := ch.NewPartition(opts.Topic, 0)
 	w := ch.NewWorker()
 	var events, decodeErrors int
 	var decodeExamples []report.Example
@@ -56,9 +55,14 @@ func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Rep
 		if len(inputs) > 1 {
 			source = in.Name
 		}
+		// Each input is one window for unique and fresh rules.
+		part := ch.NewPartition(opts.Topic, 0)
 		r := bufio.NewReaderSize(in.R, 64<<10)
 		for line := 1; ; line++ {
 			data, tooLong, err := readLine(r, opts.MaxLine)
+			if line == 1 {
+				data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+			}
 			if err != nil && !errors.Is(err, io.EOF) {
 				return nil, fmt.Errorf("%s: %w", in.Name, err)
 			}

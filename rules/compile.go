@@ -102,13 +102,42 @@ func (d *decoder) compile(n *yaml.Node, key string, kind exprKind) *Program {
 		if fe.Snippet == "" {
 			fe.Bind(file.NewSource(src))
 		}
-		e.Line, e.Column = exprPos(n, fe.Line, fe.Column)
-		e.Msg = fmt.Sprintf("%s: %s (%d:%d)%s", key, fe.Message, fe.Line, fe.Column+1, indent(fe.Snippet))
+		e.Line, e.Column = d.exprPos(n, fe.Line, fe.Column)
+		e.Msg = fmt.Sprintf("%s: %s (%d:%d)%s", key, cleanMessage(fe.Message), fe.Line, fe.Column+1, indent(capSnippet(fe.Snippet, fe.Column)))
 	} else {
-		e.Msg = fmt.Sprintf("%s: %v", key, err)
+		e.Msg = fmt.Sprintf("%s: %s", key, cleanMessage(err.Error()))
 	}
 	d.errs = append(d.errs, e)
 	return nil
+}
+
+// cleanMessage drops the stack trace expr appends when its compiler panics
+// (e.g. on a regex built from constants).
+func cleanMessage(s string) string {
+	if i := strings.Index(s, "\ngoroutine "); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+// capSnippet keeps about 120 characters of each snippet line around the
+// column, so a long expression does not print a huge line.
+func capSnippet(snippet string, col int) string {
+	const width = 120
+	lines := strings.Split(snippet, "\n")
+	from := max(0, col-width/2)
+	for i, l := range lines {
+		if !strings.HasPrefix(l, " | ") {
+			continue
+		}
+		r := []rune(l[3:])
+		if len(r) <= width {
+			continue
+		}
+		end := min(len(r), from+width)
+		lines[i] = " | " + string(r[min(from, len(r)):end])
+	}
+	return strings.Join(lines, "\n")
 }
 
 var arithmetic = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true, "**": true, "^": true, "..": true}
@@ -122,20 +151,15 @@ func check(root ast.Node, src string, kind exprKind) error {
 		if bad != nil {
 			return
 		}
+		// Methods on typed values (kafka.timestamp.Unix()) are checked by
+		// expr itself; a plain call of a name that is no builtin is not.
 		c, ok := n.(*ast.CallNode)
 		if !ok {
 			return
 		}
-		name := "function"
-		switch callee := c.Callee.(type) {
-		case *ast.IdentifierNode:
-			name = fmt.Sprintf("function %q", callee.Value)
-		case *ast.MemberNode:
-			if s, ok := callee.Property.(*ast.StringNode); ok {
-				name = fmt.Sprintf("method %q", s.Value)
-			}
+		if callee, ok := c.Callee.(*ast.IdentifierNode); ok {
+			bad = nodeError(c.Callee, src, fmt.Sprintf("unknown function %q", callee.Value))
 		}
-		bad = nodeError(c.Callee, src, "unknown "+name)
 	}))
 	if bad != nil {
 		return bad

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,7 +14,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var nameRE = regexp.MustCompile(`^[a-z0-9._-]+$`)
+var (
+	nameRE     = regexp.MustCompile(`^[a-z0-9._-]+$`)
+	ruleNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	piiPathRE  = regexp.MustCompile(`^[^.\s]+(\.[^.\s]+)*$`)
+)
 
 // decoder walks yaml.Node trees by hand instead of unmarshalling into
 // structs: that way every unknown key, wrong type and bad value is reported
@@ -21,6 +26,7 @@ var nameRE = regexp.MustCompile(`^[a-z0-9._-]+$`)
 // one run reports all of them.
 type decoder struct {
 	file     string
+	lines    []string // the file's lines, to map expression positions
 	errs     Errors
 	contract string // name of the contract being decoded, for messages
 	rule     string // name of the rule being decoded, for messages
@@ -38,7 +44,7 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseFile decodes every YAML document of one file into contracts.
 func parseFile(file string, data []byte) ([]*Contract, Errors) {
-	d := &decoder{file: file}
+	d := &decoder{file: file, lines: strings.SplitAfter(string(data), "\n")}
 	var out []*Contract
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -55,14 +61,14 @@ func parseFile(file string, data []byte) ([]*Contract, Errors) {
 				msg = "invalid YAML: " + m[2]
 			}
 			col := 1
-			if l, c := syntaxErrorLine(data); l > 0 {
+			if l, c := syntaxErrorLine(data, line, err.Error()); l > 0 {
 				line, col = l, c
 			}
 			d.errs = append(d.errs, &Error{Pos: Pos{File: file, Line: line, Column: col}, Msg: msg})
 			break
 		}
-		if len(doc.Content) == 0 {
-			continue // an empty document, e.g. after a trailing ---
+		if len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" && doc.Content[0].Value == "") {
+			continue // an empty document, e.g. after a trailing --- or only comments
 		}
 		if c := d.decodeContract(doc.Content[0]); c != nil {
 			out = append(out, c)
@@ -76,7 +82,7 @@ func parseFile(file string, data []byte) ([]*Contract, Errors) {
 // far from the mistake; the first prefix of the file that does not parse
 // ends on the line at fault. Contract files are small, so the quadratic
 // search is cheap, and it only runs on broken files.
-func syntaxErrorLine(data []byte) (line, col int) {
+func syntaxErrorLine(data []byte, reported int, msg string) (line, col int) {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	if len(lines) > 2000 || len(data) > 256<<10 {
 		return 0, 0
@@ -84,7 +90,10 @@ func syntaxErrorLine(data []byte) (line, col int) {
 	end := 0
 	for i, l := range lines {
 		end += len(l)
-		if !parses(data[:end]) {
+		if i+1 < reported {
+			continue
+		}
+		if parseError(data[:end]) == msg {
 			col = len(l) - len(bytes.TrimLeft(l, " \t")) + 1
 			return i + 1, col
 		}
@@ -92,16 +101,17 @@ func syntaxErrorLine(data []byte) (line, col int) {
 	return 0, 0
 }
 
-func parses(data []byte) bool {
+// parseError returns the syntax error of a YAML text, or "".
+func parseError(data []byte) string {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
 		if errors.Is(err, io.EOF) {
-			return true
+			return ""
 		}
 		if err != nil {
-			return false
+			return err.Error()
 		}
 	}
 }
@@ -212,6 +222,9 @@ func ParseDuration(s string) (time.Duration, error) {
 		if s[n-1] == 'w' {
 			unit *= 7
 		}
+		if k > int(math.MaxInt64/unit) {
+			return 0, fmt.Errorf("duration %q is too long", s)
+		}
 		dur = time.Duration(k) * unit
 	} else {
 		dur, err = time.ParseDuration(s)
@@ -260,8 +273,8 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 		case "description":
 			c.Description, _ = d.str(v, "description")
 		case "topics":
-			hasTopics = true
 			c.Topics = d.strList(v, "topics")
+			hasTopics = hasTopics || len(c.Topics) > 0 || v.Kind != yaml.SequenceNode
 		case "topic_pattern":
 			hasTopics = true
 			if s, ok := d.str(v, "topic_pattern"); ok {
@@ -289,6 +302,11 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			}
 		case "pii":
 			c.PII = d.strList(v, "pii")
+			for i, p := range c.PII {
+				if !piiPathRE.MatchString(p) {
+					d.errorf(v.Content[i], "pii path %q must be dotted field names, like customer.email", p)
+				}
+			}
 		case "rules":
 			rulesNode = v
 		case "volume":
@@ -306,6 +324,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 		d.errorf(n, "missing required key \"owner\"")
 	}
 	if !hasTopics {
+		// topics: [] counts as absent.
 		d.errorf(n, "needs topics or topic_pattern")
 	}
 	if whereNode != nil {
@@ -358,6 +377,9 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 	for _, kv := range pairs {
 		if kv[0].Value == "name" {
 			r.Name, _ = d.str(kv[1], "name")
+			if r.Name != "" && !ruleNameRE.MatchString(r.Name) {
+				d.errorf(kv[1], "rule name %q must match [A-Za-z0-9._-]+", r.Name)
+			}
 		}
 	}
 	d.rule = r.Name
@@ -484,24 +506,49 @@ func (d *decoder) decodeAlert(n *yaml.Node) *Alert {
 	return &a
 }
 
-// exprPos maps a position inside an expression (line starting at 1, column
-// starting at 0, as expr reports them) to the position in the YAML file.
-func exprPos(n *yaml.Node, line, col int) (int, int) {
-	switch n.Style {
-	case yaml.LiteralStyle, yaml.FoldedStyle:
-		// The text starts on the line after the indicator; its indentation
-		// is not kept by yaml.v3, so the column is left out.
-		return n.Line + line, 0
-	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
-		if line <= 1 {
-			return n.Line, n.Column + 1 + col
+// exprPos maps a position inside an expression (line starting at 1, rune
+// column starting at 0, as expr reports them) to the position in the file.
+// Where the scalar's text in the file is not the expression verbatim (a
+// folded or multi-line plain scalar, escapes before the position), it
+// falls back to where the scalar starts.
+func (d *decoder) exprPos(n *yaml.Node, line, col int) (int, int) {
+	raw := func(l int) string {
+		if l >= 1 && l <= len(d.lines) {
+			return strings.TrimRight(d.lines[l-1], "\r\n")
 		}
-	default:
-		if line <= 1 {
-			return n.Line, n.Column + col
+		return ""
+	}
+	exprLines := strings.Split(n.Value, "\n")
+	if line < 1 || line > len(exprLines) {
+		return n.Line, n.Column
+	}
+	want := []rune(exprLines[line-1])
+	if col > len(want) {
+		col = len(want)
+	}
+	prefix := string(want[:col])
+	switch n.Style {
+	case yaml.LiteralStyle:
+		text := raw(n.Line + line)
+		trimmed := strings.TrimLeft(text, " ")
+		indent := len([]rune(text)) - len([]rune(trimmed)) - (len(want) - len([]rune(strings.TrimLeft(string(want), " "))))
+		if strings.HasPrefix(string([]rune(text)[indent:]), prefix) {
+			return n.Line + line, indent + col + 1
+		}
+	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle, 0:
+		if line != 1 || strings.Contains(n.Value, "\n") {
+			break
+		}
+		start := n.Column - 1 // rune offset of the scalar in its line
+		if n.Style != 0 {
+			start++ // the opening quote
+		}
+		text := []rune(raw(n.Line))
+		if start <= len(text) && strings.HasPrefix(string(text[start:]), prefix) {
+			return n.Line, start + col + 1
 		}
 	}
-	return n.Line + line - 1, 0
+	return n.Line, n.Column
 }
 
 func indent(s string) string {

@@ -31,7 +31,7 @@ func Load(paths ...string) ([]*Contract, error) {
 			if err != nil {
 				return err
 			}
-			if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			if !d.IsDir() && IsContractFile(path) {
 				found = append(found, path)
 			}
 			return nil
@@ -97,6 +97,13 @@ func Parse(name string, data []byte) ([]*Contract, error) {
 		return nil, errs
 	}
 	return cs, nil
+}
+
+// IsContractFile reports whether a file in a contract directory is read:
+// its name ends in .yaml or .yml, in any case.
+func IsContractFile(path string) bool {
+	p := strings.ToLower(path)
+	return strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")
 }
 
 func cleanPathError(err error) string {

@@ -240,7 +240,7 @@ func fingerprint(paths []string) [32]byte {
 	for _, p := range paths {
 		var files []string
 		filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			if err == nil && !d.IsDir() && rules.IsContractFile(path) {
 				files = append(files, path)
 			}
 			return nil

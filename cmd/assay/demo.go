@@ -35,7 +35,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitBadInput
+		return flagExit(err)
 	}
 	log, err := newLogger(stderr, "text", *logLevel)
 	if err != nil {

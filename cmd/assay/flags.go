@@ -1,9 +1,18 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"io"
 )
+
+// flagExit is the exit code for a flag parsing error: 0 for -h.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitBadInput
+}
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

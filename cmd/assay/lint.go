@@ -19,7 +19,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return exitBadInput
+		return flagExit(err)
 	}
 	dirs = append(dirs, pos...)
 	if len(dirs) == 0 {
@@ -37,6 +37,10 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		} else {
 			fmt.Fprintln(stderr, "assay lint:", err)
 		}
+		return exitBadInput
+	}
+	if len(contracts) == 0 {
+		fmt.Fprintf(stderr, "assay lint: no contract files (*.yaml, *.yml) in %v\n", []string(dirs))
 		return exitBadInput
 	}
 	rulesN := 0

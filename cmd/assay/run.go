@@ -98,7 +98,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		f.contracts = strings.Split(v, ",")
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitBadInput
+		return flagExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "assay run: unexpected argument %q\n", fs.Arg(0))

@@ -30,7 +30,7 @@ for the topic).`)
 	}
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
-		return exitBadInput
+		return flagExit(err)
 	}
 	sev, ok := rules.ParseSeverity(*failOn)
 	if !ok {
