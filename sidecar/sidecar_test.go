@@ -43,16 +43,17 @@ func testLogger(t *testing.T) *slog.Logger {
 type running struct {
 	s    *sidecar.Sidecar
 	stop context.CancelFunc
-	done chan error
+	done chan struct{} // closed when Run returned, with err set
+	err  error
 }
 
 func (r *running) shutdown(t *testing.T) {
 	t.Helper()
 	r.stop()
 	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Errorf("run: %v", err)
+	case <-r.done:
+		if r.err != nil {
+			t.Errorf("run: %v", r.err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("sidecar did not stop within 30s")
@@ -72,11 +73,14 @@ func start(t *testing.T, brokers []string, group string, contracts ...string) *r
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{s: s, stop: cancel, done: make(chan error, 1)}
+	r := &running{s: s, stop: cancel, done: make(chan struct{})}
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { r.done <- s.Run(ctx) }()
+	go func() {
+		r.err = s.Run(ctx)
+		close(r.done)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -343,8 +347,8 @@ func TestFaultsAreSurvived(t *testing.T) {
 	batch(100)
 	waitAll("events after a broker restart")
 	select {
-	case err := <-r.done:
-		t.Fatalf("sidecar stopped: %v", err)
+	case <-r.done:
+		t.Fatalf("sidecar stopped: %v", r.err)
 	default:
 	}
 	r.shutdown(t)
