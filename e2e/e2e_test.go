@@ -1,0 +1,398 @@
+// Package e2e runs assay as a user would: the built binary as processes,
+// next to real parts started on loopback — a kfake broker process (`assay
+// demo --check=false --generate=false`), kcat producing into it, and
+// Debian's Prometheus scraping `assay run`. `make test` installs the parts
+// (make deps); in CI (CI=true) a missing part fails the test instead of
+// skipping it.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var assayBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "assay-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	assayBin = filepath.Join(dir, "assay")
+	build := exec.Command("go", "build", "-o", assayBin, "../cmd/assay")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building assay:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// need returns the path of a tool the test cannot do without.
+func need(t *testing.T, tool string) string {
+	t.Helper()
+	p, err := exec.LookPath(tool)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed (make deps installs it)", tool)
+		}
+		t.Skipf("%s is not installed: run make deps (CI fails instead of skipping)", tool)
+	}
+	return p
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// proc is a started process whose output is kept for failure messages.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func startProc(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(args[0], args[1:]...)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("--- output of %s:\n%s", name, out.String())
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (p *proc) stop(t *testing.T, within time.Duration) int {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(within):
+		t.Fatalf("%s did not stop within %s of SIGTERM", p.name, within)
+	}
+	return -1
+}
+
+func waitPort(t *testing.T, port int, within time.Duration) {
+	t.Helper()
+	eventually(t, within, fmt.Sprintf("port %d to accept", port), func() bool {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func httpGet(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return string(b), fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return string(b), err
+}
+
+// startBroker starts a kfake broker process with the demo topics.
+func startBroker(t *testing.T, partitions int) int {
+	port := freePort(t)
+	startProc(t, "broker", assayBin, "demo", "--generate=false", "--check=false",
+		"--kafka-port", strconv.Itoa(port), "--partitions", strconv.Itoa(partitions))
+	waitPort(t, port, 20*time.Second)
+	return port
+}
+
+func startRun(t *testing.T, name string, kafkaPort int, group string, extra ...string) (*proc, string) {
+	httpPort := freePort(t)
+	args := append([]string{assayBin, "run", "-c", "../contracts", "--brokers", fmt.Sprintf("127.0.0.1:%d", kafkaPort),
+		"--group", group, "--start", "earliest", "--http-listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"--log-level", "warn"}, extra...)
+	p := startProc(t, name, args...)
+	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	eventually(t, 30*time.Second, name+" ready", func() bool {
+		_, err := httpGet(base + "/readyz")
+		return err == nil
+	})
+	return p, base
+}
+
+// nonBlank writes the non-blank lines of an event file to a temporary file
+// for kcat, which would send blank lines as empty records.
+func nonBlank(t *testing.T, path string) (string, int) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	os.WriteFile(out, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	return out, len(lines)
+}
+
+type offlineReport struct {
+	Events       int `json:"events"`
+	DecodeErrors int `json:"decode_errors"`
+	Contracts    []struct {
+		Contract string `json:"contract"`
+		Events   int    `json:"events"`
+		Rules    []struct {
+			Rule                    string
+			Severity                string
+			Pass, Fail, Error, Skip int
+		} `json:"rules"`
+	} `json:"contracts"`
+}
+
+func assayTest(t *testing.T, topic, file string) offlineReport {
+	t.Helper()
+	out, _ := exec.Command(assayBin, "test", "-c", "../contracts", "--topic", topic, "--output", "json", file).Output()
+	var rep offlineReport
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("assay test output: %v\n%s", err, out)
+	}
+	return rep
+}
+
+// promQuery returns the value of an instant query with a single result
+// per label set, keyed by the given label.
+func promQuery(t *testing.T, base, q string) map[string]float64 {
+	t.Helper()
+	body, err := httpGet(base + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return nil
+	}
+	var resp struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.Unmarshal([]byte(body), &resp) != nil {
+		return nil
+	}
+	out := map[string]float64{}
+	for _, r := range resp.Data.Result {
+		v, _ := strconv.ParseFloat(r.Value[1].(string), 64)
+		key := r.Metric["contract"] + "/" + r.Metric["rule"] + "/" + r.Metric["result"]
+		out[key] = v
+	}
+	return out
+}
+
+// TestKcatRunPrometheus: kcat produces the example events into a broker
+// process, `assay run` checks them, a real Prometheus scrapes it, and the
+// counts read back through Prometheus' API are exactly `assay test`'s.
+func TestKcatRunPrometheus(t *testing.T) {
+	kcat := need(t, "kcat")
+	prom := need(t, "prometheus")
+	promtool := need(t, "promtool")
+
+	kport := startBroker(t, 3)
+	want := map[string]float64{}
+	var wantEvents float64
+	for _, topic := range []string{"checkout.orders", "payments.settled", "users.signups"} {
+		file, _ := nonBlank(t, "../testdata/events/"+topic+".ndjson")
+		// One partition: unique rules are partition-local, offline is one.
+		out, err := exec.Command(kcat, "-b", fmt.Sprintf("127.0.0.1:%d", kport), "-P", "-t", topic, "-p", "0", "-l", file).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kcat: %v\n%s", err, out)
+		}
+		rep := assayTest(t, topic, file)
+		for _, c := range rep.Contracts {
+			wantEvents += float64(c.Events)
+			for _, r := range c.Rules {
+				if strings.Contains(r.Rule, "fresh") || strings.Contains(r.Rule, "recently") {
+					continue // fresh rules run on the wall clock online
+				}
+				want[c.Contract+"/"+r.Rule+"/pass"] = float64(r.Pass)
+				want[c.Contract+"/"+r.Rule+"/fail"] = float64(r.Fail)
+				want[c.Contract+"/"+r.Rule+"/error"] = float64(r.Error)
+				want[c.Contract+"/"+r.Rule+"/skip"] = float64(r.Skip)
+			}
+		}
+	}
+
+	run, base := startRun(t, "assay run", kport, "assay-e2e")
+	eventually(t, 30*time.Second, "assay run to check every event", func() bool {
+		m, err := httpGet(base + "/metrics")
+		return err == nil && sumSeries(m, "assay_events_total{") == wantEvents
+	})
+
+	// promtool accepts the exposition.
+	metrics, _ := httpGet(base + "/metrics")
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = strings.NewReader(metrics)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+
+	// Prometheus scrapes assay and answers with the same counts.
+	pport := freePort(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "prometheus.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: assay\n    static_configs: [{targets: ['%s']}]\n",
+		strings.TrimPrefix(base, "http://"))), 0o644)
+	startProc(t, "prometheus", prom, "--config.file", cfg, "--storage.tsdb.path", filepath.Join(dir, "data"),
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", pport))
+	pbase := fmt.Sprintf("http://127.0.0.1:%d", pport)
+	var got map[string]float64
+	eventually(t, 60*time.Second, "Prometheus to have scraped assay", func() bool {
+		ev := promQuery(t, pbase, `sum(assay_events_total)`)
+		if ev["//"] != wantEvents {
+			return false
+		}
+		got = promQuery(t, pbase, `assay_rule_results_total`)
+		return len(got) > 0
+	})
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: Prometheus has %v, assay test says %v", k, got[k], v)
+		}
+	}
+	if len(want) < 60 {
+		t.Fatalf("compared only %d series", len(want))
+	}
+	if code := run.stop(t, 20*time.Second); code != 0 {
+		t.Errorf("assay run exited %d on SIGTERM, want 0", code)
+	}
+}
+
+// sumSeries adds the values of the exposition lines that start with prefix
+// (a metric name and "{", or more of the series).
+func sumSeries(exposition, prefix string) float64 {
+	var sum float64
+	for _, l := range strings.Split(exposition, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			f := strings.Fields(l)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			sum += v
+		}
+	}
+	return sum
+}
+
+// TestKillNineTakeover runs two `assay run` in one group, kills one with
+// SIGKILL mid-stream, and checks that the other takes its partitions over
+// and that every event is checked at least once.
+func TestKillNineTakeover(t *testing.T) {
+	kcat := need(t, "kcat")
+	kport := startBroker(t, 4)
+	a, abase := startRun(t, "assay run a", kport, "assay-kill", "--session-timeout", "6s")
+	_, bbase := startRun(t, "assay run b", kport, "assay-kill", "--session-timeout", "6s")
+	count := func(base string) float64 {
+		m, err := httpGet(base + "/metrics")
+		if err != nil {
+			return -1
+		}
+		return sumSeries(m, `assay_events_total{contract="user-signups"`)
+	}
+	produce := func(from, n int) {
+		var b strings.Builder
+		for i := from; i < from+n; i++ {
+			fmt.Fprintf(&b, "u-%d|{\"user_id\":\"u-%d\",\"email\":\"x@y.z\",\"country\":\"FR\",\"age\":30}\n", i, i)
+		}
+		cmd := exec.Command(kcat, "-b", fmt.Sprintf("127.0.0.1:%d", kport), "-P", "-t", "users.signups", "-K", "|")
+		cmd.Stdin = strings.NewReader(b.String())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kcat: %v\n%s", err, out)
+		}
+	}
+	// Both instances share the first half.
+	produce(0, 400)
+	eventually(t, 30*time.Second, "both to check the first 400", func() bool { return count(abase)+count(bbase) == 400 })
+	if count(abase) == 0 || count(bbase) == 0 {
+		t.Fatalf("partitions not split: a %v, b %v", count(abase), count(bbase))
+	}
+	checkedByA := count(abase)
+	// a dies without a chance to commit or leave the group.
+	a.cmd.Process.Signal(syscall.SIGKILL)
+	<-a.done
+	produce(400, 400)
+	// b takes a's partitions after the session timeout and re-reads from
+	// a's last commit: everything is checked at least once.
+	eventually(t, 60*time.Second, "b to take over and check the rest", func() bool {
+		return checkedByA+count(bbase) >= 800
+	})
+	t.Logf("a checked %v before it died; b checked %v in all", checkedByA, count(bbase))
+}
+
+// lockedBuffer collects a process's output.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
