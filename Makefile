@@ -3,7 +3,7 @@
 GO       ?= go
 PKGS     ?= ./...
 # Debian packages the end-to-end tests start as real parts.
-APT_PKGS ?= prometheus kcat
+APT_PKGS ?= prometheus prometheus-alertmanager kcat chromium
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build test test-short deps lint fuzz bench clean
@@ -44,8 +44,11 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./rules
 	$(GO) test -run XXX -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME) ./formats
 
+## bench: Go benchmarks, then `assay run` end to end against a local broker.
+BENCH_EVENTS ?= 200000
 bench:
 	$(GO) test -run XXX -bench . -benchmem $(PKGS)
+	$(GO) run ./bench -events $(BENCH_EVENTS)
 
 clean:
 	rm -rf bin

@@ -1,0 +1,196 @@
+// Command bench measures `assay run` end to end: it starts an in-process
+// Kafka-protocol broker, produces N generated events, starts the assay
+// binary against it as a separate process, and reports how fast it checked
+// them: events/s, events per CPU-second, and peak RSS (from /proc).
+//
+//	go run ./bench -events 200000
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/assay-dev/assay/demo"
+	"github.com/assay-dev/assay/offline"
+	"github.com/assay-dev/assay/rules"
+)
+
+func main() {
+	events := flag.Int("events", 200000, "events to produce")
+	partitions := flag.Int("partitions", 2, "partitions of the topic")
+	topic := flag.String("topic", "checkout.orders", "topic (one of the demo topics)")
+	bin := flag.String("assay", "", "assay binary (default: build ./cmd/assay)")
+	contractsDir := flag.String("c", "contracts", "contracts")
+	flag.Parse()
+	if err := run(*events, int32(*partitions), *topic, *bin, *contractsDir); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int, partitions int32, topic, bin, contractsDir string) error {
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "assay-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		bin = filepath.Join(dir, "assay")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/assay")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build: %w", err)
+		}
+	}
+	broker, err := demo.StartBroker(0, partitions, topic)
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
+
+	// Produce, and count offline what the contracts will check.
+	g := demo.NewGenerator(42, 0.03, nil)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.ListenAddrs()...), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	if err != nil {
+		return err
+	}
+	var ndjson bytes.Buffer
+	var bytesTotal int
+	start := time.Now()
+	for range n {
+		k, v := g.Record(topic)
+		bytesTotal += len(v)
+		ndjson.Write(v)
+		ndjson.WriteByte('\n')
+		cl.Produce(context.Background(), &kgo.Record{Topic: topic, Key: k, Value: v}, nil)
+	}
+	if err := cl.Flush(context.Background()); err != nil {
+		return err
+	}
+	cl.Close()
+	fmt.Fprintf(os.Stderr, "produced %d events (%.0f bytes avg) in %s\n", n, float64(bytesTotal)/float64(n), time.Since(start).Round(time.Millisecond))
+	all, err := rules.Load(contractsDir)
+	if err != nil {
+		return err
+	}
+	var cs []*rules.Contract
+	for _, c := range all {
+		if c.MatchesTopic(topic) {
+			cs = append(cs, c)
+		}
+	}
+	rep, err := offline.Run(cs, []offline.Input{{Name: "gen", R: &ndjson}}, offline.Options{Topic: topic})
+	if err != nil {
+		return err
+	}
+	var want uint64
+	for _, c := range rep.Contracts {
+		want += c.Events
+	}
+	want += uint64(rep.DecodeErrors)
+
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, "run", "-c", contractsDir, "--brokers", broker.ListenAddrs()[0], "--group", "bench",
+		"--start", "earliest", "--http-listen", fmt.Sprintf("127.0.0.1:%d", port), "--log-level", "warn", "--watch-interval", "0")
+	cmd.Stderr = os.Stderr
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer cmd.Process.Kill()
+	metrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	var elapsed time.Duration
+	for {
+		if time.Since(t0) > 10*time.Minute {
+			return fmt.Errorf("assay did not check %d events within 10 minutes", want)
+		}
+		if got := checked(metrics); got >= want {
+			elapsed = time.Since(t0)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cpu, rss, err := procStats(cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("| metric | value |\n| --- | --- |\n")
+	fmt.Printf("| events | %d (%s, %d partitions, ~%d B each) |\n", n, topic, partitions, bytesTotal/n)
+	fmt.Printf("| wall time (start to last event checked) | %s |\n", elapsed.Round(time.Millisecond))
+	fmt.Printf("| events/s | %.0f |\n", float64(n)/elapsed.Seconds())
+	fmt.Printf("| CPU time | %s |\n", cpu.Round(time.Millisecond))
+	fmt.Printf("| events per CPU-second | %.0f |\n", float64(n)/cpu.Seconds())
+	fmt.Printf("| peak RSS | %.1f MB |\n", float64(rss)/1e6)
+	return nil
+}
+
+// checked sums assay_events_total and assay_decode_errors_total.
+func checked(url string) uint64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var sum float64
+	for _, l := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(l, "assay_events_total{") || strings.HasPrefix(l, "assay_decode_errors_total{") {
+			f := strings.Fields(l)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			sum += v
+		}
+	}
+	return uint64(sum)
+}
+
+// procStats reads a process's CPU time (user+system) and peak RSS.
+func procStats(pid int) (time.Duration, int64, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	// Fields after the command name (which may contain spaces).
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const hz = 100 // USER_HZ on Linux
+	cpu := time.Duration(utime+stime) * time.Second / hz
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	var rss int64
+	for _, l := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			kb, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
+			rss = kb * 1024
+		}
+	}
+	return cpu, rss, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
