@@ -7,11 +7,9 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,10 +17,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/assay-dev/assay/internal/testenv"
 )
 
 var assayBin string
@@ -42,87 +41,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// need returns the path of a tool the test cannot do without.
-func need(t *testing.T, tool string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed (make deps installs it)", tool)
-		}
-		t.Skipf("%s is not installed: run make deps (CI fails instead of skipping)", tool)
-	}
-	return p
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// proc is a started process whose output is kept for failure messages.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func startProc(t *testing.T, name string, args ...string) *proc {
-	t.Helper()
-	cmd := exec.Command(args[0], args[1:]...)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("--- output of %s:\n%s", name, out.String())
-		}
-	})
-	return p
-}
-
-// stop sends SIGTERM and returns the exit code.
-func (p *proc) stop(t *testing.T, within time.Duration) int {
-	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return p.cmd.ProcessState.ExitCode()
-	case <-time.After(within):
-		t.Fatalf("%s did not stop within %s of SIGTERM", p.name, within)
-	}
-	return -1
-}
-
-func waitPort(t *testing.T, port int, within time.Duration) {
-	t.Helper()
-	eventually(t, within, fmt.Sprintf("port %d to accept", port), func() bool {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
 }
 
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
@@ -151,19 +69,24 @@ func httpGet(url string) (string, error) {
 
 // startBroker starts a kfake broker process with the demo topics.
 func startBroker(t *testing.T, partitions int) int {
-	port := freePort(t)
-	startProc(t, "broker", assayBin, "demo", "--generate=false", "--check=false",
+	port := testenv.FreePort(t)
+	testenv.Start(t, "broker", assayBin, "demo", "--generate=false", "--check=false",
 		"--kafka-port", strconv.Itoa(port), "--partitions", strconv.Itoa(partitions))
-	waitPort(t, port, 20*time.Second)
+	testenv.WaitPort(t, port, 20*time.Second)
 	return port
 }
 
-func startRun(t *testing.T, name string, kafkaPort int, group string, extra ...string) (*proc, string) {
-	httpPort := freePort(t)
-	args := append([]string{assayBin, "run", "-c", "../contracts", "--brokers", fmt.Sprintf("127.0.0.1:%d", kafkaPort),
+// startRun starts `assay run` on the example contracts (extra flags may
+// add -c for others) and waits until it is ready.
+func startRun(t *testing.T, name string, kafkaPort int, group string, extra ...string) (*testenv.Proc, string) {
+	httpPort := testenv.FreePort(t)
+	args := append([]string{assayBin, "run", "--brokers", fmt.Sprintf("127.0.0.1:%d", kafkaPort),
 		"--group", group, "--start", "earliest", "--http-listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"--log-level", "warn"}, extra...)
-	p := startProc(t, name, args...)
+	if !hasContracts(extra) {
+		args = append(args, "-c", "../contracts")
+	}
+	p := testenv.Start(t, name, args...)
 	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	eventually(t, 30*time.Second, name+" ready", func() bool {
 		_, err := httpGet(base + "/readyz")
@@ -246,9 +169,9 @@ func promQuery(t *testing.T, base, q string) map[string]float64 {
 // process, `assay run` checks them, a real Prometheus scrapes it, and the
 // counts read back through Prometheus' API are exactly `assay test`'s.
 func TestKcatRunPrometheus(t *testing.T) {
-	kcat := need(t, "kcat")
-	prom := need(t, "prometheus")
-	promtool := need(t, "promtool")
+	kcat := testenv.Need(t, "kcat")
+	prom := testenv.Need(t, "prometheus")
+	promtool := testenv.Need(t, "promtool")
 
 	kport := startBroker(t, 3)
 	want := map[string]float64{}
@@ -290,12 +213,12 @@ func TestKcatRunPrometheus(t *testing.T) {
 	}
 
 	// Prometheus scrapes assay and answers with the same counts.
-	pport := freePort(t)
+	pport := testenv.FreePort(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: assay\n    static_configs: [{targets: ['%s']}]\n",
 		strings.TrimPrefix(base, "http://"))), 0o644)
-	startProc(t, "prometheus", prom, "--config.file", cfg, "--storage.tsdb.path", filepath.Join(dir, "data"),
+	testenv.Start(t, "prometheus", prom, "--config.file", cfg, "--storage.tsdb.path", filepath.Join(dir, "data"),
 		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", pport))
 	pbase := fmt.Sprintf("http://127.0.0.1:%d", pport)
 	var got map[string]float64
@@ -315,9 +238,31 @@ func TestKcatRunPrometheus(t *testing.T) {
 	if len(want) < 60 {
 		t.Fatalf("compared only %d series", len(want))
 	}
-	if code := run.stop(t, 20*time.Second); code != 0 {
+	if code := stop(t, run, 20*time.Second); code != 0 {
 		t.Errorf("assay run exited %d on SIGTERM, want 0", code)
 	}
+}
+
+func hasContracts(args []string) bool {
+	for _, a := range args {
+		if a == "-c" || a == "--contracts" {
+			return true
+		}
+	}
+	return false
+}
+
+// stop sends SIGTERM and returns the exit code.
+func stop(t *testing.T, p *testenv.Proc, within time.Duration) int {
+	t.Helper()
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.Done:
+		return p.Cmd.ProcessState.ExitCode()
+	case <-time.After(within):
+		t.Fatalf("%s did not stop within %s of SIGTERM", p.Name, within)
+	}
+	return -1
 }
 
 // sumSeries adds the values of the exposition lines that start with prefix
@@ -338,7 +283,7 @@ func sumSeries(exposition, prefix string) float64 {
 // SIGKILL mid-stream, and checks that the other takes its partitions over
 // and that every event is checked at least once.
 func TestKillNineTakeover(t *testing.T) {
-	kcat := need(t, "kcat")
+	kcat := testenv.Need(t, "kcat")
 	kport := startBroker(t, 4)
 	a, abase := startRun(t, "assay run a", kport, "assay-kill", "--session-timeout", "6s")
 	_, bbase := startRun(t, "assay run b", kport, "assay-kill", "--session-timeout", "6s")
@@ -368,8 +313,8 @@ func TestKillNineTakeover(t *testing.T) {
 	}
 	checkedByA := count(abase)
 	// a dies without a chance to commit or leave the group.
-	a.cmd.Process.Signal(syscall.SIGKILL)
-	<-a.done
+	a.Cmd.Process.Signal(syscall.SIGKILL)
+	<-a.Done
 	produce(400, 400)
 	// b takes a's partitions after the session timeout and re-reads from
 	// a's last commit: everything is checked at least once.
@@ -377,22 +322,4 @@ func TestKillNineTakeover(t *testing.T) {
 		return checkedByA+count(bbase) >= 800
 	})
 	t.Logf("a checked %v before it died; b checked %v in all", checkedByA, count(bbase))
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

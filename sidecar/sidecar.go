@@ -90,6 +90,14 @@ type Sidecar struct {
 
 	listener net.Listener
 	volume   map[string]*volumeWindow
+	tasks    []func(context.Context)
+}
+
+// Go registers a task (a sink's loop) that Run starts with the consumer.
+// Its context is cancelled after the consumer has stopped and committed, so
+// a sink can flush what was checked last; Run waits for it to return.
+func (s *Sidecar) Go(task func(ctx context.Context)) {
+	s.tasks = append(s.tasks, task)
 }
 
 // engine is one loaded set of contracts with its per-worker state.
@@ -471,6 +479,16 @@ func (s *Sidecar) Run(ctx context.Context) error {
 		defer wg.Done()
 		s.volumeLoop(ctx)
 	}()
+	// Sinks run until the consumer has stopped, then flush.
+	sinkCtx, stopSinks := context.WithCancel(context.Background())
+	var sinks sync.WaitGroup
+	for _, task := range s.tasks {
+		sinks.Add(1)
+		go func() {
+			defer sinks.Done()
+			task(sinkCtx)
+		}()
+	}
 	s.running.Store(true)
 	err := s.consumer.Run(ctx)
 	s.running.Store(false)
@@ -481,6 +499,8 @@ func (s *Sidecar) Run(ctx context.Context) error {
 	default:
 	}
 	cancel()
+	stopSinks()
+	sinks.Wait()
 	if srv != nil {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		srv.Shutdown(sctx)

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/assay-dev/assay/secret"
+	"github.com/assay-dev/assay/sinks/alert"
 )
 
 // serviceConfig is the --config file: what flags cannot say well. Secrets
@@ -51,6 +52,21 @@ type channelConfig struct {
 	URLFile string `yaml:"url_file"`
 
 	url secret.Secret
+}
+
+// alertChannels returns the channels for the alert sink, in name order.
+func (c *serviceConfig) alertChannels() []alert.Channel {
+	names := make([]string, 0, len(c.Channels))
+	for name := range c.Channels {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([]alert.Channel, 0, len(names))
+	for _, name := range names {
+		ch := c.Channels[name]
+		out = append(out, alert.Channel{Name: name, Type: ch.Type, URL: ch.url})
+	}
+	return out
 }
 
 var channelTypes = map[string]bool{"slack": true, "teams": true, "googlechat": true, "webhook": true, "alertmanager": true}

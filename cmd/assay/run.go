@@ -16,6 +16,7 @@ import (
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/sidecar"
+	"github.com/assay-dev/assay/sinks/alert"
 )
 
 // runFlags are the flags of `assay run`; each can also be set with an
@@ -32,6 +33,7 @@ type runFlags struct {
 	maxRecordBytes int
 	watchInterval  time.Duration
 	sessionTimeout time.Duration
+	alertInterval  time.Duration
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -46,6 +48,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&f.maxRecordBytes, "max-record-bytes", 1<<20, "larger records are skipped and counted")
 	fs.DurationVar(&f.sessionTimeout, "session-timeout", 45*time.Second, "how long the group waits for a replica that stopped before moving its partitions")
+	fs.DurationVar(&f.alertInterval, "alert-interval", 15*time.Second, "how often alert policies are evaluated")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often contract files are checked for changes (0 turns it off)")
 }
 
@@ -168,6 +171,15 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		log.Error("cannot start", "err", err)
 		return exitViolations
 	}
+	alerts := alert.New(alert.Options{
+		Checker:      s.Checker,
+		Channels:     svc.alertChannels(),
+		DashboardURL: svc.DashboardURL,
+		Interval:     f.alertInterval,
+		Registerer:   s.Registry(),
+		Logger:       log.With("component", "alert"),
+	})
+	s.Go(alerts.Run)
 	if started != nil {
 		started(s)
 	}
