@@ -11,6 +11,7 @@ import (
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm/runtime"
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 )
@@ -63,6 +64,7 @@ func compile(src string, kind exprKind) (*Program, error) {
 		expr.AllowUndefinedVariables(), // a missing field is nil
 		expr.MaxNodes(MaxNodes),
 		expr.Patch(fieldsOverBuiltins{}),
+		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
 	}
 	if kind == boolExpr {
 		opts = append(opts, expr.AsBool())
@@ -191,12 +193,59 @@ func nodeError(n ast.Node, src string, msg string) *file.Error {
 type fieldsOverBuiltins struct{}
 
 func (fieldsOverBuiltins) Visit(n *ast.Node) {
-	id, ok := (*n).(*ast.IdentifierNode)
-	if !ok {
-		return
+	switch node := (*n).(type) {
+	case *ast.IdentifierNode:
+		if _, isBuiltin := builtin.Index[node.Value]; isBuiltin {
+			ast.Patch(n, fetchCall(&ast.IdentifierNode{Value: "$env"}, node.Value))
+		}
+	case *ast.MemberNode:
+		// customer.email on a decoded event: expr would fetch through
+		// reflection, which allocates; fetch reads map[string]any directly.
+		// Record metadata (kafka.*) is a typed struct that expr handles well.
+		prop, ok := node.Property.(*ast.StringNode)
+		if !ok || node.Method || node.Optional || rootIs(node, MetaVar) {
+			return
+		}
+		ast.Patch(n, fetchCall(node.Node, prop.Value))
 	}
-	if _, isBuiltin := builtin.Index[id.Value]; isBuiltin {
-		ast.Patch(n, &ast.MemberNode{Node: &ast.IdentifierNode{Value: "$env"}, Property: &ast.StringNode{Value: id.Value}})
+}
+
+// fetchFunc is the name of the function that reads a field of an event
+// object; no contract can call it (it is not a valid expr identifier).
+const fetchFunc = "fetch·"
+
+func fetchCall(from ast.Node, prop string) ast.Node {
+	return &ast.CallNode{Callee: &ast.IdentifierNode{Value: fetchFunc}, Arguments: []ast.Node{from, &ast.StringNode{Value: prop}}}
+}
+
+// fetch reads a field like expr's member access, without reflection for
+// the maps that decoded events are made of.
+func fetch(args ...any) (any, error) {
+	prop := args[1].(string)
+	switch from := args[0].(type) {
+	case map[string]any:
+		return from[prop], nil
+	case nil:
+		return nil, fmt.Errorf("cannot fetch %s from <nil>", prop)
+	}
+	return runtime.Fetch(args[0], prop), nil
+}
+
+func rootIs(n ast.Node, name string) bool {
+	for {
+		switch m := n.(type) {
+		case *ast.MemberNode:
+			n = m.Node
+		case *ast.CallNode:
+			if len(m.Arguments) == 0 {
+				return false
+			}
+			n = m.Arguments[0]
+		case *ast.IdentifierNode:
+			return m.Value == name
+		default:
+			return false
+		}
 	}
 }
 

@@ -437,6 +437,9 @@ func (s *Sidecar) DecodeErrors() map[string]uint64 {
 	return out
 }
 
+// Lag returns the consumer lag per partition.
+func (s *Sidecar) Lag() map[kafka.TopicPartition]int64 { return s.consumer.Lag() }
+
 func (s *Sidecar) lag() []promsink.Lag {
 	var out []promsink.Lag
 	for tp, n := range s.consumer.Lag() {

@@ -17,6 +17,7 @@ import (
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/sidecar"
 	"github.com/assay-dev/assay/sinks/alert"
+	"github.com/assay-dev/assay/sinks/datadog"
 )
 
 // runFlags are the flags of `assay run`; each can also be set with an
@@ -34,6 +35,7 @@ type runFlags struct {
 	watchInterval  time.Duration
 	sessionTimeout time.Duration
 	alertInterval  time.Duration
+	datadogAddr    string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -48,6 +50,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&f.maxRecordBytes, "max-record-bytes", 1<<20, "larger records are skipped and counted")
 	fs.DurationVar(&f.sessionTimeout, "session-timeout", 45*time.Second, "how long the group waits for a replica that stopped before moving its partitions")
+	fs.StringVar(&f.datadogAddr, "datadog-addr", "", "DogStatsD address, host:port or unix:///path (default: DD_DOGSTATSD_URL or DD_AGENT_HOST; off when none is set)")
 	fs.DurationVar(&f.alertInterval, "alert-interval", 15*time.Second, "how often alert policies are evaluated")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often contract files are checked for changes (0 turns it off)")
 }
@@ -180,6 +183,21 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		Logger:       log.With("component", "alert"),
 	})
 	s.Go(alerts.Run)
+	if datadog.Enabled(f.datadogAddr, os.Getenv) {
+		dd, err := datadog.New(datadog.Options{
+			Addr:       f.datadogAddr,
+			Tags:       svc.Datadog.Tags,
+			Firing:     alerts.Firing,
+			Logger:     log.With("component", "datadog"),
+			Registerer: s.Registry(),
+			Sources:    datadogSources(s),
+		})
+		if err != nil {
+			log.Error("cannot start the Datadog sink", "err", err)
+			return exitViolations
+		}
+		s.Go(dd.Run)
+	}
 	if started != nil {
 		started(s)
 	}
@@ -204,6 +222,27 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 	}
 	log.Info("stopped cleanly")
 	return exitOK
+}
+
+// datadogSources adapts the sidecar's figures to the Datadog sink.
+func datadogSources(s *sidecar.Sidecar) datadog.Sources {
+	return datadog.Sources{
+		Checker: s.Checker,
+		Lag: func() []datadog.Lag {
+			var out []datadog.Lag
+			for tp, n := range s.Lag() {
+				out = append(out, datadog.Lag{Topic: tp.Topic, Partition: tp.Partition, Records: n})
+			}
+			return out
+		},
+		DecodeErrors: func() []datadog.DecodeErrors {
+			var out []datadog.DecodeErrors
+			for topic, n := range s.DecodeErrors() {
+				out = append(out, datadog.DecodeErrors{Topic: topic, Format: "json", Count: n})
+			}
+			return out
+		},
+	}
 }
 
 func watchInterval(d time.Duration) time.Duration {

@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/assay-dev/assay/internal/testenv"
+)
+
+// TestDatadogAddsUpToTest: the example events go through a broker and
+// `assay run`; the DogStatsD datagrams it sends (caught on a real UDP
+// socket, the last ones after SIGTERM) add up to exactly the verdicts of
+// `assay test` on the same events.
+func TestDatadogAddsUpToTest(t *testing.T) {
+	kcat := testenv.Need(t, "kcat")
+	agent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer agent.Close()
+	var mu sync.Mutex
+	sums := map[string]float64{} // contract/rule/result
+	var all strings.Builder
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, _, err := agent.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			all.Write(buf[:n])
+			for _, line := range strings.Split(string(buf[:n]), "\n") {
+				if !strings.HasPrefix(line, "assay.rule.results:") {
+					continue
+				}
+				parts := strings.Split(line, "|")
+				v, _ := strconv.ParseFloat(strings.TrimPrefix(parts[0], "assay.rule.results:"), 64)
+				tags := map[string]string{}
+				for _, p := range parts[2:] {
+					if strings.HasPrefix(p, "#") {
+						for _, tag := range strings.Split(p[1:], ",") {
+							k, val, _ := strings.Cut(tag, ":")
+							tags[k] = val
+						}
+					}
+				}
+				sums[tags["contract"]+"/"+tags["rule"]+"/"+tags["result"]] += v
+			}
+			mu.Unlock()
+		}
+	}()
+
+	kport := startBroker(t, 1)
+	want := map[string]float64{}
+	var wantEvents float64
+	for _, topic := range []string{"checkout.orders", "payments.settled", "users.signups"} {
+		file, _ := nonBlank(t, "../testdata/events/"+topic+".ndjson")
+		if out, err := exec.Command(kcat, "-b", fmt.Sprintf("127.0.0.1:%d", kport), "-P", "-t", topic, "-p", "0", "-l", file).CombinedOutput(); err != nil {
+			t.Fatalf("kcat: %v\n%s", err, out)
+		}
+		for _, c := range assayTest(t, topic, file).Contracts {
+			wantEvents += float64(c.Events)
+			for _, r := range c.Rules {
+				if strings.Contains(r.Rule, "fresh") || strings.Contains(r.Rule, "recently") {
+					continue
+				}
+				want[c.Contract+"/"+r.Rule+"/pass"] = float64(r.Pass)
+				want[c.Contract+"/"+r.Rule+"/fail"] = float64(r.Fail)
+				want[c.Contract+"/"+r.Rule+"/error"] = float64(r.Error)
+				want[c.Contract+"/"+r.Rule+"/skip"] = float64(r.Skip)
+			}
+		}
+	}
+	run, base := startRun(t, "assay run", kport, "assay-datadog", "--datadog-addr", agent.LocalAddr().String())
+	eventually(t, 30*time.Second, "every event checked", func() bool {
+		m, err := httpGet(base + "/metrics")
+		return err == nil && sumSeries(m, "assay_events_total{") == wantEvents
+	})
+	if code := stop(t, run, 20*time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	time.Sleep(500 * time.Millisecond) // the last datagrams
+	mu.Lock()
+	defer mu.Unlock()
+	for k, v := range want {
+		if sums[k] != v {
+			t.Errorf("%s: datagrams add up to %v, assay test says %v", k, sums[k], v)
+		}
+	}
+	if len(want) < 60 {
+		t.Fatalf("compared only %d series", len(want))
+	}
+	for _, pii := range []string{"@example.com", "+4915100", "Holder Name", "DE8937"} {
+		if strings.Contains(all.String(), pii) {
+			t.Errorf("PII %q sent to Datadog", pii)
+		}
+	}
+	if !strings.Contains(all.String(), "_sc|assay.contract.status|") {
+		t.Error("no service check assay.contract.status")
+	}
+}

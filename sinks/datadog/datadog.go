@@ -1,0 +1,456 @@
+// Package datadog sends assay's verdicts to a Datadog Agent over DogStatsD
+// (datadog-go/v5, client-side aggregation on).
+//
+// Nothing is counted per event here. A Sink reads the checker's cumulative
+// tallies on a ticker (every 10s by default) and sends what changed since
+// the previous flush:
+//
+//	metric                        type   tags
+//	assay.events                  count  contract, topic, owner
+//	assay.rule.results            count  contract, rule, severity, result, owner
+//	assay.decode_errors           count  topic, format
+//	assay.rule.eval_seconds.avg   gauge  contract (mean time to evaluate one contract on one event, over the flush interval)
+//	assay.last_event_timestamp    gauge  contract, topic (unix seconds)
+//	assay.consumer.lag            gauge  topic, partition
+//	assay.contract.info           gauge  contract, owner, contract_version when set (always 1)
+//
+// Counts are deltas: Datadog sums them (use .as_count() in queries). A
+// count that did not change is not sent, so idle series cost nothing. A
+// tally that goes backwards (a checker that did not inherit the counts of
+// the previous one) is taken as a reset and its new value is sent. The
+// version of a contract is tagged contract_version, because version is the
+// tag of unified service tagging (DD_VERSION).
+//
+// Every flush also sends the service check assay.contract.status per
+// contract (tags contract, owner): CRITICAL when a critical rule is broken,
+// WARNING when a warning rule is, OK otherwise; info rules never change the
+// status. A rule is broken when Options.Firing says so, or, without Firing,
+// when it failed or errored since the previous flush. When the status of a
+// contract changes, a Datadog event says so ("assay: contract X broken",
+// "... has warnings", "... recovered"); a contract that starts OK sends
+// none. Messages name rules, severities and counts only: no event value,
+// and no violation sample, is ever sent.
+//
+// The Agent's address follows Datadog's conventions: Options.Addr
+// ("host:port" for UDP, "unix:///path" for a Unix datagram socket), else
+// DD_DOGSTATSD_URL, else DD_AGENT_HOST and DD_DOGSTATSD_PORT (default 8125).
+// The client adds DD_ENV, DD_SERVICE, DD_VERSION (unified service tagging)
+// and DD_ENTITY_ID itself; the Sink adds the tags of DD_TAGS and
+// Options.Tags.
+//
+// An absent or slow Agent blocks nothing but the Sink's own goroutine, and
+// that only for the client's write timeouts: payloads that cannot be
+// written are dropped and counted in the Prometheus counter
+// assay_datadog_dropped_total.
+package datadog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/DataDog/datadog-go/v5/statsd"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/rules"
+)
+
+// DefaultFlushInterval is how often a Sink sends when Options.FlushInterval
+// is zero.
+const DefaultFlushInterval = 10 * time.Second
+
+// ServiceCheckName is the name of the service check sent per contract.
+const ServiceCheckName = "assay.contract.status"
+
+// Sources are the functions a Sink reads on each flush. Any may be nil.
+type Sources struct {
+	// Checker returns the checker in use (it changes on reload).
+	Checker func() *checker.Checker
+	// Lag returns consumer lag per partition.
+	Lag func() []Lag
+	// DecodeErrors returns undecodable records per topic and format
+	// (cumulative counts).
+	DecodeErrors func() []DecodeErrors
+}
+
+// Lag of one partition.
+type Lag struct {
+	Topic     string
+	Partition int32
+	Records   int64
+}
+
+// DecodeErrors of one topic and format, counted since start.
+type DecodeErrors struct {
+	Topic, Format string
+	Count         uint64
+}
+
+// Options configure a Sink.
+type Options struct {
+	// Addr is the DogStatsD address: "host:port" (UDP) or "unix:///path"
+	// (Unix datagram socket). Empty: from DD_DOGSTATSD_URL or
+	// DD_AGENT_HOST/DD_DOGSTATSD_PORT.
+	Addr string
+	// Tags are added to everything sent, after those of DD_TAGS
+	// ("key:value", e.g. from the config's datadog.tags). An env, service
+	// or version tag is dropped when DD_ENV, DD_SERVICE or DD_VERSION is
+	// set: the client adds those.
+	Tags []string
+	// FlushInterval is how often tallies are read and sent (default 10s).
+	FlushInterval time.Duration
+	// Firing reports whether a rule of a contract is broken according to
+	// the alerting state machine. Nil: a rule is broken when it failed or
+	// errored since the previous flush. It is called from the Sink's
+	// goroutine and must not block.
+	Firing func(contract, rule string) bool
+	// Logger receives warnings about dropped payloads (at most one a
+	// minute). Nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the counter assay_datadog_dropped_total. Nil: it
+	// is not registered.
+	Registerer prometheus.Registerer
+	// Sources are read on each flush.
+	Sources Sources
+	// StatsdOptions are appended to the client's options (tuning, or
+	// statsd.WithoutOriginDetection() in tests).
+	StatsdOptions []statsd.Option
+}
+
+// Enabled reports whether Datadog is configured: an address is given, or
+// DD_AGENT_HOST or DD_DOGSTATSD_URL is set. Pass os.Getenv as getenv.
+func Enabled(addr string, getenv func(string) string) bool {
+	return addr != "" || getenv("DD_AGENT_HOST") != "" || getenv("DD_DOGSTATSD_URL") != ""
+}
+
+// Sink sends the checker's tallies to a Datadog Agent. Its methods are
+// safe for concurrent use.
+type Sink struct {
+	opts    Options
+	log     *slog.Logger
+	client  *statsd.Client
+	dropped prometheus.Counter
+	lastLog atomic.Int64 // unix nanoseconds of the last drop warning
+
+	mu     sync.Mutex // one flush at a time
+	closed bool
+	prev   map[seriesKey]uint64 // cumulative counts at the previous flush
+	eval   map[string]evalTally // per contract, at the previous flush
+	status map[string]statsd.ServiceCheckStatus
+}
+
+// seriesKey names one cumulative count. Severity and owner are not part of
+// it: they are attributes of the rule, which a reload may change.
+type seriesKey struct {
+	metric  string
+	a, b, c string
+}
+
+type evalTally struct {
+	count uint64
+	sum   float64
+}
+
+// New creates the DogStatsD client. It does not contact the Agent: an
+// absent Agent only shows as dropped payloads. It fails when no address is
+// given and none is found in the environment (see Enabled), or when the
+// address is malformed.
+func New(opts Options) (*Sink, error) {
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = DefaultFlushInterval
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Sink{
+		opts: opts, log: log,
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "assay_datadog_dropped_total",
+			Help: "DogStatsD payloads that could not be sent to the Datadog Agent (Agent absent or slow, send queue full).",
+		}),
+		prev:   map[seriesKey]uint64{},
+		eval:   map[string]evalTally{},
+		status: map[string]statsd.ServiceCheckStatus{},
+	}
+	copts := append([]statsd.Option{
+		statsd.WithTags(globalTags(opts.Tags, os.Getenv)),
+		statsd.WithClientSideAggregation(),
+		statsd.WithErrorHandler(s.onError),
+	}, opts.StatsdOptions...)
+	client, err := statsd.New(opts.Addr, copts...)
+	if err != nil {
+		return nil, fmt.Errorf("datadog: %w", err)
+	}
+	s.client = client
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(s.dropped); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			c, ok := s.dropped, false
+			if errors.As(err, &are) {
+				c, ok = are.ExistingCollector.(prometheus.Counter)
+			}
+			if !ok {
+				client.Close()
+				return nil, fmt.Errorf("datadog: %w", err)
+			}
+			s.dropped = c // a Sink made again on the same registry
+		}
+	}
+	return s, nil
+}
+
+// onError is the client's error handler: it is called once per payload
+// that could not be written or queued.
+func (s *Sink) onError(err error) {
+	s.dropped.Inc()
+	now := time.Now().UnixNano()
+	last := s.lastLog.Load()
+	if now-last > int64(time.Minute) && s.lastLog.CompareAndSwap(last, now) {
+		s.log.Warn("datadog: payload dropped (counted in assay_datadog_dropped_total)", "err", err)
+	}
+}
+
+// Run flushes every FlushInterval until ctx is done, then flushes the last
+// counts and closes the client.
+func (s *Sink) Run(ctx context.Context) {
+	t := time.NewTicker(s.opts.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return
+		case <-t.C:
+			s.Flush()
+		}
+	}
+}
+
+// Flush reads the tallies once, sends what changed since the previous
+// flush, and waits until the client has written it (or dropped it). After
+// Close it does nothing.
+func (s *Sink) Flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.flush()
+	s.client.Flush()
+}
+
+// Close sends the last counts and closes the client. Later calls, and
+// Flush after Close, do nothing.
+func (s *Sink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.flush()
+	s.closed = true
+	return s.client.Close() // flushes
+}
+
+func (s *Sink) flush() {
+	next := make(map[seriesKey]uint64, len(s.prev))
+	delta := func(k seriesKey, cur uint64) int64 {
+		next[k] = cur
+		if prev := s.prev[k]; cur >= prev {
+			return int64(cur - prev)
+		}
+		return int64(cur) // went backwards: a reset, count from zero
+	}
+	src := s.opts.Sources
+	if src.Checker != nil {
+		if chk := src.Checker(); chk != nil {
+			s.flushChecker(chk.Snapshot(), delta)
+		}
+	}
+	if src.DecodeErrors != nil {
+		for _, d := range src.DecodeErrors() {
+			n := delta(seriesKey{"assay.decode_errors", d.Topic, d.Format, ""}, d.Count)
+			s.count("assay.decode_errors", n, tag("topic", d.Topic), tag("format", d.Format))
+		}
+	}
+	if src.Lag != nil {
+		for _, l := range src.Lag() {
+			s.client.Gauge("assay.consumer.lag", float64(l.Records),
+				[]string{tag("topic", l.Topic), "partition:" + strconv.Itoa(int(l.Partition))}, 1)
+		}
+	}
+	s.prev = next
+}
+
+func (s *Sink) flushChecker(snap checker.Snapshot, delta func(seriesKey, uint64) int64) {
+	seen := make(map[string]bool, len(snap.Contracts))
+	for _, cs := range snap.Contracts {
+		c := cs.Contract
+		seen[c.Name] = true
+		ct, ot := tag("contract", c.Name), tag("owner", c.Owner)
+		info := []string{ct, ot}
+		if c.Version != "" {
+			info = append(info, tag("contract_version", c.Version))
+		}
+		s.client.Gauge("assay.contract.info", 1, info, 1)
+		for _, t := range cs.Topics {
+			tt := tag("topic", t.Topic)
+			s.count("assay.events", delta(seriesKey{"assay.events", c.Name, t.Topic, ""}, t.Events), ct, tt, ot)
+			if !t.LastEvent.IsZero() {
+				s.client.Gauge("assay.last_event_timestamp", float64(t.LastEvent.UnixNano())/1e9, []string{ct, tt}, 1)
+			}
+		}
+		var broken []brokenRule
+		for _, rs := range cs.Rules {
+			r := rs.Rule
+			rt, st := tag("rule", r.Name), tag("severity", string(r.Severity))
+			var d [len(rs.Counts)]int64
+			for _, res := range checker.Results {
+				d[res] = delta(seriesKey{"assay.rule.results", c.Name, r.Name, res.String()}, rs.Counts[res])
+				s.count("assay.rule.results", d[res], ct, rt, st, tag("result", res.String()), ot)
+			}
+			bad := d[checker.Fail] + d[checker.Error]
+			isBroken := bad > 0
+			if s.opts.Firing != nil {
+				isBroken = s.opts.Firing(c.Name, r.Name)
+			}
+			if isBroken && r.Severity != rules.Info {
+				broken = append(broken, brokenRule{r.Name, r.Severity, bad, bad + d[checker.Pass]})
+			}
+		}
+		s.flushEval(c.Name, ct, cs.Eval)
+		s.reportStatus(c, ct, ot, broken)
+	}
+	for name := range s.status {
+		if !seen[name] {
+			delete(s.status, name) // a contract removed by a reload
+			delete(s.eval, name)
+		}
+	}
+}
+
+// flushEval sends the mean evaluation time since the previous flush.
+func (s *Sink) flushEval(name, ct string, h checker.Histogram) {
+	prev := s.eval[name]
+	s.eval[name] = evalTally{h.Count, h.Sum}
+	n, sum := h.Count, h.Sum
+	if n >= prev.count {
+		n, sum = n-prev.count, sum-prev.sum
+	}
+	if n > 0 {
+		s.client.Gauge("assay.rule.eval_seconds.avg", sum/float64(n), []string{ct}, 1)
+	}
+}
+
+func (s *Sink) count(name string, n int64, tags ...string) {
+	if n != 0 {
+		s.client.Count(name, n, tags, 1)
+	}
+}
+
+type brokenRule struct {
+	name       string
+	severity   rules.Severity
+	bad, total int64 // fail+error, and pass+fail+error, since the previous flush
+}
+
+// maxListed bounds the rules named in a message.
+const maxListed = 10
+
+// reportStatus sends the service check of a contract, and an event when
+// its status changed.
+func (s *Sink) reportStatus(c *rules.Contract, ct, ot string, broken []brokenRule) {
+	status := statsd.Ok
+	for _, b := range broken {
+		switch {
+		case b.severity == rules.Critical:
+			status = statsd.Critical
+		case status == statsd.Ok:
+			status = statsd.Warn
+		}
+	}
+	var msg strings.Builder
+	if len(broken) == 0 {
+		msg.WriteString("no critical or warning rule is broken")
+	}
+	for i, b := range broken {
+		if i == maxListed {
+			fmt.Fprintf(&msg, "; and %d more", len(broken)-i)
+			break
+		}
+		if i > 0 {
+			msg.WriteString("; ")
+		}
+		fmt.Fprintf(&msg, "%s (%s): %d of %d evaluations failed or errored since the last flush", b.name, b.severity, b.bad, b.total)
+	}
+	tags := []string{ct, ot}
+	s.client.ServiceCheck(&statsd.ServiceCheck{Name: ServiceCheckName, Status: status, Message: msg.String(), Tags: tags})
+
+	prev, known := s.status[c.Name]
+	s.status[c.Name] = status
+	if prev == status && (known || status == statsd.Ok) {
+		return
+	}
+	e := &statsd.Event{
+		Text:           msg.String(),
+		AggregationKey: "assay-contract-" + c.Name,
+		Tags:           tags,
+	}
+	switch status {
+	case statsd.Critical:
+		e.Title, e.AlertType = "assay: contract "+c.Name+" broken", statsd.Error
+	case statsd.Warn:
+		e.Title, e.AlertType = "assay: contract "+c.Name+" has warnings", statsd.Warning
+	default:
+		e.Title, e.AlertType = "assay: contract "+c.Name+" recovered", statsd.Success
+	}
+	s.client.Event(e)
+}
+
+// tag returns "key:value" with characters that would break the DogStatsD
+// format or that Datadog does not keep in tags replaced by '_'.
+func tag(key, value string) string {
+	clean := func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9',
+			r == '_', r == '-', r == '.', r == ':', r == '/':
+			return r
+		}
+		return '_'
+	}
+	return key + ":" + strings.Map(clean, value)
+}
+
+// ustKeys are the tags of unified service tagging, which the client adds
+// from DD_ENV, DD_SERVICE and DD_VERSION.
+var ustKeys = map[string]string{"env": "DD_ENV", "service": "DD_SERVICE", "version": "DD_VERSION"}
+
+// globalTags are the tags of DD_TAGS (separated by spaces or commas) and
+// then user, without duplicates, and without env, service or version when
+// the client adds them from DD_ENV, DD_SERVICE or DD_VERSION (those win,
+// as in Datadog's own libraries).
+func globalTags(user []string, getenv func(string) string) []string {
+	all := strings.FieldsFunc(getenv("DD_TAGS"), func(r rune) bool { return r == ',' || r == ' ' })
+	all = append(all, user...)
+	out := []string{}
+	seen := map[string]bool{}
+	for _, t := range all {
+		t = strings.TrimSpace(t)
+		key, _, _ := strings.Cut(t, ":")
+		if t == "" || seen[t] || (ustKeys[key] != "" && getenv(ustKeys[key]) != "") {
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	return out
+}
