@@ -18,6 +18,7 @@
 package checker
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -197,6 +198,9 @@ type Partition struct {
 	Topic     string
 	Partition int32
 	ch        *Checker
+	// want names the top-level fields the partition's contracts read (nil:
+	// all of them), so that decoding can skip the rest.
+	want map[string]string
 	// per contract, nil when the contract does not apply to the topic
 	state []*partContract
 }
@@ -211,10 +215,13 @@ type partContract struct {
 // NewPartition returns the state for one topic partition. Call Drop when the
 // partition is revoked.
 func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
-	p := &Partition{Topic: topic, Partition: partition, ch: ch, state: make([]*partContract, len(ch.contracts))}
+	p := &Partition{Topic: topic, Partition: partition, ch: ch, state: make([]*partContract, len(ch.contracts)), want: map[string]string{}}
 	for i, c := range ch.contracts {
 		if !c.c.MatchesTopic(topic) {
 			continue
+		}
+		if p.want != nil && !addFields(p.want, c.c) {
+			p.want = nil
 		}
 		pc := &partContract{unique: make([]*uniqueState, len(c.rules)), newest: make([]time.Time, len(c.rules))}
 		for j, r := range c.rules {
@@ -228,6 +235,33 @@ func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
 	ch.partitions[p] = struct{}{}
 	ch.mu.Unlock()
 	return p
+}
+
+// addFields adds the top-level fields a contract reads (its expressions
+// and, for the PII safety net, its pii paths); false when it reads the
+// whole event.
+func addFields(want map[string]string, c *rules.Contract) bool {
+	progs := []*rules.Program{c.Where}
+	for _, r := range c.Rules {
+		progs = append(progs, r.Expr, r.When)
+	}
+	paths := append([]string(nil), c.PII...)
+	for _, p := range progs {
+		if p == nil {
+			continue
+		}
+		if p.WholeEvent {
+			return false
+		}
+		paths = append(paths, p.Paths...)
+	}
+	for _, path := range paths {
+		root, _, _ := strings.Cut(path, ".")
+		if root != rules.MetaVar {
+			want[root] = root
+		}
+	}
+	return true
 }
 
 // Matches reports whether any contract applies to the partition's topic.

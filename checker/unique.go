@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -23,6 +24,7 @@ type uniqueState struct {
 }
 
 type uniqueSeen struct {
+	key string // the key, owned (the looked-up one may point into a record)
 	seq uint64 // sighting number of the latest sighting
 	ts  int64  // newest record time (unix ns) the key was seen with
 }
@@ -51,11 +53,16 @@ func (u *uniqueState) seen(key string, ts int64, within time.Duration, offline b
 	if dup && windowed && prev.ts < ts-int64(within) {
 		dup = false // seen, but longer ago than the window
 	}
-	if _, known := u.keys[key]; !known && len(u.keys) >= u.max {
-		u.evictOldest()
+	if known, ok := u.keys[key]; ok {
+		key = known.key
+	} else {
+		if len(u.keys) >= u.max {
+			u.evictOldest()
+		}
+		key = strings.Clone(key) // the key may point into the record
 	}
 	u.seq++
-	u.keys[key] = uniqueSeen{seq: u.seq, ts: max(prev.ts, ts)}
+	u.keys[key] = uniqueSeen{key: key, seq: u.seq, ts: max(prev.ts, ts)}
 	u.push(uniqueEntry{key, u.seq, ts})
 	return dup
 }

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/assay-dev/assay/formats"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -25,6 +27,9 @@ type Event struct {
 	// its input file when there are several.
 	Line   int
 	Source string
+	// borrowed: Fields may hold only some fields, and strings that point
+	// into Raw; samples decode Raw afresh.
+	borrowed bool
 }
 
 // Violation is one rule that failed or errored on one event. Reason and
@@ -54,6 +59,8 @@ type Worker struct {
 	counts []atomic.Uint64 // [rule index][result]
 	hist   []histogram     // per contract: evaluation time of one event
 	out    []Violation
+	env    map[string]any  // reused by CheckJSON
+	meta   rules.KafkaMeta // the metadata the expressions see
 }
 
 // NewWorker returns a Worker; use one per goroutine.
@@ -63,6 +70,25 @@ func (ch *Checker) NewWorker() *Worker {
 	ch.workers = append(ch.workers, w)
 	ch.mu.Unlock()
 	return w
+}
+
+// CheckJSON decodes a JSON record value — only the fields the partition's
+// contracts read — and checks it. A value that is not a JSON object gives
+// the same error as formats.DecodeJSON and is not checked.
+func (w *Worker) CheckJSON(p *Partition, raw []byte, meta rules.KafkaMeta, line int, source string) ([]Violation, error) {
+	if w.env == nil {
+		w.env = make(map[string]any, 16)
+	}
+	if err := formats.Extract(raw, p.want, w.env); err != nil {
+		_, err = formats.DecodeJSON(raw) // its message, for reports
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
+		w.out = w.out[:0]
+		return nil, err
+	}
+	ev := Event{Fields: w.env, Raw: raw, Meta: meta, Line: line, Source: source, borrowed: true}
+	return w.Check(p, &ev), nil
 }
 
 // sampleCut turns a sample fraction into a threshold on a 32-bit hash.
@@ -84,7 +110,8 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 	if ev.Fields == nil {
 		ev.Fields = map[string]any{}
 	}
-	ev.Fields[rules.MetaVar] = &ev.Meta
+	w.meta = ev.Meta
+	ev.Fields[rules.MetaVar] = &w.meta
 	var hash uint32
 	hashed := false
 	online := w.ch.opts.Now != nil
@@ -137,7 +164,11 @@ func (w *Worker) violation(c *contract, r *rule, res Result, reason string, ev *
 		v.Seen = w.ch.opts.Now()
 	}
 	if r.samples.wants(v.Seen) {
-		v.Payload = c.pii.maskEvent(ev.Fields)
+		fields := ev.Fields
+		if ev.borrowed {
+			fields, _ = formats.DecodeJSON(ev.Raw) // the whole event, owned
+		}
+		v.Payload = c.pii.maskEvent(fields)
 		r.samples.add(v)
 	}
 	w.out = append(w.out, v)

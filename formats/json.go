@@ -20,14 +20,16 @@ var ErrNotObject = errors.New("not a JSON object")
 
 // DecodeJSON decodes one JSON object.
 func DecodeJSON(data []byte) (map[string]any, error) {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 || data[0] != '{' {
-		if len(data) > 0 && json.Valid(data) {
+	data = TrimSpace(data)
+	if len(data) == 0 {
+		return nil, errors.New("empty value")
+	}
+	if data[0] != '{' {
+		if json.Valid(data) {
 			return nil, ErrNotObject
 		}
-		if len(data) == 0 {
-			return nil, errors.New("empty value")
-		}
+		var v any
+		return nil, describe(json.Unmarshal(data, &v))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -43,6 +45,18 @@ func DecodeJSON(data []byte) (map[string]any, error) {
 	}
 	convertNumbers(m)
 	return m, nil
+}
+
+// TrimSpace trims JSON's whitespace (space, tab, CR, LF) from both ends.
+func TrimSpace(b []byte) []byte {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 func describe(err error) error {

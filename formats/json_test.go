@@ -1,6 +1,8 @@
 package formats_test
 
 import (
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -71,3 +73,100 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+var differentialSeeds = []string{
+	`{"a":1}`, `{"a":[1,{"b":null}],"c":"x"}`, `[]`, `{"a":1e999}`, `{"a":"\u00e9"}`, "{\"a\":\xff}",
+	`{"a":"\ud83d\ude00"}`, `{"a":"\ud83d"}`, `{"a":"\ud83dx"}`, `{"a":"\ud83d\u0041"}`, `{"a":"\x"}`, `{"a":01}`,
+	`{"a":-0}`, `{"a":1.5e3}`, `{"a":1.}`, `{"a":-}`, `{"a":123456789012345678901}`, `{"a":1,"a":2}`,
+	"{\"a\":\"tab\there\"}", `{"a":"\t"}`, "{\"a\":\"\xed\xa0\x80\"}", `  {"a" : [ ] , "b" : { } }  `, `{"a":1}x`,
+	`{"a":tru}`, `{"a":nul}`, `{"a":"\/\b\f\n\r\t\"\\"}`, `{"":0}`, "{\"a\":1}\u00a0", `{"a":[1,]}`, `{"a":1,}`, `{,}`,
+}
+
+// FuzzExtractMatchesDecodeJSON checks that the fast decoder accepts and
+// rejects exactly what encoding/json does, and gives the same values.
+func FuzzExtractMatchesDecodeJSON(f *testing.F) {
+	for _, s := range differentialSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, werr := formats.DecodeJSON(data)
+		env := map[string]any{}
+		gerr := formats.Extract(data, nil, env)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: DecodeJSON error %v, Extract error %v", data, werr, gerr)
+		}
+		if werr != nil {
+			if errors.Is(werr, formats.ErrNotObject) != errors.Is(gerr, formats.ErrNotObject) {
+				t.Fatalf("%q: not-an-object disagreement: %v vs %v", data, werr, gerr)
+			}
+			return
+		}
+		if !reflect.DeepEqual(want, env) {
+			t.Fatalf("%q:\nDecodeJSON %#v\nExtract    %#v", data, want, env)
+		}
+	})
+}
+
+func TestExtractDifferential(t *testing.T) {
+	for _, s := range differentialSeeds {
+		data := []byte(s)
+		want, werr := formats.DecodeJSON(data)
+		env := map[string]any{}
+		gerr := formats.Extract(data, nil, env)
+		if (werr == nil) != (gerr == nil) || (werr == nil && !reflect.DeepEqual(want, env)) {
+			t.Errorf("%q: DecodeJSON %v %v; Extract %v %v", s, want, werr, env, gerr)
+		}
+	}
+}
+
+func TestExtractOnlyWanted(t *testing.T) {
+	env := map[string]any{"stale": 1}
+	data := []byte(`{"a": 1, "b": {"c": [1, "x"]}, "skip": {"deep": [1, 2, {"x": "y"}]}, "s": "str"}`)
+	if err := formats.Extract(data, map[string]string{"a": "a", "b": "b", "s": "s"}, env); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"a": int64(1), "b": map[string]any{"c": []any{int64(1), "x"}}, "s": "str"}
+	if !reflect.DeepEqual(env, want) {
+		t.Fatalf("%#v", env)
+	}
+	// A syntax error in a skipped field is still an error.
+	if err := formats.Extract([]byte(`{"a": 1, "skip": [1, 2,]}`), map[string]string{"a": "a"}, env); err == nil {
+		t.Fatal("a broken skipped field must fail like encoding/json")
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	data := []byte(benchOrder)
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			formats.DecodeJSON(data)
+		}
+	})
+	b.Run("extract-all", func(b *testing.B) {
+		env := map[string]any{}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			formats.Extract(data, nil, env)
+		}
+	})
+	b.Run("extract-5-fields", func(b *testing.B) {
+		env := map[string]any{}
+		want := map[string]string{"amount": "amount", "currency": "currency", "items": "items", "customer": "customer", "status": "status"}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			formats.Extract(data, want, env)
+		}
+	})
+}
+
+const benchOrder = `{"type":"order_created","order_id":"o-1234567","status":"placed","amount":59.95,"currency":"EUR",
+"channel":"web","created_at":"2026-11-02T09:00:00Z","customer":{"id":"c-42","email":"buyer42@example.com",
+"phone":"+49151000042","tier":"gold","address":{"street":"Hauptstrasse 1","city":"Berlin","zip":"10115","country":"DE"}},
+"items":[{"sku":"SKU-1","qty":2,"unit_price":9.99,"category":"books"},{"sku":"SKU-2","qty":1,"unit_price":19.99,"category":"toys"},
+{"sku":"SKU-3","qty":2,"unit_price":9.99,"category":"books"}],"shipping":{"method":"standard","cost":0,"eta_days":3},
+"payment":{"method":"card","last4":"4242","three_ds":true},"discount":{"code":"","amount":0},"tags":["promo","newsletter"],
+"session_id":"s-9f8e7d6c5b4a","ip_country":"DE","user_agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0","version":3}`

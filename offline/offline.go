@@ -66,25 +66,22 @@ func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Rep
 			if err != nil && !errors.Is(err, io.EOF) {
 				return nil, fmt.Errorf("%s: %w", in.Name, err)
 			}
-			if len(bytes.TrimSpace(data)) > 0 || tooLong {
+			if len(formats.TrimSpace(data)) > 0 || tooLong {
 				events++
-				var fields map[string]any
 				var derr error
 				if tooLong {
 					derr = fmt.Errorf("event longer than %d bytes", opts.MaxLine)
 				} else {
-					fields, derr = formats.DecodeJSON(data)
+					meta := rules.KafkaMeta{Topic: opts.Topic, Offset: offset}
+					if _, derr = w.CheckJSON(part, data, meta, line, source); derr == nil {
+						offset++
+					}
 				}
 				if derr != nil {
 					decodeErrors++
 					if len(decodeExamples) < report.MaxExamples {
 						decodeExamples = append(decodeExamples, report.Example{File: source, Line: line, Reason: derr.Error()})
 					}
-				} else {
-					ev := checker.Event{Fields: fields, Raw: data, Line: line, Source: source,
-						Meta: rules.KafkaMeta{Topic: opts.Topic, Offset: offset}}
-					offset++
-					w.Check(part, &ev)
 				}
 			}
 			if errors.Is(err, io.EOF) {

@@ -40,6 +40,9 @@ type Program struct {
 	// Paths are the event fields the expression reads, as dotted paths
 	// ("amount", "customer.email", "kafka.key"), in order of appearance.
 	Paths []string
+	// WholeEvent is set when the expression reads the event in a way the
+	// paths cannot say ($env as a whole, or $env[expression]).
+	WholeEvent bool
 }
 
 type exprKind int
@@ -80,7 +83,7 @@ func compile(src string, kind exprKind) (*Program, error) {
 	if err := check(tree.Node, src, kind); err != nil {
 		return nil, err
 	}
-	return &Program{Source: src, Program: prog, Paths: fieldPaths(tree.Node)}, nil
+	return &Program{Source: src, Program: prog, Paths: fieldPaths(tree.Node), WholeEvent: readsWholeEvent(tree.Node)}, nil
 }
 
 // compile compiles the expression held by a YAML scalar and reports
@@ -284,6 +287,25 @@ func fieldPaths(root ast.Node) []string {
 		}
 	}
 	return out
+}
+
+// readsWholeEvent reports a use of $env other than $env["constant"].
+func readsWholeEvent(root ast.Node) bool {
+	constant := map[ast.Node]bool{}
+	whole := false
+	ast.Walk(&root, visitor(func(n ast.Node) {
+		if m, ok := n.(*ast.MemberNode); ok {
+			if _, isStr := m.Property.(*ast.StringNode); isStr {
+				constant[m.Node] = true
+			}
+		}
+	}))
+	ast.Walk(&root, visitor(func(n ast.Node) {
+		if id, ok := n.(*ast.IdentifierNode); ok && id.Value == "$env" && !constant[n] {
+			whole = true
+		}
+	}))
+	return whole
 }
 
 func pathOf(n ast.Node, bound map[string]bool) string {

@@ -31,7 +31,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/assay-dev/assay/checker"
-	"github.com/assay-dev/assay/formats"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/rules"
 	promsink "github.com/assay-dev/assay/sinks/prometheus"
@@ -360,21 +359,19 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 			s.skipTooLarge(r)
 			continue
 		}
-		fields, err := formats.DecodeJSON(r.Value)
+		meta := rules.KafkaMeta{Topic: topic, Key: string(r.Key), Timestamp: r.Timestamp, Partition: int(partition), Offset: r.Offset}
+		if len(r.Headers) > 0 {
+			meta.Headers = make(map[string]string, len(r.Headers))
+			for _, h := range r.Headers {
+				meta.Headers[h.Key] = string(h.Value)
+			}
+		}
+		vs, err := worker.CheckJSON(p, r.Value, meta, 0, "")
 		if err != nil {
 			s.countDecodeError(topic)
 			continue
 		}
-		ev := checker.Event{Fields: fields, Raw: r.Value, Meta: rules.KafkaMeta{
-			Topic: topic, Key: string(r.Key), Timestamp: r.Timestamp, Partition: int(partition), Offset: r.Offset,
-		}}
-		if len(r.Headers) > 0 {
-			ev.Meta.Headers = make(map[string]string, len(r.Headers))
-			for _, h := range r.Headers {
-				ev.Meta.Headers[h.Key] = string(h.Value)
-			}
-		}
-		if vs := worker.Check(p, &ev); len(vs) > 0 && s.cfg.OnViolations != nil {
+		if len(vs) > 0 && s.cfg.OnViolations != nil {
 			s.cfg.OnViolations(vs)
 		}
 	}

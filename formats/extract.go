@@ -1,0 +1,429 @@
+package formats
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// maxDepth is encoding/json's nesting limit, kept so that both decoders
+// accept exactly the same events.
+const maxDepth = 10000
+
+// Extract decodes the top-level fields of a JSON object that want names
+// (all fields when want is nil) into env, which it clears first. Fields
+// that are not wanted are validated and skipped without being built.
+//
+// Extract accepts exactly what DecodeJSON accepts and gives the same
+// values (integers as int64, other numbers as float64, invalid UTF-8 as
+// U+FFFD, the last of duplicate keys), which a fuzz test checks.
+//
+// Strings without escapes point into data (no copy): the values in env are
+// valid only while data is; callers that keep one must copy it.
+func Extract(data []byte, want map[string]string, env map[string]any) error {
+	clear(env)
+	s := scanner{data: data}
+	s.ws()
+	if s.i >= len(data) {
+		return errors.New("empty value")
+	}
+	if data[s.i] != '{' {
+		if _, err := s.value(false); err == nil {
+			s.ws()
+			if s.i == len(data) {
+				return ErrNotObject
+			}
+		}
+		return s.err("invalid JSON")
+	}
+	s.i++
+	s.depth = 1
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+		return s.end()
+	}
+	for {
+		s.ws()
+		key, err := s.str(false)
+		if err != nil {
+			return err
+		}
+		s.ws()
+		if s.peek() != ':' {
+			return s.err("invalid JSON: expected ':' after object key")
+		}
+		s.i++
+		s.ws()
+		name, wanted := key, want == nil
+		if !wanted {
+			name, wanted = want[key]
+		} else {
+			name = string([]byte(key)) // key may point into data
+		}
+		v, err := s.value(wanted)
+		if err != nil {
+			return err
+		}
+		if wanted {
+			env[name] = v
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return s.end()
+		default:
+			return s.err("invalid JSON: expected ',' or '}' in object")
+		}
+	}
+}
+
+type scanner struct {
+	data  []byte
+	i     int
+	depth int
+}
+
+func (s *scanner) err(msg string) error {
+	return fmt.Errorf("%s at byte %d", msg, s.i)
+}
+
+func (s *scanner) end() error {
+	s.ws()
+	if s.i != len(s.data) {
+		return s.err("invalid JSON: data after the object")
+	}
+	return nil
+}
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.data) {
+		return s.data[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// value reads one value, building it when build is set.
+func (s *scanner) value(build bool) (any, error) {
+	switch c := s.peek(); {
+	case c == '{':
+		return s.object(build)
+	case c == '[':
+		return s.array(build)
+	case c == '"':
+		str, err := s.str(build)
+		if err != nil || !build {
+			return nil, err
+		}
+		return str, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number(build)
+	case c == 't':
+		return true, s.literal("true")
+	case c == 'f':
+		return false, s.literal("false")
+	case c == 'n':
+		return nil, s.literal("null")
+	}
+	if s.i >= len(s.data) {
+		return nil, errors.New("invalid JSON: unexpected end of input")
+	}
+	return nil, s.err("invalid JSON: unexpected character")
+}
+
+func (s *scanner) literal(lit string) error {
+	if len(s.data)-s.i < len(lit) || string(s.data[s.i:s.i+len(lit)]) != lit {
+		return s.err("invalid JSON: bad literal")
+	}
+	s.i += len(lit)
+	return nil
+}
+
+func (s *scanner) nest() error {
+	s.depth++
+	if s.depth > maxDepth {
+		return s.err("invalid JSON: exceeded max depth")
+	}
+	return nil
+}
+
+func (s *scanner) object(build bool) (any, error) {
+	if err := s.nest(); err != nil {
+		return nil, err
+	}
+	defer func() { s.depth-- }()
+	s.i++ // {
+	var m map[string]any
+	if build {
+		m = map[string]any{}
+	}
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+		return m, nil
+	}
+	for {
+		s.ws()
+		key, err := s.str(build)
+		if err != nil {
+			return nil, err
+		}
+		s.ws()
+		if s.peek() != ':' {
+			return nil, s.err("invalid JSON: expected ':' after object key")
+		}
+		s.i++
+		s.ws()
+		v, err := s.value(build)
+		if err != nil {
+			return nil, err
+		}
+		if build {
+			m[string([]byte(key))] = v // keys outlive data: copy
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return m, nil
+		default:
+			return nil, s.err("invalid JSON: expected ',' or '}' in object")
+		}
+	}
+}
+
+func (s *scanner) array(build bool) (any, error) {
+	if err := s.nest(); err != nil {
+		return nil, err
+	}
+	defer func() { s.depth-- }()
+	s.i++ // [
+	var l []any
+	if build {
+		l = []any{}
+	}
+	s.ws()
+	if s.peek() == ']' {
+		s.i++
+		return l, nil
+	}
+	for {
+		s.ws()
+		v, err := s.value(build)
+		if err != nil {
+			return nil, err
+		}
+		if build {
+			l = append(l, v)
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return l, nil
+		default:
+			return nil, s.err("invalid JSON: expected ',' or ']' in array")
+		}
+	}
+}
+
+// str reads a string. Without escapes and with valid UTF-8 it returns a
+// view into data (no copy); otherwise it decodes like encoding/json.
+// When build is false the result is only good for a map lookup.
+func (s *scanner) str(build bool) (string, error) {
+	if s.peek() != '"' {
+		return "", s.err("invalid JSON: expected a string")
+	}
+	s.i++
+	start := s.i
+	for s.i < len(s.data) {
+		c := s.data[s.i]
+		switch {
+		case c == '"':
+			b := s.data[start:s.i]
+			s.i++
+			return unsafe.String(unsafe.SliceData(b), len(b)), nil
+		case c == '\\' || c >= utf8.RuneSelf:
+			return s.slowStr(start)
+		case c < 0x20:
+			return "", s.err("invalid JSON: control character in string")
+		}
+		s.i++
+	}
+	return "", errors.New("invalid JSON: unexpected end of input")
+}
+
+// slowStr decodes a string with escapes or non-ASCII bytes.
+func (s *scanner) slowStr(start int) (string, error) {
+	buf := make([]byte, 0, s.i-start+16)
+	buf = append(buf, s.data[start:s.i]...)
+	for s.i < len(s.data) {
+		c := s.data[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return string(buf), nil
+		case c < 0x20:
+			return "", s.err("invalid JSON: control character in string")
+		case c == '\\':
+			if s.i+1 >= len(s.data) {
+				return "", errors.New("invalid JSON: unexpected end of input")
+			}
+			e := s.data[s.i+1]
+			s.i += 2
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := s.hex4()
+				if !ok {
+					return "", s.err("invalid JSON: bad \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					// A pair makes one rune; a lone surrogate is U+FFFD.
+					r2 := rune(-1)
+					if s.i+1 < len(s.data) && s.data[s.i] == '\\' && s.data[s.i+1] == 'u' {
+						save := s.i
+						s.i += 2
+						var ok2 bool
+						if r2, ok2 = s.hex4(); !ok2 {
+							return "", s.err("invalid JSON: bad \\u escape")
+						}
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							buf = utf8.AppendRune(buf, dec)
+							continue
+						}
+						s.i = save // not a pair: the second escape stands alone
+					}
+					r = utf8.RuneError
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", s.err("invalid JSON: bad escape")
+			}
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			s.i++
+		default:
+			r, size := utf8.DecodeRune(s.data[s.i:])
+			if r == utf8.RuneError && size == 1 {
+				buf = append(buf, "\uFFFD"...)
+			} else {
+				buf = append(buf, s.data[s.i:s.i+size]...)
+			}
+			s.i += size
+		}
+	}
+	return "", errors.New("invalid JSON: unexpected end of input")
+}
+
+func (s *scanner) hex4() (rune, bool) {
+	if len(s.data)-s.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.data[s.i : s.i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r*16 + rune(c)
+	}
+	s.i += 4
+	return r, true
+}
+
+// number reads a number with JSON's grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number(build bool) (any, error) {
+	start := s.i
+	if s.peek() == '-' {
+		s.i++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.i++
+	case c >= '1' && c <= '9':
+		for s.i < len(s.data) && s.data[s.i] >= '0' && s.data[s.i] <= '9' {
+			s.i++
+		}
+	default:
+		return nil, s.err("invalid JSON: bad number")
+	}
+	fraction := false
+	if s.peek() == '.' {
+		s.i++
+		fraction = true
+		if !s.digits() {
+			return nil, s.err("invalid JSON: bad number")
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.i++
+		fraction = true
+		if c := s.peek(); c == '+' || c == '-' {
+			s.i++
+		}
+		if !s.digits() {
+			return nil, s.err("invalid JSON: bad number")
+		}
+	}
+	if !build {
+		return nil, nil
+	}
+	b := s.data[start:s.i]
+	lit := unsafe.String(unsafe.SliceData(b), len(b))
+	if !fraction {
+		// Whole numbers are int64 when they fit (ParseInt fails only on
+		// overflow here, so the error path is rare).
+		if i, err := strconv.ParseInt(lit, 10, 64); err == nil {
+			return i, nil
+		}
+	}
+	f, _ := strconv.ParseFloat(lit, 64)
+	return f, nil
+}
+
+func (s *scanner) digits() bool {
+	from := s.i
+	for s.i < len(s.data) && s.data[s.i] >= '0' && s.data[s.i] <= '9' {
+		s.i++
+	}
+	return s.i > from
+}
