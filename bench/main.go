@@ -9,14 +9,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +37,17 @@ func main() {
 	topic := flag.String("topic", "checkout.orders", "topic (one of the demo topics)")
 	bin := flag.String("assay", "", "assay binary (default: build ./cmd/assay)")
 	contractsDir := flag.String("c", "contracts", "contracts")
+	mode := flag.String("mode", "all", "offline (assay test vs encoding/json), online (assay run), or all")
 	flag.Parse()
+	if *mode == "offline" || *mode == "all" {
+		if err := offlineRatio(*events, "testdata/bench/orders-12.yaml"); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		if *mode == "offline" {
+			return
+		}
+	}
 	if err := run(*events, int32(*partitions), *topic, *bin, *contractsDir); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -138,6 +151,54 @@ func run(n int, partitions int32, topic, bin, contractsDir string) error {
 	fmt.Printf("| CPU time | %s |\n", cpu.Round(time.Millisecond))
 	fmt.Printf("| events per CPU-second | %.0f |\n", float64(n)/cpu.Seconds())
 	fmt.Printf("| peak RSS | %.1f MB |\n", float64(rss)/1e6)
+	return nil
+}
+
+// offlineRatio measures target 1 of the performance issue on one core:
+// `assay test` (offline.Run) on n order events with a 12-rule contract,
+// against encoding/json alone decoding the same lines into maps. Each is
+// timed three times, alternating, and the best of each is compared.
+func offlineRatio(n int, contract string) error {
+	runtime.GOMAXPROCS(1)
+	g := demo.NewGenerator(7, 0.03, nil)
+	var buf bytes.Buffer
+	for range n {
+		_, v := g.Record("checkout.orders")
+		buf.Write(v)
+		buf.WriteByte('\n')
+	}
+	data := buf.Bytes()
+	cs, err := rules.Load(contract)
+	if err != nil {
+		return err
+	}
+	decode := func() time.Duration {
+		start := time.Now()
+		for line := range bytes.Lines(data) {
+			var m map[string]any
+			json.Unmarshal(line, &m)
+		}
+		return time.Since(start)
+	}
+	check := func() (time.Duration, error) {
+		start := time.Now()
+		_, err := offline.Run(cs, []offline.Input{{Name: "gen", R: bytes.NewReader(data)}}, offline.Options{Topic: "checkout.orders"})
+		return time.Since(start), err
+	}
+	bestDecode, bestCheck := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+	for range 3 {
+		bestDecode = min(bestDecode, decode())
+		d, err := check()
+		if err != nil {
+			return err
+		}
+		bestCheck = min(bestCheck, d)
+	}
+	fmt.Printf("| offline, GOMAXPROCS=1 | value |\n| --- | --- |\n")
+	fmt.Printf("| events | %d (~%d B each), %d rules |\n", n, len(data)/n, len(cs[0].Rules))
+	fmt.Printf("| encoding/json decode into maps | %s (%.2f µs/event) |\n", bestDecode.Round(time.Millisecond), float64(bestDecode.Microseconds())/float64(n))
+	fmt.Printf("| assay test (read, decode, check, report) | %s (%.2f µs/event) |\n", bestCheck.Round(time.Millisecond), float64(bestCheck.Microseconds())/float64(n))
+	fmt.Printf("| ratio (target ≤ 0.75) | %.2f |\n\n", float64(bestCheck)/float64(bestDecode))
 	return nil
 }
 

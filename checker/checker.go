@@ -23,6 +23,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/assay-dev/assay/formats"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -60,6 +63,9 @@ type Options struct {
 	// KeepFirstSamples keeps the first samples instead of the latest (for
 	// reports, where the first lines are the interesting ones).
 	KeepFirstSamples bool
+	// OneByOne evaluates each rule with its own run, never the combined
+	// program (the simple path, kept to check the fast one against).
+	OneByOne bool
 }
 
 func (o *Options) defaults() {
@@ -104,7 +110,8 @@ type contract struct {
 	firstRule int // index of its first rule in the flat tally arrays
 	rules     []*rule
 	pii       piiPaths
-	sampleCut uint32 // events are checked when crc32(value) < sampleCut
+	sampleCut uint32      // events are checked when crc32(value) < sampleCut
+	all       *vm.Program // every rule in one program (nil: one by one)
 }
 
 type rule struct {
@@ -121,6 +128,9 @@ func New(contracts []*rules.Contract, opts Options) *Checker {
 	for i, c := range contracts {
 		cc := &contract{c: c, index: i, firstRule: ch.numRules, pii: newPIIPaths(c.PII)}
 		cc.sampleCut = sampleCut(c.Sample)
+		if !opts.OneByOne && len(c.Rules) > 1 {
+			cc.all, _ = rules.CompileAll(c.Rules) // on failure: one by one
+		}
 		for _, r := range c.Rules {
 			cc.rules = append(cc.rules, &rule{r: r, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples)})
 			ch.numRules++
@@ -198,9 +208,9 @@ type Partition struct {
 	Topic     string
 	Partition int32
 	ch        *Checker
-	// want names the top-level fields the partition's contracts read (nil:
-	// all of them), so that decoding can skip the rest.
-	want map[string]string
+	// want names the fields the partition's contracts read (nil: all of
+	// them), so that decoding can skip the rest.
+	want *formats.Fields
 	// per contract, nil when the contract does not apply to the topic
 	state []*partContract
 }
@@ -215,14 +225,16 @@ type partContract struct {
 // NewPartition returns the state for one topic partition. Call Drop when the
 // partition is revoked.
 func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
-	p := &Partition{Topic: topic, Partition: partition, ch: ch, state: make([]*partContract, len(ch.contracts)), want: map[string]string{}}
+	p := &Partition{Topic: topic, Partition: partition, ch: ch, state: make([]*partContract, len(ch.contracts))}
+	var paths []string
+	whole := false
 	for i, c := range ch.contracts {
 		if !c.c.MatchesTopic(topic) {
 			continue
 		}
-		if p.want != nil && !addFields(p.want, c.c) {
-			p.want = nil
-		}
+		ps, ok := fieldsRead(c.c)
+		paths = append(paths, ps...)
+		whole = whole || !ok
 		pc := &partContract{unique: make([]*uniqueState, len(c.rules)), newest: make([]time.Time, len(c.rules))}
 		for j, r := range c.rules {
 			if r.r.Kind == rules.KindUnique {
@@ -231,16 +243,19 @@ func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
 		}
 		p.state[i] = pc
 	}
+	if !whole {
+		p.want = formats.NewFields(paths)
+	}
 	ch.mu.Lock()
 	ch.partitions[p] = struct{}{}
 	ch.mu.Unlock()
 	return p
 }
 
-// addFields adds the top-level fields a contract reads (its expressions
-// and, for the PII safety net, its pii paths); false when it reads the
-// whole event.
-func addFields(want map[string]string, c *rules.Contract) bool {
+// fieldsRead lists the field paths a contract reads (its expressions and,
+// for the PII safety net, its pii paths); false when it reads the whole
+// event.
+func fieldsRead(c *rules.Contract) ([]string, bool) {
 	progs := []*rules.Program{c.Where}
 	for _, r := range c.Rules {
 		progs = append(progs, r.Expr, r.When)
@@ -251,17 +266,17 @@ func addFields(want map[string]string, c *rules.Contract) bool {
 			continue
 		}
 		if p.WholeEvent {
-			return false
+			return nil, false
 		}
 		paths = append(paths, p.Paths...)
 	}
+	out := paths[:0]
 	for _, path := range paths {
-		root, _, _ := strings.Cut(path, ".")
-		if root != rules.MetaVar {
-			want[root] = root
+		if root, _, _ := strings.Cut(path, "."); root != rules.MetaVar {
+			out = append(out, path)
 		}
 	}
-	return true
+	return out, true
 }
 
 // Matches reports whether any contract applies to the partition's topic.

@@ -139,11 +139,25 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 		if ts := ev.Meta.Timestamp.UnixNano(); online && ts > pc.lastEvent.Load() {
 			pc.lastEvent.Store(ts)
 		}
+		// One run for all rules; if it fails (some rule could not be
+		// evaluated), each rule runs on its own to say which and why.
+		var values []any
+		if c.all != nil {
+			if out, err := w.vm.Run(c.all, ev.Fields); err == nil {
+				values, _ = out.([]any)
+			}
+		}
 		for j, r := range c.rules {
 			if r.synthetic {
 				continue
 			}
-			res, reason := w.evalRule(c, r, pc, j, ev)
+			var res Result
+			var reason string
+			if values != nil {
+				res, reason = w.fromValue(c, r, pc, j, ev, values[j])
+			} else {
+				res, reason = w.evalRule(c, r, pc, j, ev)
+			}
 			w.counts[r.index*int(numResults)+int(res)].Add(1)
 			if res == Fail || res == Error {
 				w.violation(c, r, res, reason, ev)
@@ -191,38 +205,62 @@ func (w *Worker) evalRule(c *contract, r *rule, pc *partContract, j int, ev *Eve
 			return Skip, ""
 		}
 	}
+	if rr.Kind == rules.KindExpr {
+		ok, err := w.evalBool(rr.Expr, ev.Fields)
+		if err != nil {
+			return Error, c.explainError("", rr.Expr, err, ev.Fields)
+		}
+		return w.judge(c, r, pc, j, ev, ok)
+	}
+	v, err := w.vm.Run(rr.Expr.Program, ev.Fields)
+	if err != nil {
+		return Error, c.explainError(rr.Kind.String()+": ", rr.Expr, err, ev.Fields)
+	}
+	return w.judge(c, r, pc, j, ev, v)
+}
+
+// fromValue judges a rule from its value in the contract's combined
+// program; anything unusual is evaluated again on its own, so that errors
+// read exactly as they do there.
+func (w *Worker) fromValue(c *contract, r *rule, pc *partContract, j int, ev *Event, v any) (Result, string) {
+	if s, ok := v.(string); ok && s == rules.Skipped {
+		return Skip, ""
+	}
+	if _, isBool := v.(bool); r.r.Kind == rules.KindExpr && !isBool {
+		return w.evalRule(c, r, pc, j, ev)
+	}
+	return w.judge(c, r, pc, j, ev, v)
+}
+
+// judge turns a rule's value into a result: a boolean for expressions, a
+// key for unique, a time for fresh.
+func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event, v any) (Result, string) {
+	rr := r.r
+	online := w.ch.opts.Now != nil
 	switch rr.Kind {
 	case rules.KindUnique:
-		key, err := w.vm.Run(rr.Expr.Program, ev.Fields)
-		if err != nil {
-			return Error, c.explainError("unique: ", rr.Expr, err, ev.Fields)
-		}
-		if key == nil {
+		if v == nil {
 			return Error, c.explain("unique key "+rr.Expr.Source+" is missing", rr.Expr, ev.Fields)
 		}
 		var ts int64
-		if w.ch.opts.Now != nil {
+		if online {
 			ts = ev.Meta.Timestamp.UnixNano()
 		}
-		if pc.unique[j].seen(keyString(key), ts, rr.Within, w.ch.opts.Now == nil) {
+		if pc.unique[j].seen(keyString(v), ts, rr.Within, !online) {
 			msg := "unique key was already seen"
-			if w.ch.opts.Now != nil && rr.Within > 0 {
+			if online && rr.Within > 0 {
 				msg += " within " + formatDuration(rr.Within)
 			}
 			return Fail, c.explain(msg, rr.Expr, ev.Fields)
 		}
 		return Pass, ""
 	case rules.KindFresh:
-		v, err := w.vm.Run(rr.Expr.Program, ev.Fields)
-		if err != nil {
-			return Error, c.explainError("fresh: ", rr.Expr, err, ev.Fields)
-		}
 		t, ok := toTime(v)
 		if !ok {
 			return Error, c.explain(fmt.Sprintf("fresh: %s is not a time", rr.Expr.Source), rr.Expr, ev.Fields)
 		}
 		var now time.Time
-		if w.ch.opts.Now != nil {
+		if online {
 			now = w.ch.opts.Now()
 		} else {
 			// Offline: against the newest time this rule has seen in
@@ -234,18 +272,14 @@ func (w *Worker) evalRule(c *contract, r *rule, pc *partContract, j int, ev *Eve
 		}
 		if age := now.Sub(t); age > rr.Within {
 			what := "old"
-			if w.ch.opts.Now == nil {
+			if !online {
 				what = "older than the newest event"
 			}
 			return Fail, c.explain(fmt.Sprintf("event time is %s %s, more than %s", formatDuration(age), what, formatDuration(rr.Within)), rr.Expr, ev.Fields)
 		}
 		return Pass, ""
 	}
-	ok, err := w.evalBool(rr.Expr, ev.Fields)
-	if err != nil {
-		return Error, c.explainError("", rr.Expr, err, ev.Fields)
-	}
-	if !ok {
+	if !v.(bool) {
 		return Fail, c.explain(rr.Expr.Source+" was false", rr.Expr, ev.Fields)
 	}
 	return Pass, ""

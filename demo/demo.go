@@ -119,6 +119,18 @@ func (g *Generator) order(broken bool) (map[string]any, string) {
 			"phone": fmt.Sprintf("+49 151 %07d", g.rng.IntN(10000000)),
 		},
 		"created_at": g.ts(time.Duration(g.rng.IntN(30)) * time.Second),
+		"channel":    g.pick("web", "web", "ios", "android"),
+		"session_id": fmt.Sprintf("s-%012x", g.rng.Uint64()>>16),
+		"user_agent": g.pick("Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0",
+			"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"),
+		"shipping": map[string]any{
+			"method": g.pick("standard", "express", "pickup"), "cost": float64(g.rng.IntN(1000)) / 100,
+			"address": map[string]any{"street": fmt.Sprintf("%s %d", g.pick("Hauptstrasse", "Rue de Rivoli", "Calle Mayor"), 1+g.rng.IntN(200)),
+				"city": g.pick("Berlin", "Paris", "Madrid"), "zip": fmt.Sprintf("%05d", g.rng.IntN(100000)), "country": g.pick("DE", "FR", "ES")},
+		},
+		"payment":  map[string]any{"method": g.pick("card", "card", "paypal", "invoice"), "last4": fmt.Sprintf("%04d", g.rng.IntN(10000)), "three_ds": g.rng.IntN(2) == 0},
+		"discount": map[string]any{"code": g.pick("", "", "WELCOME10"), "amount": 0},
+		"tags":     []any{g.pick("promo", "newsletter", "gift"), g.pick("mobile", "desktop")},
 	}
 	switch fault {
 	case "amount":

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -13,9 +14,53 @@ import (
 // accept exactly the same events.
 const maxDepth = 10000
 
-// Extract decodes the top-level fields of a JSON object that want names
-// (all fields when want is nil) into env, which it clears first. Fields
-// that are not wanted are validated and skipped without being built.
+// Fields is a tree of the field paths a decoder must build; everything
+// else is validated and skipped. A nil *Fields builds everything.
+type Fields struct {
+	name     string
+	all      bool // build the whole value
+	children map[string]*Fields
+}
+
+// NewFields makes the tree of dotted paths ("amount", "customer.email"). A
+// path that names an object builds it whole; "customer.email" alone builds
+// a customer object holding only email (if customer is an object at all;
+// anything else is built whole).
+func NewFields(paths []string) *Fields {
+	root := &Fields{children: map[string]*Fields{}}
+	for _, p := range paths {
+		node := root
+		for part := range strings.SplitSeq(p, ".") {
+			if node.all {
+				break
+			}
+			child := node.children[part]
+			if child == nil {
+				child = &Fields{name: part, children: map[string]*Fields{}}
+				node.children[part] = child
+			}
+			node = child
+		}
+		node.all, node.children = true, nil
+	}
+	return root
+}
+
+// child returns the subtree for key, and whether key is wanted at all.
+func (f *Fields) child(key string) (*Fields, bool) {
+	if f == nil || f.all {
+		return nil, true
+	}
+	c, ok := f.children[key]
+	if c != nil && c.all {
+		c = nil // build whole
+	}
+	return c, ok
+}
+
+// Extract decodes the fields of a JSON object that want names (all fields
+// when want is nil) into env, which it clears first. Fields that are not
+// wanted are validated and skipped without being built.
 //
 // Extract accepts exactly what DecodeJSON accepts and gives the same
 // values (integers as int64, other numbers as float64, invalid UTF-8 as
@@ -23,7 +68,7 @@ const maxDepth = 10000
 //
 // Strings without escapes point into data (no copy): the values in env are
 // valid only while data is; callers that keep one must copy it.
-func Extract(data []byte, want map[string]string, env map[string]any) error {
+func Extract(data []byte, want *Fields, env map[string]any) error {
 	clear(env)
 	s := scanner{data: data}
 	s.ws()
@@ -31,7 +76,7 @@ func Extract(data []byte, want map[string]string, env map[string]any) error {
 		return errors.New("empty value")
 	}
 	if data[s.i] != '{' {
-		if _, err := s.value(false); err == nil {
+		if _, err := s.value(false, nil); err == nil {
 			s.ws()
 			if s.i == len(data) {
 				return ErrNotObject
@@ -58,18 +103,17 @@ func Extract(data []byte, want map[string]string, env map[string]any) error {
 		}
 		s.i++
 		s.ws()
-		name, wanted := key, want == nil
-		if !wanted {
-			name, wanted = want[key]
-		} else {
-			name = string([]byte(key)) // key may point into data
-		}
-		v, err := s.value(wanted)
+		sub, wanted := want.child(key)
+		v, err := s.value(wanted, sub)
 		if err != nil {
 			return err
 		}
 		if wanted {
-			env[name] = v
+			if want != nil {
+				env[want.children[key].name] = v // an owned key
+			} else {
+				env[string([]byte(key))] = v // key may point into data
+			}
 		}
 		s.ws()
 		switch s.peek() {
@@ -120,11 +164,12 @@ func (s *scanner) ws() {
 	}
 }
 
-// value reads one value, building it when build is set.
-func (s *scanner) value(build bool) (any, error) {
+// value reads one value, building it when build is set: all of it, or
+// only the sub fields of an object when sub is not nil.
+func (s *scanner) value(build bool, sub *Fields) (any, error) {
 	switch c := s.peek(); {
 	case c == '{':
-		return s.object(build)
+		return s.object(build, sub)
 	case c == '[':
 		return s.array(build)
 	case c == '"':
@@ -164,7 +209,7 @@ func (s *scanner) nest() error {
 	return nil
 }
 
-func (s *scanner) object(build bool) (any, error) {
+func (s *scanner) object(build bool, sub *Fields) (any, error) {
 	if err := s.nest(); err != nil {
 		return nil, err
 	}
@@ -172,7 +217,11 @@ func (s *scanner) object(build bool) (any, error) {
 	s.i++ // {
 	var m map[string]any
 	if build {
-		m = map[string]any{}
+		size := 8
+		if sub != nil {
+			size = len(sub.children)
+		}
+		m = make(map[string]any, size)
 	}
 	s.ws()
 	if s.peek() == '}' {
@@ -191,12 +240,23 @@ func (s *scanner) object(build bool) (any, error) {
 		}
 		s.i++
 		s.ws()
-		v, err := s.value(build)
-		if err != nil {
-			return nil, err
-		}
-		if build {
-			m[string([]byte(key))] = v // keys outlive data: copy
+		if sub != nil {
+			c, wanted := sub.child(key)
+			v, err := s.value(build && wanted, c)
+			if err != nil {
+				return nil, err
+			}
+			if build && wanted {
+				m[sub.children[key].name] = v
+			}
+		} else {
+			v, err := s.value(build, nil)
+			if err != nil {
+				return nil, err
+			}
+			if build {
+				m[string([]byte(key))] = v // keys outlive data: copy
+			}
 		}
 		s.ws()
 		switch s.peek() {
@@ -228,7 +288,7 @@ func (s *scanner) array(build bool) (any, error) {
 	}
 	for {
 		s.ws()
-		v, err := s.value(build)
+		v, err := s.value(build, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -119,7 +119,7 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	if cfg.MaxPollRecords <= 0 {
-		cfg.MaxPollRecords = 10000
+		cfg.MaxPollRecords = 5000
 	}
 	c := &Consumer{cfg: cfg, h: h, log: cfg.Logger, lag: map[TopicPartition]int64{}, subs: map[string]bool{}}
 	subs := Subscription(cfg.Topics, cfg.Patterns)
@@ -159,10 +159,13 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 			return min(time.Duration(tries)*250*time.Millisecond, 5*time.Second)
 		}),
 	}
+	// Memory: a fetch response is buffered whole, per broker; 16 MiB keeps
+	// a sidecar small and still moves hundreds of thousands of records/s.
+	fetchMax := max(cfg.MaxRecordBytes*2, 8<<20)
+	opts = append(opts, kgo.FetchMaxBytes(int32(fetchMax)), kgo.MaxConcurrentFetches(2),
+		kgo.BrokerMaxReadBytes(int32(max(fetchMax*2, 100<<20))))
 	if cfg.MaxRecordBytes > 1<<20 {
-		opts = append(opts, kgo.FetchMaxPartitionBytes(int32(cfg.MaxRecordBytes)),
-			kgo.FetchMaxBytes(int32(max(cfg.MaxRecordBytes*2, 50<<20))),
-			kgo.BrokerMaxReadBytes(int32(max(cfg.MaxRecordBytes*4, 100<<20))))
+		opts = append(opts, kgo.FetchMaxPartitionBytes(int32(cfg.MaxRecordBytes)))
 	}
 	if cfg.SessionTimeout > 0 {
 		opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout),

@@ -331,3 +331,63 @@ func pathOf(n ast.Node, bound map[string]bool) string {
 	}
 	return ""
 }
+
+// Skipped is the value a program of CompileAll gives for a rule whose
+// when is false.
+const Skipped = "\x00assay:skipped"
+
+// CompileAll compiles the rules of a contract into one program that gives
+// a list with one value per rule: its expression's value (for unique and
+// fresh rules, the key or the time), or Skipped when its when is false.
+// One run instead of one per rule shares the VM's setup across rules; a run
+// that fails says only that some rule could not be evaluated, and the
+// caller then evaluates the rules one by one.
+func CompileAll(rs []*Rule) (*vm.Program, error) {
+	if len(rs) == 0 {
+		return nil, errors.New("no rules")
+	}
+	nodes := make([]ast.Node, len(rs))
+	for i, r := range rs {
+		if r.Expr == nil {
+			return nil, fmt.Errorf("rule %q has no expression", r.Name)
+		}
+		tree, err := parser.Parse(r.Expr.Source)
+		if err != nil {
+			return nil, err
+		}
+		nodes[i] = tree.Node
+		if r.When != nil {
+			when, err := parser.Parse(r.When.Source)
+			if err != nil {
+				return nil, err
+			}
+			nodes[i] = &ast.ConditionalNode{Cond: when.Node, Exp1: tree.Node, Exp2: &ast.StringNode{Value: Skipped}}
+		}
+	}
+	placeholders := make([]string, len(rs))
+	for i := range placeholders {
+		placeholders[i] = fmt.Sprint(i)
+	}
+	return expr.Compile("["+strings.Join(placeholders, ", ")+"]",
+		expr.Env(compileEnv),
+		expr.AllowUndefinedVariables(),
+		expr.Patch(placeholderPatcher(nodes)), // first: the rules go in
+		expr.Patch(fieldsOverBuiltins{}),
+		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
+	)
+}
+
+// placeholderPatcher replaces the integer i of the list by rule i's tree.
+type placeholderPatcher []ast.Node
+
+func (p placeholderPatcher) Visit(n *ast.Node) {
+	arr, ok := (*n).(*ast.ArrayNode)
+	if !ok || len(arr.Nodes) != len(p) {
+		return
+	}
+	for i := range arr.Nodes {
+		if in, ok := arr.Nodes[i].(*ast.IntegerNode); ok && in.Value == i {
+			arr.Nodes[i] = p[i]
+		}
+	}
+}

@@ -13,10 +13,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sidecar"
 	"github.com/assay-dev/assay/sinks/alert"
+	"github.com/assay-dev/assay/sinks/dashboard"
 	"github.com/assay-dev/assay/sinks/datadog"
 )
 
@@ -36,6 +39,7 @@ type runFlags struct {
 	sessionTimeout time.Duration
 	alertInterval  time.Duration
 	datadogAddr    string
+	httpTokenFile  string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -51,6 +55,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxRecordBytes, "max-record-bytes", 1<<20, "larger records are skipped and counted")
 	fs.DurationVar(&f.sessionTimeout, "session-timeout", 45*time.Second, "how long the group waits for a replica that stopped before moving its partitions")
 	fs.StringVar(&f.datadogAddr, "datadog-addr", "", "DogStatsD address, host:port or unix:///path (default: DD_DOGSTATSD_URL or DD_AGENT_HOST; off when none is set)")
+	fs.StringVar(&f.httpTokenFile, "http-token-file", "", "file holding a token that the dashboard and /api/v1 require (bearer or login form); /metrics and probes stay open")
 	fs.DurationVar(&f.alertInterval, "alert-interval", 15*time.Second, "how often alert policies are evaluated")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often contract files are checked for changes (0 turns it off)")
 }
@@ -151,13 +156,31 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 			return exitViolations
 		}
 	}
-	s, err := sidecar.New(sidecar.Config{
+	var token secret.Secret
+	if f.httpTokenFile != "" {
+		if token, err = secret.FromSources("--http-token-file", "", "", f.httpTokenFile); err != nil {
+			log.Error("bad dashboard token", "err", err)
+			return exitViolations
+		}
+	}
+	// The dashboard and the alerts read the sidecar's checker; both are
+	// built before Run, so the closures see them set.
+	var s *sidecar.Sidecar
+	var alerts *alert.Manager
+	dash := dashboard.New(dashboard.Options{
+		Checker: func() *checker.Checker { return s.Checker() },
+		Firing:  func(contract, rule string) bool { return alerts.Firing(contract, rule) },
+		Token:   token,
+		Logger:  log.With("component", "dashboard"),
+	})
+	s, err = sidecar.New(sidecar.Config{
 		Contracts:      f.contracts,
 		Kafka:          kcfg,
 		HTTPListen:     f.httpListen,
 		Logger:         log,
 		WatchInterval:  watchInterval(f.watchInterval),
 		MaxRecordBytes: f.maxRecordBytes,
+		Routes:         dash.Routes,
 	})
 	if err != nil {
 		var errs rules.Errors
@@ -174,7 +197,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		log.Error("cannot start", "err", err)
 		return exitViolations
 	}
-	alerts := alert.New(alert.Options{
+	alerts = alert.New(alert.Options{
 		Checker:      s.Checker,
 		Channels:     svc.alertChannels(),
 		DashboardURL: svc.DashboardURL,
@@ -183,6 +206,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		Logger:       log.With("component", "alert"),
 	})
 	s.Go(alerts.Run)
+	s.Go(dash.Run)
 	if datadog.Enabled(f.datadogAddr, os.Getenv) {
 		dd, err := datadog.New(datadog.Options{
 			Addr:       f.datadogAddr,

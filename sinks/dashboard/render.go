@@ -1,0 +1,201 @@
+package dashboard
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"count":    formatCount,
+	"percent":  formatPercent,
+	"time":     formatTime,
+	"spark":    sparkline,
+	"join":     func(s []string) string { return strings.Join(s, ", ") },
+	"payload":  formatPayload,
+	"brief":    briefPayload,
+	"duration": func(sec float64) string { return formatDuration(time.Duration(sec * float64(time.Second))) },
+	"policy": func(r float64) string {
+		s := strings.TrimRight(strconv.FormatFloat(r*100, 'f', 2, 64), "0")
+		return strings.TrimSuffix(s, ".") + "%"
+	},
+}).ParseFS(assets, "templates/*.html"))
+
+// page is what every template receives.
+type page struct {
+	Title    string
+	Page     string // overview, contract, login, notfound: picks the script's renderer
+	Root     string // relative path to the dashboard's root, "./" or "../"
+	Contract string // the contract of a contract page
+	Rendered *time.Time
+	Data     any
+}
+
+type contractPage struct {
+	Contract   Contract
+	Rule       string // violations shown for this rule only ("" = all)
+	Violations []Sample
+}
+
+func (d *Dashboard) render(w http.ResponseWriter, status int, name string, p page) {
+	now := d.opts.Now()
+	p.Rendered = &now
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, name, p); err != nil {
+		d.log.Error("dashboard template failed", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
+	s := d.read()
+	d.render(w, http.StatusOK, "overview", page{Title: "Contracts", Page: "overview", Root: "./", Data: s.contracts()})
+}
+
+func (d *Dashboard) contractPage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	s := d.read()
+	cs := s.find(name)
+	if cs == nil {
+		d.render(w, http.StatusNotFound, "notfound", page{Title: "Not found", Page: "notfound", Root: "../", Data: name})
+		return
+	}
+	rule := r.URL.Query().Get("rule")
+	d.render(w, http.StatusOK, "contract", page{Title: name, Page: "contract", Root: "../", Contract: name,
+		Data: contractPage{Contract: s.contract(cs, true), Rule: rule, Violations: s.samples(name, rule, DefaultLimit)}})
+}
+
+// The formatting below has a twin in static/app.js, which re-renders the
+// same tables from the API: keep them alike.
+
+// formatCount writes 1234567 as "1,234,567".
+func formatCount(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// formatPercent writes a ratio as a percentage with two decimals, never
+// rounding a ratio that is not 0 or 1 to "0%" or "100%".
+func formatPercent(r *float64) string {
+	if r == nil {
+		return "–"
+	}
+	switch v := *r * 100; {
+	case *r == 0:
+		return "0%"
+	case *r == 1:
+		return "100%"
+	case v < 0.01:
+		return "<0.01%"
+	case v > 99.99:
+		return ">99.99%"
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "%"
+	}
+}
+
+// formatTime writes a time in UTC, to the second.
+func formatTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "–"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// formatPayload is the masked payload as indented JSON.
+func formatPayload(p map[string]any) string {
+	if p == nil {
+		return ""
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Sprintf("(cannot show: %v)", err)
+	}
+	return string(b)
+}
+
+// briefPayload is the masked payload on one line, cut to 80 characters.
+func briefPayload(p map[string]any) string {
+	if p == nil {
+		return ""
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "(cannot show)"
+	}
+	s := []rune(string(b))
+	if len(s) > 80 {
+		return string(s[:79]) + "…"
+	}
+	return string(s)
+}
+
+// Sparkline geometry: one bar per minute.
+const (
+	sparkBar    = 2
+	sparkHeight = 24
+)
+
+// sparkline draws the violations per minute of a history as bars, scaled
+// to the busiest minute; a quiet hour is a flat line.
+func sparkline(h History) template.HTML {
+	var total, peak uint64
+	for _, v := range h.Violations {
+		total += v
+		peak = max(peak, v)
+	}
+	width := len(h.Violations) * sparkBar
+	title := fmt.Sprintf("%s violations in the last hour, at most %s in a minute", formatCount(total), formatCount(peak))
+	switch total {
+	case 0:
+		title = "no violations in the last hour"
+	case 1:
+		title = "1 violation in the last hour"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="spark" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s"><title>%s</title>`,
+		width, sparkHeight, width, sparkHeight, html.EscapeString(title), html.EscapeString(title))
+	fmt.Fprintf(&b, `<line class="base" x1="0" y1="%d" x2="%d" y2="%d"/>`, sparkHeight-1, width, sparkHeight-1)
+	for i, v := range h.Violations {
+		if v == 0 {
+			continue
+		}
+		bh := max(2, int(v*uint64(sparkHeight)/peak))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d"/>`, i*sparkBar, sparkHeight-bh, sparkBar, bh)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // only numbers and escaped text
+}
