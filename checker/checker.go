@@ -18,6 +18,8 @@
 package checker
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,6 +65,10 @@ type Options struct {
 	// KeepFirstSamples keeps the first samples instead of the latest (for
 	// reports, where the first lines are the interesting ones).
 	KeepFirstSamples bool
+	// MaxSteps bounds the closure steps (all, any, map, ...) of one
+	// evaluation; beyond it the rule gives error. Default
+	// rules.DefaultMaxSteps.
+	MaxSteps int
 	// OneByOne evaluates each rule with its own run, never the combined
 	// program (the simple path, kept to check the fast one against).
 	OneByOne bool
@@ -71,6 +77,9 @@ type Options struct {
 func (o *Options) defaults() {
 	if o.UniqueMaxKeys <= 0 {
 		o.UniqueMaxKeys = 100000
+	}
+	if o.MaxSteps <= 0 {
+		o.MaxSteps = rules.DefaultMaxSteps
 	}
 	if o.SamplesPerRule <= 0 {
 		o.SamplesPerRule = 20
@@ -373,4 +382,43 @@ func (ch *Checker) Inherit(old *Checker) {
 			}
 		}
 	}
+}
+
+// MaskedJSON returns a JSON value with the named contract's pii paths
+// masked (for quarantined copies of violating events). An unknown contract
+// or a value that is not a JSON object is an error.
+func (ch *Checker) MaskedJSON(contract string, raw []byte) ([]byte, error) {
+	for _, c := range ch.contracts {
+		if c.c.Name != contract {
+			continue
+		}
+		fields, err := formats.DecodeJSON(raw)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(c.pii.maskEvent(fields))
+	}
+	return nil, fmt.Errorf("unknown contract %q", contract)
+}
+
+// MaskedHeaders returns record headers with the named contract's
+// kafka.headers.NAME pii paths masked.
+func (ch *Checker) MaskedHeaders(contract string, headers map[string]string) map[string]string {
+	out := make(map[string]string, len(headers))
+	for k, v := range headers {
+		out[k] = v
+	}
+	for _, c := range ch.contracts {
+		if c.c.Name != contract {
+			continue
+		}
+		for _, p := range c.pii {
+			if len(p) == 3 && p[0] == rules.MetaVar && p[1] == "headers" {
+				if _, ok := out[p[2]]; ok {
+					out[p[2]] = Masked
+				}
+			}
+		}
+	}
+	return out
 }

@@ -358,3 +358,41 @@ func TestReasonsAreBounded(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+// TestEvaluationBudget: nested closures over a big list hit the budget and
+// give error for that rule alone, quickly; the other rules are judged.
+func TestEvaluationBudget(t *testing.T) {
+	cs := mustContracts(t, `
+contract: c
+owner: o
+topics: [t]
+rules:
+  - {name: quadratic, expr: "all(items, all(items, all(items, true)))"}
+  - {name: fine, expr: "len(items) > 0"}
+  - {name: single-loop, expr: "all(items, # >= 0)"}
+`)
+	ch := checker.New(cs, checker.Options{})
+	items := strings.Repeat("1,", 2000) + "1"
+	start := time.Now()
+	vs := ch.NewWorker().Check(ch.NewPartition("t", 0), event(t, `{"items": [`+items+`]}`))
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %s", d)
+	}
+	if len(vs) != 1 || vs[0].Rule != "quadratic" || vs[0].Result != "error" || !strings.Contains(vs[0].Reason, "evaluation budget exceeded") {
+		t.Fatalf("%+v", vs)
+	}
+	rs := ch.Snapshot().Contracts[0].Rules
+	if rs[1].Counts[checker.Pass] != 1 || rs[2].Counts[checker.Pass] != 1 {
+		t.Fatalf("other rules: %v %v", rs[1].Counts, rs[2].Counts)
+	}
+}
+
+// TestNoEscapeHatches: expressions cannot reach the file system, the
+// network or the environment.
+func TestNoEscapeHatches(t *testing.T) {
+	for _, src := range []string{`env("HOME") != ""`, `readFile("/etc/passwd") != ""`, `exec("ls") == ""`, `http("x") == nil`, `getenv("PATH") != ""`} {
+		if _, err := rules.Compile(src); err == nil || !strings.Contains(err.Error(), "unknown function") {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+}

@@ -262,7 +262,7 @@ func (pp piiPaths) maskUnder(path string, v any) any {
 func (pp piiPaths) maskEvent(fields map[string]any) map[string]any {
 	out := make(map[string]any, len(fields))
 	for k, v := range fields {
-		if k != rules.MetaVar {
+		if k != rules.MetaVar && k != rules.BudgetVar {
 			out[k] = v
 		}
 	}

@@ -61,6 +61,7 @@ type Worker struct {
 	out    []Violation
 	env    map[string]any  // reused by CheckJSON
 	meta   rules.KafkaMeta // the metadata the expressions see
+	budget rules.Budget    // closure steps of the current run
 }
 
 // NewWorker returns a Worker; use one per goroutine.
@@ -112,6 +113,8 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 	}
 	w.meta = ev.Meta
 	ev.Fields[rules.MetaVar] = &w.meta
+	ev.Fields[rules.BudgetVar] = &w.budget
+	defer delete(ev.Fields, rules.BudgetVar)
 	var hash uint32
 	hashed := false
 	online := w.ch.opts.Now != nil
@@ -143,7 +146,7 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 		// evaluated), each rule runs on its own to say which and why.
 		var values []any
 		if c.all != nil {
-			if out, err := w.vm.Run(c.all, ev.Fields); err == nil {
+			if out, err := w.run(c.all, ev.Fields); err == nil {
 				values, _ = out.([]any)
 			}
 		}
@@ -212,7 +215,7 @@ func (w *Worker) evalRule(c *contract, r *rule, pc *partContract, j int, ev *Eve
 		}
 		return w.judge(c, r, pc, j, ev, ok)
 	}
-	v, err := w.vm.Run(rr.Expr.Program, ev.Fields)
+	v, err := w.run(rr.Expr.Program, ev.Fields)
 	if err != nil {
 		return Error, c.explainError(rr.Kind.String()+": ", rr.Expr, err, ev.Fields)
 	}
@@ -285,8 +288,14 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 	return Pass, ""
 }
 
+// run runs a program with a fresh evaluation budget.
+func (w *Worker) run(p *vm.Program, env map[string]any) (any, error) {
+	w.budget = rules.Budget{Max: w.ch.opts.MaxSteps}
+	return w.vm.Run(p, env)
+}
+
 func (w *Worker) evalBool(p *rules.Program, env map[string]any) (bool, error) {
-	out, err := w.vm.Run(p.Program, env)
+	out, err := w.run(p.Program, env)
 	if err != nil {
 		return false, err
 	}

@@ -154,6 +154,9 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 		kgo.OnPartitionsRevoked(c.revoked),
 		kgo.OnPartitionsLost(c.lost),
 		kgo.WithLogger(slogAdapter{cfg.Logger.With("component", "franz-go")}),
+		// Quarantine writes: a record that cannot be written in time fails,
+		// and its source record is fetched and checked again.
+		kgo.RecordDeliveryTimeout(10 * time.Second),
 		// A broker that goes away is retried forever, with backoff.
 		kgo.RetryBackoffFn(func(tries int) time.Duration {
 			return min(time.Duration(tries)*250*time.Millisecond, 5*time.Second)
@@ -207,6 +210,18 @@ func (c *Consumer) Subscribe(topics, patterns []string) {
 		c.log.Info("subscribing to new topics", "patterns", add)
 		c.cl.AddConsumeTopics(add...)
 	}
+}
+
+// Produce writes records (quarantined events) and returns one error per
+// record, nil for those written. It gives up after timeout.
+func (c *Consumer) Produce(ctx context.Context, recs []*kgo.Record, timeout time.Duration) []error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	errs := make([]error, len(recs))
+	for i, r := range c.cl.ProduceSync(ctx, recs...) {
+		errs[i] = r.Err
+	}
+	return errs
 }
 
 // Lag returns the records behind the high watermark per partition, as of

@@ -1,3 +1,4 @@
+// BenchmarkOffline measures the engine of assay test per event.
 package offline_test
 
 import (

@@ -68,6 +68,7 @@ func compile(src string, kind exprKind) (*Program, error) {
 		expr.MaxNodes(MaxNodes),
 		expr.Patch(fieldsOverBuiltins{}),
 		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
+		expr.Function(stepFunc, step, new(func(any, any) any)),
 	}
 	if kind == boolExpr {
 		opts = append(opts, expr.AsBool())
@@ -197,6 +198,12 @@ type fieldsOverBuiltins struct{}
 
 func (fieldsOverBuiltins) Visit(n *ast.Node) {
 	switch node := (*n).(type) {
+	case *ast.PredicateNode:
+		// Every step of a closure (all, any, map, filter, ...) counts
+		// against the evaluation budget: nested closures over a large
+		// list cannot hang a worker.
+		node.Node = &ast.CallNode{Callee: &ast.IdentifierNode{Value: stepFunc},
+			Arguments: []ast.Node{&ast.IdentifierNode{Value: "$env"}, node.Node}}
 	case *ast.IdentifierNode:
 		if _, isBuiltin := builtin.Index[node.Value]; isBuiltin {
 			ast.Patch(n, fetchCall(&ast.IdentifierNode{Value: "$env"}, node.Value))
@@ -211,6 +218,37 @@ func (fieldsOverBuiltins) Visit(n *ast.Node) {
 		}
 		ast.Patch(n, fetchCall(node.Node, prop.Value))
 	}
+}
+
+// Budget bounds the closure steps of one evaluation. The checker puts a
+// *Budget in the environment under BudgetVar and resets it before each run.
+type Budget struct {
+	Steps, Max int
+}
+
+// BudgetVar is the environment key of the evaluation budget; no event
+// field can have it (it starts with a NUL byte).
+const BudgetVar = "\x00assay:budget"
+
+// DefaultMaxSteps is the closure steps one evaluation may take.
+const DefaultMaxSteps = 1_000_000
+
+// ErrBudget is the error of an evaluation that ran out of steps.
+var ErrBudget = fmt.Errorf("evaluation budget exceeded (%d closure steps): the rule does too much work on this event", DefaultMaxSteps)
+
+const stepFunc = "step·"
+
+// step counts one closure step and passes its value through.
+func step(args ...any) (any, error) {
+	if env, ok := args[0].(map[string]any); ok {
+		if b, ok := env[BudgetVar].(*Budget); ok {
+			b.Steps++
+			if b.Steps > b.Max {
+				return nil, ErrBudget
+			}
+		}
+	}
+	return args[1], nil
 }
 
 // fetchFunc is the name of the function that reads a field of an event
@@ -374,6 +412,7 @@ func CompileAll(rs []*Rule) (*vm.Program, error) {
 		expr.Patch(placeholderPatcher(nodes)), // first: the rules go in
 		expr.Patch(fieldsOverBuiltins{}),
 		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
+		expr.Function(stepFunc, step, new(func(any, any) any)),
 	)
 }
 

@@ -89,7 +89,15 @@ type Contract struct {
 	Rules        []*Rule
 	Volume       *Volume
 	Alert        *Alert
+	Quarantine   *Quarantine
 	Pos          Pos
+}
+
+// Quarantine sends every violating event to a topic of its own (a dead
+// letter queue) with headers that say why.
+type Quarantine struct {
+	Topic   string
+	MaskPII bool // write the value with the contract's pii paths masked
 }
 
 // MatchesTopic reports whether the contract applies to the topic.

@@ -313,6 +313,8 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			c.Volume = d.decodeVolume(v)
 		case "alert":
 			c.Alert = d.decodeAlert(v)
+		case "quarantine":
+			c.Quarantine = d.decodeQuarantine(v)
 		default:
 			d.errorf(k, "unknown key %q", k.Value)
 		}
@@ -329,6 +331,9 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	}
 	if whereNode != nil {
 		c.Where = d.compile(whereNode, "where", boolExpr)
+	}
+	if q := c.Quarantine; q != nil && q.Topic != "" && c.MatchesTopic(q.Topic) {
+		d.errorf(n, "quarantine topic %q is one of the contract's own topics: violations would be checked again", q.Topic)
 	}
 	if rulesNode != nil {
 		c.Rules = d.decodeRules(rulesNode)
@@ -472,6 +477,29 @@ func (d *decoder) decodeVolume(n *yaml.Node) *Volume {
 		d.errorf(n, "volume needs min and per")
 	}
 	return v
+}
+
+func (d *decoder) decodeQuarantine(n *yaml.Node) *Quarantine {
+	q := &Quarantine{}
+	for _, kv := range d.pairs(n, "quarantine") {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "topic":
+			q.Topic, _ = d.str(v, "quarantine.topic")
+		case "mask_pii":
+			if v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+				q.MaskPII = v.Value == "true"
+			} else {
+				d.errorf(v, "quarantine.mask_pii must be true or false, not %s", kindName(v))
+			}
+		default:
+			d.errorf(k, "unknown key %q", k.Value)
+		}
+	}
+	if q.Topic == "" {
+		d.errorf(n, "quarantine needs a topic")
+	}
+	return q
 }
 
 func (d *decoder) decodeAlert(n *yaml.Node) *Alert {

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,7 @@ type Sidecar struct {
 	statsMu      sync.Mutex
 	decodeErrors map[string]*atomic.Uint64 // by topic
 	tooLarge     map[string]*atomic.Uint64 // by topic
+	quarantine   map[string]*atomic.Uint64 // by contract NUL result
 	lastSkipLog  time.Time
 
 	listener net.Listener
@@ -101,14 +103,20 @@ func (s *Sidecar) Go(task func(ctx context.Context)) {
 
 // engine is one loaded set of contracts with its per-worker state.
 type engine struct {
-	ch      *checker.Checker
-	workers []*checker.Worker
-	mu      []sync.Mutex // per worker, guards parts[w]
-	parts   []map[kafka.TopicPartition]*checker.Partition
+	ch         *checker.Checker
+	quarantine map[string]*rules.Quarantine // by contract
+	workers    []*checker.Worker
+	mu         []sync.Mutex // per worker, guards parts[w]
+	parts      []map[kafka.TopicPartition]*checker.Partition
 }
 
 func newEngine(contracts []*rules.Contract, opts checker.Options, workers int) *engine {
-	e := &engine{ch: checker.New(contracts, opts), mu: make([]sync.Mutex, workers)}
+	e := &engine{ch: checker.New(contracts, opts), mu: make([]sync.Mutex, workers), quarantine: map[string]*rules.Quarantine{}}
+	for _, c := range contracts {
+		if c.Quarantine != nil {
+			e.quarantine[c.Name] = c.Quarantine
+		}
+	}
 	for range workers {
 		e.workers = append(e.workers, e.ch.NewWorker())
 		e.parts = append(e.parts, map[kafka.TopicPartition]*checker.Partition{})
@@ -144,7 +152,7 @@ func New(cfg Config) (*Sidecar, error) {
 	s := &Sidecar{
 		cfg: cfg, log: cfg.Logger, reg: cfg.Registry,
 		pending: make(chan *engine, 1), applied: make(chan struct{}, 1),
-		decodeErrors: map[string]*atomic.Uint64{}, tooLarge: map[string]*atomic.Uint64{},
+		decodeErrors: map[string]*atomic.Uint64{}, tooLarge: map[string]*atomic.Uint64{}, quarantine: map[string]*atomic.Uint64{},
 		volume: map[string]*volumeWindow{},
 	}
 	contracts, fp, err := s.load()
@@ -166,6 +174,7 @@ func New(cfg Config) (*Sidecar, error) {
 			Lag:          s.lag,
 			DecodeErrors: s.decodeErrorCounts,
 			Skipped:      s.skippedCounts,
+			Quarantined:  s.quarantineCounts,
 		}))
 	kcfg := cfg.Kafka
 	kcfg.Logger = cfg.Logger
@@ -354,7 +363,9 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 		return len(records) // no contract reads this topic (any more)
 	}
 	worker := e.workers[w]
-	for _, r := range records {
+	var dlq []*kgo.Record // quarantined copies of violating records
+	var dlqSource []int   // the index in records each copy comes from
+	for i, r := range records {
 		if len(r.Value) > s.cfg.MaxRecordBytes {
 			s.skipTooLarge(r)
 			continue
@@ -371,11 +382,112 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 			s.countDecodeError(topic)
 			continue
 		}
-		if len(vs) > 0 && s.cfg.OnViolations != nil {
+		if len(vs) == 0 {
+			continue
+		}
+		if len(e.quarantine) > 0 {
+			for _, q := range s.quarantineRecords(e, r, vs) {
+				dlq = append(dlq, q)
+				dlqSource = append(dlqSource, i)
+			}
+		}
+		if s.cfg.OnViolations != nil {
 			s.cfg.OnViolations(vs)
 		}
 	}
+	if len(dlq) > 0 {
+		// A source record counts as done only once its quarantined copies
+		// are written: on failure, processing stops at the first record
+		// whose copy failed, and it is fetched and checked again.
+		done := len(records)
+		for j, err := range s.consumer.Produce(context.Background(), dlq, 10*time.Second) {
+			ok := err == nil
+			s.quarantined(dlq[j], ok)
+			if !ok && dlqSource[j] < done {
+				done = dlqSource[j]
+				s.log.Warn("quarantine write failed; the record will be checked again", "topic", dlq[j].Topic,
+					"source_topic", topic, "partition", partition, "offset", records[done].Offset, "err", err)
+			}
+		}
+		return done
+	}
 	return len(records)
+}
+
+// quarantineRecords makes the quarantined copies of a violating record:
+// one per contract with a quarantine, carrying every rule it broke.
+func (s *Sidecar) quarantineRecords(e *engine, r *kgo.Record, vs []checker.Violation) []*kgo.Record {
+	var out []*kgo.Record
+	for _, v := range vs {
+		q := e.quarantine[v.Contract]
+		if q == nil {
+			continue
+		}
+		var rec *kgo.Record
+		for _, o := range out {
+			if headerValue(o, "assay.contract") == v.Contract {
+				rec = o
+			}
+		}
+		if rec != nil { // another rule of the same contract
+			addToHeader(rec, "assay.rule", v.Rule, ",")
+			addToHeader(rec, "assay.reason", v.Reason, "; ")
+			continue
+		}
+		value := r.Value
+		headers := map[string]string{}
+		for _, h := range r.Headers {
+			headers[h.Key] = string(h.Value)
+		}
+		if q.MaskPII {
+			masked, err := e.ch.MaskedJSON(v.Contract, r.Value)
+			if err != nil {
+				continue // cannot happen: the record was decoded to be checked
+			}
+			value = masked
+			headers = e.ch.MaskedHeaders(v.Contract, headers)
+		}
+		rec = &kgo.Record{Topic: q.Topic, Key: r.Key, Value: value}
+		for k, val := range headers {
+			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(val)})
+		}
+		rec.Headers = append(rec.Headers,
+			kgo.RecordHeader{Key: "assay.contract", Value: []byte(v.Contract)},
+			kgo.RecordHeader{Key: "assay.rule", Value: []byte(v.Rule)},
+			kgo.RecordHeader{Key: "assay.reason", Value: []byte(v.Reason)},
+			kgo.RecordHeader{Key: "assay.source.topic", Value: []byte(r.Topic)},
+			kgo.RecordHeader{Key: "assay.source.partition", Value: []byte(strconv.Itoa(int(r.Partition)))},
+			kgo.RecordHeader{Key: "assay.source.offset", Value: []byte(strconv.FormatInt(r.Offset, 10))},
+		)
+		out = append(out, rec)
+	}
+	return out
+}
+
+func headerValue(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+func addToHeader(r *kgo.Record, key, value, sep string) {
+	for i, h := range r.Headers {
+		if h.Key == key {
+			r.Headers[i].Value = append(append(h.Value, sep...), value...)
+		}
+	}
+}
+
+// quarantined counts a quarantine write by contract and result.
+func (s *Sidecar) quarantined(r *kgo.Record, ok bool) {
+	result := "failure"
+	if ok {
+		result = "success"
+	}
+	s.counter(s.quarantine, headerValue(r, "assay.contract")+"\x00"+result).Add(1)
 }
 
 func (s *Sidecar) counter(m map[string]*atomic.Uint64, topic string) *atomic.Uint64 {
@@ -421,6 +533,17 @@ func (s *Sidecar) skippedCounts() []promsink.Skipped {
 	var out []promsink.Skipped
 	for t, c := range s.tooLarge {
 		out = append(out, promsink.Skipped{Topic: t, Reason: "too_large", Count: c.Load()})
+	}
+	return out
+}
+
+func (s *Sidecar) quarantineCounts() []promsink.Quarantined {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	var out []promsink.Quarantined
+	for k, c := range s.quarantine {
+		contract, result, _ := strings.Cut(k, "\x00")
+		out = append(out, promsink.Quarantined{Contract: contract, Result: result, Count: c.Load()})
 	}
 	return out
 }

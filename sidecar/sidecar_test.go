@@ -495,3 +495,130 @@ func grep(s, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func consumeAll(t *testing.T, brokers []string, topic string, want int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for len(out) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of %d records from %s", len(out), want, topic)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+const quarantineContract = `contract: q
+owner: o
+topics: [checkout.orders]
+pii: [email, kafka.headers.x-user]
+rules:
+  - {name: amount-positive, expr: amount > 0}
+  - {name: currency-known, expr: 'currency in ["EUR"]'}
+quarantine: {topic: orders.quarantine, mask_pii: true}
+`
+
+// TestQuarantine: violating records go to the quarantine topic with their
+// key, masked value and headers saying why; a failed write holds the source
+// offset back until the copy is written, so no violation is lost.
+func TestQuarantine(t *testing.T) {
+	broker, err := demo.StartBroker(0, 1, "checkout.orders", "orders.quarantine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "q.yaml"), []byte(quarantineContract), 0o644)
+
+	// The quarantine topic refuses writes until the fault is removed.
+	fault := broker.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "orders.quarantine", Err: kerr.PolicyViolation, Count: -1})
+	r := start(t, broker.ListenAddrs(), "assay-q", dir)
+	eventually(t, 20*time.Second, "joined", r.s.Ready)
+	cl := producer(t, broker.ListenAddrs())
+	var recs []*kgo.Record
+	for i := range 10 {
+		v := fmt.Sprintf(`{"amount": 5, "currency": "EUR", "email": "user%d@secret.test"}`, i)
+		switch i {
+		case 3:
+			v = `{"amount": -1, "currency": "EUR", "email": "user3@secret.test"}`
+		case 5:
+			v = `{"amount": -2, "currency": "JPY", "email": "user5@secret.test"}`
+		case 8:
+			v = `{"amount": 1, "currency": "USD", "email": "user8@secret.test"}`
+		}
+		recs = append(recs, &kgo.Record{Topic: "checkout.orders", Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(v),
+			Headers: []kgo.RecordHeader{{Key: "x-user", Value: []byte("alice@secret.test")}, {Key: "x-trace", Value: []byte("t1")}}})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the quarantine write to be refused", func() bool { return fault.Hits() >= 2 })
+	time.Sleep(6 * time.Second) // longer than the autocommit interval
+	if gi := broker.GroupInfo("assay-q"); gi != nil {
+		if c, ok := gi.Commits["checkout.orders"][0]; ok && c.Offset > 3 {
+			t.Fatalf("committed offset %d passed record 3, whose quarantine write failed", c.Offset)
+		}
+	}
+	fault.Remove()
+	got := consumeAll(t, broker.ListenAddrs(), "orders.quarantine", 3)
+	bySource := map[string]*kgo.Record{}
+	for _, q := range got {
+		bySource[header(q, "assay.source.offset")] = q
+	}
+	want := map[string]string{"3": "amount-positive", "5": "amount-positive,currency-known", "8": "currency-known"}
+	for off, rulesWant := range want {
+		q := bySource[off]
+		if q == nil {
+			t.Errorf("violation at offset %s lost", off)
+			continue
+		}
+		if header(q, "assay.rule") != rulesWant || header(q, "assay.contract") != "q" || header(q, "assay.source.topic") != "checkout.orders" ||
+			header(q, "assay.source.partition") != "0" || string(q.Key) != "k"+off || header(q, "x-trace") != "t1" {
+			t.Errorf("offset %s: key %s headers %v", off, q.Key, q.Headers)
+		}
+		if !strings.Contains(header(q, "assay.reason"), "was false") {
+			t.Errorf("offset %s: reason %q", off, header(q, "assay.reason"))
+		}
+		if strings.Contains(string(q.Value), "secret.test") || !strings.Contains(string(q.Value), `"email":"***"`) || header(q, "x-user") != "***" {
+			t.Errorf("offset %s: PII not masked: %s %v", off, q.Value, q.Headers)
+		}
+	}
+	r.shutdown(t)
+	m := r.s.Registry()
+	mfs, _ := m.Gather()
+	var success, failure float64
+	for _, mf := range mfs {
+		if mf.GetName() == "assay_quarantined_total" {
+			for _, mm := range mf.GetMetric() {
+				for _, l := range mm.GetLabel() {
+					if l.GetValue() == "success" {
+						success += mm.GetCounter().GetValue()
+					}
+					if l.GetValue() == "failure" {
+						failure += mm.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+	}
+	if success < 3 || failure < 1 {
+		t.Errorf("assay_quarantined_total: success %v, failure %v", success, failure)
+	}
+}

@@ -25,6 +25,15 @@ type Sources struct {
 	DecodeErrors func() []DecodeErrors
 	// Skipped returns records skipped per topic and reason (too large).
 	Skipped func() []Skipped
+	// Quarantined returns quarantine writes per contract and result.
+	Quarantined func() []Quarantined
+}
+
+// Quarantined counts quarantine writes of one contract by result
+// (success, failure).
+type Quarantined struct {
+	Contract, Result string
+	Count            uint64
 }
 
 // Lag of one partition.
@@ -64,6 +73,9 @@ var (
 		"Contracts loaded (always 1).", []string{"contract", "owner", "version"}, nil)
 	skippedDesc = prometheus.NewDesc("assay_records_skipped_total",
 		"Records not checked, by reason (too_large).", []string{"topic", "reason"}, nil)
+	quarantineDesc = prometheus.NewDesc("assay_quarantined_total",
+		"Violating records written to a contract's quarantine topic, by result (a failed write is retried with the record).",
+		[]string{"contract", "result"}, nil)
 	evictDesc = prometheus.NewDesc("assay_unique_evictions_total",
 		"Keys that unique rules forgot because a partition reached the key limit.", nil, nil)
 )
@@ -96,6 +108,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.DecodeErrors != nil {
 		for _, d := range c.src.DecodeErrors() {
 			ch <- prometheus.MustNewConstMetric(decodeDesc, prometheus.CounterValue, float64(d.Count), d.Topic, d.Format)
+		}
+	}
+	if c.src.Quarantined != nil {
+		for _, q := range c.src.Quarantined() {
+			ch <- prometheus.MustNewConstMetric(quarantineDesc, prometheus.CounterValue, float64(q.Count), q.Contract, q.Result)
 		}
 	}
 	if c.src.Skipped != nil {
