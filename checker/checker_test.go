@@ -3,6 +3,7 @@ package checker_test
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -394,5 +395,32 @@ func TestNoEscapeHatches(t *testing.T) {
 		if _, err := rules.Compile(src); err == nil || !strings.Contains(err.Error(), "unknown function") {
 			t.Errorf("%s: %v", src, err)
 		}
+	}
+}
+
+// TestUniqueMemoryBounded: far more distinct keys than the cap keep memory
+// flat (keys are hashed, the ring is bounded) and are counted as evictions.
+func TestUniqueMemoryBounded(t *testing.T) {
+	n := 300000
+	if testing.Short() {
+		n = 50000
+	}
+	cs := mustContracts(t, "contract: c\nowner: o\ntopics: [t]\nrules: [{name: u, unique: id}]\n")
+	ch := checker.New(cs, checker.Options{UniqueMaxKeys: 10000})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		raw := []byte(fmt.Sprintf(`{"id": "a-long-key-that-takes-some-room-%d"}`, i))
+		w.CheckJSON(p, raw, rules.KafkaMeta{Topic: "t"}, 0, "")
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 8<<20 {
+		t.Fatalf("heap grew by %d MB for 10000 remembered keys", grown>>20)
+	}
+	if ev := ch.UniqueEvictions(); ev != uint64(n-10000) {
+		t.Fatalf("evictions %d, want %d", ev, n-10000)
 	}
 }

@@ -323,3 +323,41 @@ func TestKillNineTakeover(t *testing.T) {
 	})
 	t.Logf("a checked %v before it died; b checked %v in all", checkedByA, count(bbase))
 }
+
+// TestKillNineRestart: `assay run` killed with SIGKILL and started again
+// in the same group re-checks what it had not committed: no record goes
+// unchecked.
+func TestKillNineRestart(t *testing.T) {
+	kcat := testenv.Need(t, "kcat")
+	kport := startBroker(t, 2)
+	produce := func(from, n int) {
+		var b strings.Builder
+		for i := from; i < from+n; i++ {
+			fmt.Fprintf(&b, "{\"user_id\":\"u-%d\",\"email\":\"x@y.z\",\"country\":\"FR\",\"age\":30}\n", i)
+		}
+		cmd := exec.Command(kcat, "-b", fmt.Sprintf("127.0.0.1:%d", kport), "-P", "-t", "users.signups")
+		cmd.Stdin = strings.NewReader(b.String())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kcat: %v\n%s", err, out)
+		}
+	}
+	count := func(base string) float64 {
+		m, err := httpGet(base + "/metrics")
+		if err != nil {
+			return -1
+		}
+		return sumSeries(m, `assay_events_total{contract="user-signups"`)
+	}
+	a, abase := startRun(t, "assay run", kport, "assay-restart", "--session-timeout", "6s")
+	produce(0, 300)
+	eventually(t, 30*time.Second, "the first 300 checked", func() bool { return count(abase) == 300 })
+	a.Cmd.Process.Signal(syscall.SIGKILL)
+	<-a.Done
+	produce(300, 200)
+	_, bbase := startRun(t, "assay run (restarted)", kport, "assay-restart", "--session-timeout", "6s")
+	eventually(t, 30*time.Second, "the restarted process to check everything after the last commit", func() bool {
+		return count(bbase) >= 200 && 300+count(bbase) >= 500
+	})
+	time.Sleep(time.Second)
+	t.Logf("after the restart %v events were checked (those of the last 5s before the kill again)", count(bbase))
+}

@@ -622,3 +622,92 @@ func TestQuarantine(t *testing.T) {
 		t.Errorf("assay_quarantined_total: success %v, failure %v", success, failure)
 	}
 }
+
+// TestBadInputNeverStops: garbage, JSON nested beyond the limit and records
+// over --max-record-bytes are counted, never checked, and never stop the
+// sidecar; good records around them are checked.
+func TestBadInputNeverStops(t *testing.T) {
+	broker, err := demo.StartBroker(0, 1, "checkout.orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	s, err := sidecar.New(sidecar.Config{Contracts: []string{"../contracts/checkout-orders.yaml"},
+		Kafka:  kafka.Config{Brokers: broker.ListenAddrs(), Group: "assay-bad", Start: "earliest"},
+		Logger: testLogger(t), WatchInterval: -1, MaxRecordBytes: 200000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	g := demo.NewGenerator(3, 0, nil)
+	good := func() []byte {
+		for {
+			if _, v := g.Record("checkout.orders"); bytes.Contains(v, []byte(`"order_created"`)) {
+				return v
+			}
+		}
+	}
+	garbage := make([]byte, 4096)
+	for i := range garbage {
+		garbage[i] = byte(i*7 + 3)
+	}
+	deep := []byte(strings.Repeat(`{"a":`, 20000) + "1" + strings.Repeat("}", 20000))
+	huge := []byte(`{"type": "order_created", "pad": "` + strings.Repeat("x", 250000) + `"}`)
+	produceLines(t, producer(t, broker.ListenAddrs()), "checkout.orders", [][]byte{good(), garbage, deep, huge, good(), {}, []byte("null"), good()})
+	eventually(t, 20*time.Second, "the good records checked", func() bool { return totalEvents(s.Checker()) == 3 })
+	eventually(t, 5*time.Second, fmt.Sprintf("the bad ones counted (%v)", s.DecodeErrors()), func() bool {
+		return s.DecodeErrors()["checkout.orders"] == 4
+	})
+	mfs, _ := s.Registry().Gather()
+	skipped := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == "assay_records_skipped_total" {
+			skipped = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if skipped != 1 {
+		t.Errorf("skipped %v, want the one record over the limit", skipped)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRebalanceStorm: members join and leave the group again and again
+// while events flow; every event is checked at least once.
+func TestRebalanceStorm(t *testing.T) {
+	broker, err := demo.StartBroker(0, 6, "users.signups")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	stay := start(t, broker.ListenAddrs(), "assay-storm", "../contracts/user-signups.yaml")
+	cl := producer(t, broker.ListenAddrs())
+	g := demo.NewGenerator(5, 0, nil)
+	var checkedByGone uint64
+	total := 0
+	for round := range 5 {
+		extra := start(t, broker.ListenAddrs(), "assay-storm", "../contracts/user-signups.yaml")
+		var lines [][]byte
+		for range 100 {
+			_, v := g.Record("users.signups")
+			lines = append(lines, v)
+		}
+		produceLines(t, cl, "users.signups", lines)
+		total += 100
+		time.Sleep(time.Duration(200+100*round) * time.Millisecond)
+		extra.shutdown(t) // leaves the group: its partitions move again
+		checkedByGone += eventsOf(extra.s.Checker(), "user-signups")
+	}
+	eventually(t, 30*time.Second, "every event checked at least once", func() bool {
+		return eventsOf(stay.s.Checker(), "user-signups")+checkedByGone >= uint64(total)
+	})
+	stay.shutdown(t)
+}
+
+func eventsOf(ch *checker.Checker, contract string) uint64 {
+	return ch.ContractEvents()[contract]
+}
