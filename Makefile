@@ -6,7 +6,7 @@ PKGS     ?= ./...
 APT_PKGS ?= prometheus prometheus-alertmanager kcat chromium
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short deps lint fuzz bench clean
+.PHONY: all build test test-short deps lint fuzz bench soak clean
 
 all: build
 
@@ -49,6 +49,12 @@ BENCH_EVENTS ?= 200000
 bench:
 	$(GO) test -run XXX -bench . -benchmem $(PKGS)
 	$(GO) run ./bench -events $(BENCH_EVENTS)
+
+## soak: assay run against a steady stream for SOAK_DURATION; fails if RSS
+## or goroutines grow beyond their bound.
+SOAK_DURATION ?= 3m
+soak:
+	$(GO) run ./bench -mode soak -duration $(SOAK_DURATION)
 
 clean:
 	rm -rf bin

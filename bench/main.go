@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,8 +38,17 @@ func main() {
 	topic := flag.String("topic", "checkout.orders", "topic (one of the demo topics)")
 	bin := flag.String("assay", "", "assay binary (default: build ./cmd/assay)")
 	contractsDir := flag.String("c", "contracts", "contracts")
-	mode := flag.String("mode", "all", "offline (assay test vs encoding/json), online (assay run), or all")
+	mode := flag.String("mode", "all", "offline (assay test vs encoding/json), online (assay run), all, or soak")
+	duration := flag.Duration("duration", 2*time.Minute, "soak: how long")
+	rate := flag.Int("rate", 1000, "soak: events per second per topic")
 	flag.Parse()
+	if *mode == "soak" {
+		if err := soak(*bin, *contractsDir, *duration, *rate); err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *mode == "offline" || *mode == "all" {
 		if err := offlineRatio(*events, "testdata/bench/orders-12.yaml"); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -54,20 +64,112 @@ func main() {
 	}
 }
 
-func run(n int, partitions int32, topic, bin, contractsDir string) error {
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "assay-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "assay")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/assay")
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("build: %w", err)
-		}
+// buildAssay builds the binary unless one is given.
+func buildAssay(bin string) (string, func(), error) {
+	if bin != "" {
+		return bin, func() {}, nil
 	}
+	dir, err := os.MkdirTemp("", "assay-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	bin = filepath.Join(dir, "assay")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/assay")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("build: %w", err)
+	}
+	return bin, func() { os.RemoveAll(dir) }, nil
+}
+
+// soak runs assay against a steady stream for a while and fails if its RSS
+// or goroutines grow beyond a bound between the end of a warm-up and the
+// end: RSS by more than 25% + 16 MB, goroutines by more than 10.
+func soak(bin, contractsDir string, d time.Duration, rate int) error {
+	bin, cleanup, err := buildAssay(bin)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	broker, err := demo.StartBroker(0, 2)
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.ListenAddrs()...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go demo.Produce(ctx, cl, demo.NewGenerator(11, 0.05, nil), rate)
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, "run", "-c", contractsDir, "--brokers", broker.ListenAddrs()[0], "--group", "soak",
+		"--start", "earliest", "--http-listen", fmt.Sprintf("127.0.0.1:%d", port), "--log-level", "error", "--alert-interval", "1s")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer cmd.Process.Kill()
+	metrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	sample := func() (rss, goroutines, events float64) {
+		resp, err := http.Get(metrics)
+		if err != nil {
+			return -1, -1, -1
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, l := range strings.Split(string(body), "\n") {
+			f := strings.Fields(l)
+			if len(f) < 2 {
+				continue
+			}
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			switch {
+			case strings.HasPrefix(l, "process_resident_memory_bytes "):
+				rss = v
+			case strings.HasPrefix(l, "go_goroutines "):
+				goroutines = v
+			case strings.HasPrefix(l, "assay_events_total{"):
+				events += v
+			}
+		}
+		return
+	}
+	warmup := min(d/4, 30*time.Second)
+	time.Sleep(warmup)
+	rss0, g0, ev0 := sample()
+	if rss0 < 0 {
+		return errors.New("assay does not answer")
+	}
+	time.Sleep(d - warmup)
+	rss1, g1, ev1 := sample()
+	fmt.Printf("| soak (%s at %d events/s per topic, 3 topics) | after warm-up | at the end |\n| --- | --- | --- |\n", d, rate)
+	fmt.Printf("| RSS | %.1f MB | %.1f MB |\n| goroutines | %.0f | %.0f |\n| events checked | %.0f | %.0f |\n", rss0/1e6, rss1/1e6, g0, g1, ev0, ev1)
+	if ev1 <= ev0 {
+		return errors.New("no events checked during the soak")
+	}
+	if rss1 > rss0*1.25+16e6 {
+		return fmt.Errorf("RSS grew from %.1f MB to %.1f MB", rss0/1e6, rss1/1e6)
+	}
+	if g1 > g0+10 {
+		return fmt.Errorf("goroutines grew from %.0f to %.0f", g0, g1)
+	}
+	fmt.Println("soak: within bounds")
+	return nil
+}
+
+func run(n int, partitions int32, topic, bin, contractsDir string) error {
+	bin, cleanup, err := buildAssay(bin)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	broker, err := demo.StartBroker(0, partitions, topic)
 	if err != nil {
 		return err
