@@ -79,7 +79,8 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		dirs = stringList{dir}
 	}
 	f := runFlags{brokers: addrs[0], group: "assay-demo", contracts: dirs, start: "earliest",
-		httpListen: *httpListen, watchInterval: 2 * time.Second, maxRecordBytes: 1 << 20}
+		httpListen: *httpListen, watchInterval: 2 * time.Second, maxRecordBytes: 1 << 20,
+		sessionTimeout: 45 * time.Second, alertInterval: 15 * time.Second, uniqueMaxKeys: 100000, samplesPerRule: 20}
 	return runSidecar(ctx, f, log, func(s *sidecar.Sidecar) {
 		base := "http://" + s.Addr()
 		fmt.Fprintf(stdout, "  Dashboard     %s/\n  Metrics       %s/metrics\n  Contracts     %s (edit one: assay reloads it)\nCtrl-C to stop.\n",

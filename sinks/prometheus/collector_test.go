@@ -1,0 +1,69 @@
+package prometheus_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/formats"
+	"github.com/assay-dev/assay/rules"
+	promsink "github.com/assay-dev/assay/sinks/prometheus"
+)
+
+func TestCollector(t *testing.T) {
+	cs, err := rules.Parse("c.yaml", []byte("contract: c\nversion: 2\nowner: team-a\ntopics: [t]\nrules:\n  - {name: r, expr: amount > 0, severity: critical}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Unix(1767225600, 0)
+	ch := checker.New(cs, checker.Options{Now: time.Now})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	for _, js := range []string{`{"amount": 1}`, `{"amount": -1}`, `{}`} {
+		m, _ := formats.DecodeJSON([]byte(js))
+		w.Check(p, &checker.Event{Fields: m, Raw: []byte(js), Meta: rules.KafkaMeta{Topic: "t", Timestamp: ts}})
+	}
+	c := promsink.New(promsink.Sources{
+		Checker:      func() *checker.Checker { return ch },
+		Lag:          func() []promsink.Lag { return []promsink.Lag{{Topic: "t", Partition: 0, Records: 7}} },
+		DecodeErrors: func() []promsink.DecodeErrors { return []promsink.DecodeErrors{{Topic: "t", Format: "json", Count: 2}} },
+	})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	const want = `
+# HELP assay_contract_info Contracts loaded (always 1).
+# TYPE assay_contract_info gauge
+assay_contract_info{contract="c",owner="team-a",version="2"} 1
+# HELP assay_events_total Events checked by a contract (after where and sample).
+# TYPE assay_events_total counter
+assay_events_total{contract="c",topic="t"} 3
+# HELP assay_rule_results_total Rule results: pass, fail, error (could not be evaluated) or skip (when was false).
+# TYPE assay_rule_results_total counter
+assay_rule_results_total{contract="c",result="error",rule="r",severity="critical"} 1
+assay_rule_results_total{contract="c",result="fail",rule="r",severity="critical"} 1
+assay_rule_results_total{contract="c",result="pass",rule="r",severity="critical"} 1
+assay_rule_results_total{contract="c",result="skip",rule="r",severity="critical"} 0
+# HELP assay_decode_errors_total Records that could not be decoded.
+# TYPE assay_decode_errors_total counter
+assay_decode_errors_total{format="json",topic="t"} 2
+# HELP assay_consumer_lag_records Records between assay's position and the partition's high watermark.
+# TYPE assay_consumer_lag_records gauge
+assay_consumer_lag_records{partition="0",topic="t"} 7
+# HELP assay_last_event_timestamp_seconds Record timestamp of the newest event a contract checked.
+# TYPE assay_last_event_timestamp_seconds gauge
+assay_last_event_timestamp_seconds{contract="c",topic="t"} 1.7672256e+09
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_contract_info", "assay_events_total", "assay_rule_results_total",
+		"assay_decode_errors_total", "assay_consumer_lag_records", "assay_last_event_timestamp_seconds"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(c, "assay_rule_eval_seconds"); n != 1 {
+		t.Fatalf("eval histogram series: %d", n)
+	}
+	if _, err := reg.Gather(); err != nil {
+		t.Fatalf("pedantic registry: %v", err)
+	}
+}
