@@ -14,8 +14,8 @@ import (
 // least recently seen ones (counted in evictions). A key that was evicted
 // and comes back passes: the cap trades completeness for bounded memory.
 //
-// Keys are remembered by a 64-bit hash, not their text: about 50 bytes a
-// key whatever its length. Two different keys are taken for one with a
+// Keys are remembered by a 64-bit hash, not their text: about 70 bytes a
+// key (map entry and ring slot) whatever its length. Two different keys are taken for one with a
 // probability of n²/2⁶⁵ (1 in 3.7 billion for 100,000 keys).
 type uniqueState struct {
 	max       int
@@ -69,14 +69,15 @@ func (u *uniqueState) seen(text string, ts int64, within time.Duration, offline 
 
 func (u *uniqueState) push(e uniqueEntry) {
 	if u.n == len(u.fifo) {
-		// Grow the ring up to twice the cap; beyond, the oldest sighting
-		// makes room (its key, if that was its latest sighting, is evicted).
-		if u.n >= 2*u.max {
+		// Grow the ring up to 1.25 times the cap; beyond, the oldest
+		// sighting makes room (its key, if that was its latest sighting,
+		// is evicted).
+		if u.n >= u.ringMax() {
 			if u.pop() {
 				u.evictions.Add(1)
 			}
 		} else {
-			size := min(max(2*len(u.fifo), 64), 2*u.max)
+			size := min(max(2*len(u.fifo), 64), u.ringMax())
 			ring := make([]uniqueEntry, size)
 			for i := 0; i < u.n; i++ {
 				ring[i] = u.fifo[(u.head+i)%len(u.fifo)]
@@ -87,6 +88,8 @@ func (u *uniqueState) push(e uniqueEntry) {
 	u.fifo[(u.head+u.n)%len(u.fifo)] = e
 	u.n++
 }
+
+func (u *uniqueState) ringMax() int { return u.max + u.max/4 + 1 }
 
 // pop removes the oldest sighting; it deletes its key when that sighting
 // is the key's latest, and reports whether it did.

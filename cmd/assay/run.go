@@ -57,7 +57,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxRecordBytes, "max-record-bytes", 1<<20, "larger records are skipped and counted")
 	fs.DurationVar(&f.sessionTimeout, "session-timeout", 45*time.Second, "how long the group waits for a replica that stopped before moving its partitions")
 	fs.StringVar(&f.datadogAddr, "datadog-addr", "", "DogStatsD address, host:port or unix:///path (default: DD_DOGSTATSD_URL or DD_AGENT_HOST; off when none is set)")
-	fs.IntVar(&f.uniqueMaxKeys, "unique-max-keys", 100000, "keys a unique rule remembers per partition (about 50 bytes each); the least recently seen go first")
+	fs.IntVar(&f.uniqueMaxKeys, "unique-max-keys", 100000, "keys a unique rule remembers per partition (about 70 bytes each); the least recently seen go first")
 	fs.IntVar(&f.samplesPerRule, "samples-per-rule", 20, "violation samples kept per rule for the dashboard and alerts")
 	fs.StringVar(&f.httpTokenFile, "http-token-file", "", "file holding a token that the dashboard and /api/v1 require (bearer or login form); /metrics and probes stay open")
 	fs.DurationVar(&f.alertInterval, "alert-interval", 15*time.Second, "how often alert policies are evaluated")
