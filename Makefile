@@ -41,8 +41,10 @@ lint:
 ## fuzz: run every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./rules
-	$(GO) test -run XXX -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME) ./formats
+	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./rules
+	$(GO) test -run XXX -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./formats
+	$(GO) test -run XXX -fuzz '^FuzzExtractMatchesDecodeJSON$$' -fuzztime $(FUZZTIME) ./formats
+	$(GO) test -run XXX -fuzz '^FuzzWireFormat$$' -fuzztime $(FUZZTIME) ./formats/confluent
 
 ## bench: Go benchmarks, then `assay run` end to end against a local broker.
 BENCH_EVENTS ?= 200000

@@ -220,6 +220,8 @@ type Partition struct {
 	// want names the fields the partition's contracts read (nil: all of
 	// them), so that decoding can skip the rest.
 	want *formats.Fields
+	// format of the records: json, confluent or auto
+	format string
 	// per contract, nil when the contract does not apply to the topic
 	state []*partContract
 }
@@ -240,6 +242,12 @@ func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
 	for i, c := range ch.contracts {
 		if !c.c.MatchesTopic(topic) {
 			continue
+		}
+		switch {
+		case p.format == "" || p.format == "json":
+			p.format = c.c.Format
+		case c.c.Format == "confluent":
+			p.format = "confluent" // the strictest wins
 		}
 		ps, ok := fieldsRead(c.c)
 		paths = append(paths, ps...)
@@ -286,6 +294,17 @@ func fieldsRead(c *rules.Contract) ([]string, bool) {
 		}
 	}
 	return out, true
+}
+
+// Format is how the partition's records are decoded: json, confluent (the
+// Confluent wire format) or auto (the wire format when the magic byte is
+// there, JSON otherwise). Contracts that disagree: confluent wins over auto,
+// auto over json.
+func (p *Partition) Format() string {
+	if p.format == "" {
+		return "json"
+	}
+	return p.format
 }
 
 // Matches reports whether any contract applies to the partition's topic.
@@ -382,6 +401,18 @@ func (ch *Checker) Inherit(old *Checker) {
 			}
 		}
 	}
+}
+
+// MaskedFields returns the JSON of decoded fields with the named
+// contract's pii paths masked (quarantined copies of records that were not
+// JSON).
+func (ch *Checker) MaskedFields(contract string, fields map[string]any) ([]byte, error) {
+	for _, c := range ch.contracts {
+		if c.c.Name == contract {
+			return json.Marshal(c.pii.maskEvent(fields))
+		}
+	}
+	return nil, fmt.Errorf("unknown contract %q", contract)
 }
 
 // MaskedJSON returns a JSON value with the named contract's pii paths

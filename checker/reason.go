@@ -100,6 +100,8 @@ func metaField(m *rules.KafkaMeta, name string) any {
 		return m.Partition
 	case "offset":
 		return m.Offset
+	case "schema":
+		return map[string]any{"id": int64(m.Schema.ID), "subject": m.Schema.Subject, "version": int64(m.Schema.Version)}
 	}
 	return nil
 }

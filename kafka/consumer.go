@@ -224,6 +224,14 @@ func (c *Consumer) Produce(ctx context.Context, recs []*kgo.Record, timeout time
 	return errs
 }
 
+// PauseFor stops fetching a partition for a while (its records wait, e.g.
+// for a Schema Registry to come back).
+func (c *Consumer) PauseFor(topic string, partition int32, d time.Duration) {
+	tp := map[string][]int32{topic: {partition}}
+	c.cl.PauseFetchPartitions(tp)
+	time.AfterFunc(d, func() { c.cl.ResumeFetchPartitions(tp) })
+}
+
 // Lag returns the records behind the high watermark per partition, as of
 // the last fetch of each.
 func (c *Consumer) Lag() map[TopicPartition]int64 {

@@ -24,6 +24,17 @@ type KafkaMeta struct {
 	Timestamp time.Time         `expr:"timestamp"`
 	Partition int               `expr:"partition"`
 	Offset    int64             `expr:"offset"`
+	// Schema is the Schema Registry schema of a record in the Confluent
+	// wire format (zero for JSON records).
+	Schema SchemaMeta `expr:"schema"`
+}
+
+// SchemaMeta is kafka.schema: which registered schema a record was written
+// with, so a rule can pin it (kafka.schema.version >= 3).
+type SchemaMeta struct {
+	ID      int    `expr:"id"`
+	Subject string `expr:"subject"`
+	Version int    `expr:"version"`
 }
 
 // MetaVar is the name under which record metadata is visible to expressions.

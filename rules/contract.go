@@ -82,7 +82,7 @@ type Contract struct {
 	Description  string
 	Topics       []string
 	TopicPattern *regexp.Regexp
-	Format       string   // "json" or "confluent"
+	Format       string   // "json", "confluent" or "auto" (the wire format when its magic byte is there)
 	Where        *Program // nil: every event
 	Sample       float64  // fraction of events checked, (0,1]; 1 when unset
 	PII          []string // dotted paths masked everywhere

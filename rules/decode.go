@@ -286,8 +286,8 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			}
 		case "format":
 			if s, ok := d.str(v, "format"); ok {
-				if s != "json" && s != "confluent" {
-					d.errorf(v, "format must be json or confluent, not %q", s)
+				if s != "json" && s != "confluent" && s != "auto" {
+					d.errorf(v, "format must be json, confluent or auto, not %q", s)
 				}
 				c.Format = s
 			}

@@ -32,6 +32,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/formats/confluent"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/rules"
 	promsink "github.com/assay-dev/assay/sinks/prometheus"
@@ -64,6 +65,9 @@ type Config struct {
 	OnViolations func([]checker.Violation)
 	// Routes lets other sinks (the dashboard) add HTTP handlers.
 	Routes func(mux *http.ServeMux)
+	// Schemas decodes records in the Confluent wire format (contracts with
+	// format confluent or auto); nil: such records are decode errors.
+	Schemas *confluent.Decoder
 }
 
 // Sidecar is a configured `assay run`.
@@ -84,7 +88,7 @@ type Sidecar struct {
 	reloadTime prometheus.Gauge
 
 	statsMu      sync.Mutex
-	decodeErrors map[string]*atomic.Uint64 // by topic
+	decodeErrors map[string]*atomic.Uint64 // by topic NUL format NUL reason
 	tooLarge     map[string]*atomic.Uint64 // by topic
 	quarantine   map[string]*atomic.Uint64 // by contract NUL result
 	lastSkipLog  time.Time
@@ -363,8 +367,10 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 		return len(records) // no contract reads this topic (any more)
 	}
 	worker := e.workers[w]
+	format := p.Format()
 	var dlq []*kgo.Record // quarantined copies of violating records
 	var dlqSource []int   // the index in records each copy comes from
+	done := len(records)
 	for i, r := range records {
 		if len(r.Value) > s.cfg.MaxRecordBytes {
 			s.skipTooLarge(r)
@@ -377,16 +383,42 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 				meta.Headers[h.Key] = string(h.Value)
 			}
 		}
-		vs, err := worker.CheckJSON(p, r.Value, meta, 0, "")
-		if err != nil {
-			s.countDecodeError(topic)
-			continue
+		var vs []checker.Violation
+		var fields map[string]any // set for wire-format records
+		if format == "confluent" || (format == "auto" && confluent.IsWireFormat(r.Value)) {
+			var info confluent.SchemaInfo
+			var err error
+			if s.cfg.Schemas == nil {
+				err = &confluent.Error{Reason: confluent.ReasonUnsupported, Err: errors.New("no --schema-registry configured")}
+			} else {
+				fields, info, err = s.cfg.Schemas.Decode(r.Value)
+			}
+			if confluent.Reason(err) == confluent.ReasonRegistryUnreachable {
+				// Not the record's fault: it waits (this partition pauses)
+				// until the registry answers again; other partitions go on.
+				s.countDecodeError(topic, "confluent", confluent.ReasonRegistryUnreachable)
+				s.consumer.PauseFor(topic, partition, registryPause)
+				done = i
+				break
+			}
+			if err != nil {
+				s.countDecodeError(topic, "confluent", confluent.Reason(err))
+				continue
+			}
+			meta.Schema = rules.SchemaMeta{ID: info.ID, Subject: info.Subject, Version: info.Version}
+			vs = worker.Check(p, &checker.Event{Fields: fields, Raw: r.Value, Meta: meta})
+		} else {
+			var err error
+			if vs, err = worker.CheckJSON(p, r.Value, meta, 0, ""); err != nil {
+				s.countDecodeError(topic, "json", confluent.ReasonCorruptPayload)
+				continue
+			}
 		}
 		if len(vs) == 0 {
 			continue
 		}
 		if len(e.quarantine) > 0 {
-			for _, q := range s.quarantineRecords(e, r, vs) {
+			for _, q := range s.quarantineRecords(e, r, vs, fields) {
 				dlq = append(dlq, q)
 				dlqSource = append(dlqSource, i)
 			}
@@ -399,7 +431,6 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 		// A source record counts as done only once its quarantined copies
 		// are written: on failure, processing stops at the first record
 		// whose copy failed, and it is fetched and checked again.
-		done := len(records)
 		for j, err := range s.consumer.Produce(context.Background(), dlq, 10*time.Second) {
 			ok := err == nil
 			s.quarantined(dlq[j], ok)
@@ -409,14 +440,19 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 					"source_topic", topic, "partition", partition, "offset", records[done].Offset, "err", err)
 			}
 		}
-		return done
 	}
-	return len(records)
+	return done
 }
+
+// registryPause is how long a partition waits when the Schema Registry
+// cannot be reached.
+const registryPause = 5 * time.Second
 
 // quarantineRecords makes the quarantined copies of a violating record:
 // one per contract with a quarantine, carrying every rule it broke.
-func (s *Sidecar) quarantineRecords(e *engine, r *kgo.Record, vs []checker.Violation) []*kgo.Record {
+// fields is the decoded record when it was not JSON (its masked copy is
+// written as JSON).
+func (s *Sidecar) quarantineRecords(e *engine, r *kgo.Record, vs []checker.Violation, fields map[string]any) []*kgo.Record {
 	var out []*kgo.Record
 	for _, v := range vs {
 		q := e.quarantine[v.Contract]
@@ -441,6 +477,9 @@ func (s *Sidecar) quarantineRecords(e *engine, r *kgo.Record, vs []checker.Viola
 		}
 		if q.MaskPII {
 			masked, err := e.ch.MaskedJSON(v.Contract, r.Value)
+			if fields != nil {
+				masked, err = e.ch.MaskedFields(v.Contract, fields)
+			}
 			if err != nil {
 				continue // cannot happen: the record was decoded to be checked
 			}
@@ -501,7 +540,9 @@ func (s *Sidecar) counter(m map[string]*atomic.Uint64, topic string) *atomic.Uin
 	return c
 }
 
-func (s *Sidecar) countDecodeError(topic string) { s.counter(s.decodeErrors, topic).Add(1) }
+func (s *Sidecar) countDecodeError(topic, format, reason string) {
+	s.counter(s.decodeErrors, topic+"\x00"+format+"\x00"+reason).Add(1)
+}
 
 func (s *Sidecar) skipTooLarge(r *kgo.Record) {
 	s.counter(s.tooLarge, r.Topic).Add(1)
@@ -521,8 +562,9 @@ func (s *Sidecar) decodeErrorCounts() []promsink.DecodeErrors {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
 	var out []promsink.DecodeErrors
-	for t, c := range s.decodeErrors {
-		out = append(out, promsink.DecodeErrors{Topic: t, Format: "json", Count: c.Load()})
+	for k, c := range s.decodeErrors {
+		parts := strings.SplitN(k, "\x00", 3)
+		out = append(out, promsink.DecodeErrors{Topic: parts[0], Format: parts[1], Reason: parts[2], Count: c.Load()})
 	}
 	return out
 }
@@ -552,7 +594,17 @@ func (s *Sidecar) quarantineCounts() []promsink.Quarantined {
 func (s *Sidecar) DecodeErrors() map[string]uint64 {
 	out := map[string]uint64{}
 	for _, d := range s.decodeErrorCounts() {
-		out[d.Topic] = d.Count
+		out[d.Topic] += d.Count
+	}
+	return out
+}
+
+// DecodeErrorsByFormat returns the undecodable records per topic and
+// format ([2]string{topic, format}).
+func (s *Sidecar) DecodeErrorsByFormat() map[[2]string]uint64 {
+	out := map[[2]string]uint64{}
+	for _, d := range s.decodeErrorCounts() {
+		out[[2]string{d.Topic, d.Format}] += d.Count
 	}
 	return out
 }

@@ -18,11 +18,25 @@ import (
 // come from environment variables or files (or, discouraged, inline) and
 // are held as secret.Secret from the moment they are read.
 type serviceConfig struct {
-	TLS          *tlsConfig               `yaml:"tls"`
-	SASL         *saslConfig              `yaml:"sasl"`
-	Datadog      datadogConfig            `yaml:"datadog"`
-	DashboardURL string                   `yaml:"dashboard_url"`
-	Channels     map[string]channelConfig `yaml:"channels"`
+	TLS            *tlsConfig               `yaml:"tls"`
+	SASL           *saslConfig              `yaml:"sasl"`
+	Datadog        datadogConfig            `yaml:"datadog"`
+	DashboardURL   string                   `yaml:"dashboard_url"`
+	Channels       map[string]channelConfig `yaml:"channels"`
+	SchemaRegistry *registryConfig          `yaml:"schema_registry"`
+}
+
+// registryConfig is the Schema Registry's auth: basic (username and a
+// password) or a bearer token, from the environment or a file.
+type registryConfig struct {
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	TokenEnv     string `yaml:"token_env"`
+	TokenFile    string `yaml:"token_file"`
+
+	password, token secret.Secret
 }
 
 type tlsConfig struct {
@@ -97,6 +111,21 @@ func loadServiceConfig(path string) (*serviceConfig, error) {
 		if cfg.SASL.Username == "" {
 			errs = append(errs, errors.New("sasl: username is required"))
 		}
+	}
+	if r := cfg.SchemaRegistry; r != nil {
+		if r.Username != "" {
+			r.password, err = secret.FromSources("schema_registry password", r.Password, r.PasswordEnv, r.PasswordFile)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if r.TokenEnv != "" || r.TokenFile != "" {
+			r.token, err = secret.FromSources("schema_registry token", "", r.TokenEnv, r.TokenFile)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		r.Password = ""
 	}
 	names := make([]string, 0, len(cfg.Channels))
 	for name := range cfg.Channels {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/formats/confluent"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
@@ -43,6 +44,7 @@ type runFlags struct {
 	httpTokenFile  string
 	uniqueMaxKeys  int
 	samplesPerRule int
+	schemaRegistry string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -60,6 +62,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.datadogAddr, "datadog-addr", "", "DogStatsD address, host:port or unix:///path (default: DD_DOGSTATSD_URL or DD_AGENT_HOST; off when none is set)")
 	fs.IntVar(&f.uniqueMaxKeys, "unique-max-keys", 100000, "keys a unique rule remembers per partition (about 70 bytes each); the least recently seen go first")
 	fs.IntVar(&f.samplesPerRule, "samples-per-rule", 20, "violation samples kept per rule for the dashboard and alerts")
+	fs.StringVar(&f.schemaRegistry, "schema-registry", "", "Schema Registry URL(s), comma separated, for contracts with format confluent or auto (auth from --config schema_registry)")
 	fs.StringVar(&f.httpTokenFile, "http-token-file", "", "file holding a token that the dashboard and /api/v1 require (bearer or login form); /metrics and probes stay open")
 	fs.DurationVar(&f.alertInterval, "alert-interval", 15*time.Second, "how often alert policies are evaluated")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often contract files are checked for changes (0 turns it off)")
@@ -182,6 +185,17 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		Token:   token,
 		Logger:  log.With("component", "dashboard"),
 	})
+	var schemas *confluent.Decoder
+	if f.schemaRegistry != "" {
+		rc := confluent.Config{URLs: splitList(f.schemaRegistry)}
+		if sr := svc.SchemaRegistry; sr != nil {
+			rc.Username, rc.Password, rc.BearerToken = sr.Username, sr.password.Reveal(), sr.token.Reveal()
+		}
+		if schemas, err = confluent.New(rc); err != nil {
+			log.Error("bad --schema-registry", "err", err)
+			return exitViolations
+		}
+	}
 	s, err = sidecar.New(sidecar.Config{
 		Contracts:      f.contracts,
 		Kafka:          kcfg,
@@ -190,6 +204,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		WatchInterval:  watchInterval(f.watchInterval),
 		MaxRecordBytes: f.maxRecordBytes,
 		Routes:         dash.Routes,
+		Schemas:        schemas,
 		Checker:        checker.Options{UniqueMaxKeys: f.uniqueMaxKeys, SamplesPerRule: f.samplesPerRule},
 	})
 	if err != nil {
@@ -271,8 +286,8 @@ func datadogSources(s *sidecar.Sidecar) datadog.Sources {
 		},
 		DecodeErrors: func() []datadog.DecodeErrors {
 			var out []datadog.DecodeErrors
-			for topic, n := range s.DecodeErrors() {
-				out = append(out, datadog.DecodeErrors{Topic: topic, Format: "json", Count: n})
+			for k, n := range s.DecodeErrorsByFormat() {
+				out = append(out, datadog.DecodeErrors{Topic: k[0], Format: k[1], Count: n})
 			}
 			return out
 		},

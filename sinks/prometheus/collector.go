@@ -43,10 +43,11 @@ type Lag struct {
 	Records   int64
 }
 
-// DecodeErrors of one topic and format.
+// DecodeErrors of one topic, format and reason (unknown_schema,
+// registry_unreachable, corrupt_payload, unsupported).
 type DecodeErrors struct {
-	Topic, Format string
-	Count         uint64
+	Topic, Format, Reason string
+	Count                 uint64
 }
 
 // Skipped records of one topic, by reason.
@@ -62,7 +63,8 @@ var (
 		"Rule results: pass, fail, error (could not be evaluated) or skip (when was false).",
 		[]string{"contract", "rule", "severity", "result"}, nil)
 	decodeDesc = prometheus.NewDesc("assay_decode_errors_total",
-		"Records that could not be decoded.", []string{"topic", "format"}, nil)
+		"Records that could not be decoded, by reason: corrupt_payload, unknown_schema, registry_unreachable (while the registry is away records wait, they are not dropped), unsupported.",
+		[]string{"topic", "format", "reason"}, nil)
 	evalDesc = prometheus.NewDesc("assay_rule_eval_seconds",
 		"Time to evaluate one contract on one event.", []string{"contract"}, nil)
 	lastDesc = prometheus.NewDesc("assay_last_event_timestamp_seconds",
@@ -107,7 +109,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.src.DecodeErrors != nil {
 		for _, d := range c.src.DecodeErrors() {
-			ch <- prometheus.MustNewConstMetric(decodeDesc, prometheus.CounterValue, float64(d.Count), d.Topic, d.Format)
+			ch <- prometheus.MustNewConstMetric(decodeDesc, prometheus.CounterValue, float64(d.Count), d.Topic, d.Format, d.Reason)
 		}
 	}
 	if c.src.Quarantined != nil {

@@ -29,7 +29,7 @@ func TestCollector(t *testing.T) {
 	c := promsink.New(promsink.Sources{
 		Checker:      func() *checker.Checker { return ch },
 		Lag:          func() []promsink.Lag { return []promsink.Lag{{Topic: "t", Partition: 0, Records: 7}} },
-		DecodeErrors: func() []promsink.DecodeErrors { return []promsink.DecodeErrors{{Topic: "t", Format: "json", Count: 2}} },
+		DecodeErrors: func() []promsink.DecodeErrors { return []promsink.DecodeErrors{{Topic: "t", Format: "json", Reason: "corrupt_payload", Count: 2}} },
 	})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
@@ -46,9 +46,9 @@ assay_rule_results_total{contract="c",result="error",rule="r",severity="critical
 assay_rule_results_total{contract="c",result="fail",rule="r",severity="critical"} 1
 assay_rule_results_total{contract="c",result="pass",rule="r",severity="critical"} 1
 assay_rule_results_total{contract="c",result="skip",rule="r",severity="critical"} 0
-# HELP assay_decode_errors_total Records that could not be decoded.
+# HELP assay_decode_errors_total Records that could not be decoded, by reason: corrupt_payload, unknown_schema, registry_unreachable (while the registry is away records wait, they are not dropped), unsupported.
 # TYPE assay_decode_errors_total counter
-assay_decode_errors_total{format="json",topic="t"} 2
+assay_decode_errors_total{format="json",reason="corrupt_payload",topic="t"} 2
 # HELP assay_consumer_lag_records Records between assay's position and the partition's high watermark.
 # TYPE assay_consumer_lag_records gauge
 assay_consumer_lag_records{partition="0",topic="t"} 7
