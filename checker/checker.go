@@ -252,13 +252,7 @@ func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
 		ps, ok := fieldsRead(c.c)
 		paths = append(paths, ps...)
 		whole = whole || !ok
-		pc := &partContract{unique: make([]*uniqueState, len(c.rules)), newest: make([]time.Time, len(c.rules))}
-		for j, r := range c.rules {
-			if r.r.Kind == rules.KindUnique {
-				pc.unique[j] = newUniqueState(ch.opts.UniqueMaxKeys)
-			}
-		}
-		p.state[i] = pc
+		p.state[i] = p.stateFor(i)
 	}
 	if !whole {
 		p.want = formats.NewFields(paths)
@@ -294,6 +288,18 @@ func fieldsRead(c *rules.Contract) ([]string, bool) {
 		}
 	}
 	return out, true
+}
+
+// stateFor makes the per-partition state of contract i.
+func (p *Partition) stateFor(i int) *partContract {
+	c := p.ch.contracts[i]
+	pc := &partContract{unique: make([]*uniqueState, len(c.rules)), newest: make([]time.Time, len(c.rules))}
+	for j, r := range c.rules {
+		if r.r.Kind == rules.KindUnique {
+			pc.unique[j] = newUniqueState(p.ch.opts.UniqueMaxKeys)
+		}
+	}
+	return pc
 }
 
 // Format is how the partition's records are decoded: json, confluent (the

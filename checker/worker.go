@@ -38,6 +38,7 @@ type Violation struct {
 	Contract  string         `json:"contract"`
 	Rule      string         `json:"rule"`
 	Severity  rules.Severity `json:"severity"`
+	Shadow    bool           `json:"shadow,omitempty"` // a rule in mode shadow: shown, never alerted or quarantined
 	Result    string         `json:"result"`
 	Reason    string         `json:"reason"`
 	Topic     string         `json:"topic"`
@@ -173,7 +174,7 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 
 func (w *Worker) violation(c *contract, r *rule, res Result, reason string, ev *Event) {
 	v := Violation{
-		Contract: c.c.Name, Rule: r.r.Name, Severity: r.r.Severity, Result: res.String(),
+		Contract: c.c.Name, Rule: r.r.Name, Severity: r.r.Severity, Shadow: r.r.Shadow, Result: res.String(),
 		Reason: reason, Topic: ev.Meta.Topic, Partition: int32(ev.Meta.Partition), Offset: ev.Meta.Offset,
 		Line: ev.Line, Source: ev.Source, Time: ev.Meta.Timestamp, Key: c.pii.maskKey(ev.Meta.Key),
 	}

@@ -42,6 +42,8 @@ type Rule struct {
 	Error    uint64         `json:"error"`
 	Skip     uint64         `json:"skip"`
 	Examples []Example      `json:"examples"`
+	// Shadow rules are reported but never fail the run.
+	Shadow bool `json:"-"`
 }
 
 // Example is one violation: where it is and why. File is set only when the
@@ -67,7 +69,7 @@ func Build(snap checker.Snapshot, events, decodeErrors int, failOn rules.Severit
 			}
 			rr := Rule{Rule: rs.Rule.Name, Severity: rs.Rule.Severity,
 				Pass: rs.Counts[checker.Pass], Fail: rs.Counts[checker.Fail],
-				Error: rs.Counts[checker.Error], Skip: rs.Counts[checker.Skip], Examples: []Example{}}
+				Error: rs.Counts[checker.Error], Skip: rs.Counts[checker.Skip], Examples: []Example{}, Shadow: rs.Rule.Shadow}
 			for _, v := range rs.Samples {
 				if len(rr.Examples) == MaxExamples {
 					break
@@ -86,7 +88,7 @@ func (r Rule) Violations() uint64 { return r.Fail + r.Error }
 
 // breaks reports whether the rule's violations fail the run.
 func (r *Report) breaks(rule Rule) bool {
-	return rule.Violations() > 0 && rule.Severity.Level() >= r.FailOn.Level()
+	return rule.Violations() > 0 && !rule.Shadow && rule.Severity.Level() >= r.FailOn.Level()
 }
 
 // Failed reports whether the run fails: a violation at or above FailOn, or
@@ -134,8 +136,12 @@ func (r *Report) Text(w io.Writer) error {
 			case rule.Violations() > 0:
 				mark = "warn"
 			}
-			fmt.Fprintf(&b, "  %s  %-*s  %-8s  pass %d  fail %d  error %d  skip %d\n",
-				mark, width, rule.Rule, rule.Severity, rule.Pass, rule.Fail, rule.Error, rule.Skip)
+			shadow := ""
+			if rule.Shadow {
+				shadow = "  (shadow)"
+			}
+			fmt.Fprintf(&b, "  %s  %-*s  %-8s  pass %d  fail %d  error %d  skip %d%s\n",
+				mark, width, rule.Rule, rule.Severity, rule.Pass, rule.Fail, rule.Error, rule.Skip, shadow)
 			for _, ex := range rule.Examples {
 				fmt.Fprintf(&b, "          %s: %s\n", where(ex), ex.Reason)
 			}

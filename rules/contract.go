@@ -90,7 +90,19 @@ type Contract struct {
 	Volume       *Volume
 	Alert        *Alert
 	Quarantine   *Quarantine
-	Pos          Pos
+	// Examples are the contract's self-tests: events with the rules each
+	// must pass or fail. `assay lint` runs them.
+	Examples []Example
+	Pos      Pos
+}
+
+// Example is one self-test of a contract.
+type Example struct {
+	Name  string
+	Event map[string]any // as decoded from JSON (int64 and float64 numbers)
+	Pass  []string       // rules that must pass
+	Fail  []string       // rules that must fail (or give error)
+	Pos   Pos
 }
 
 // Quarantine sends every violating event to a topic of its own (a dead
@@ -121,6 +133,10 @@ type Rule struct {
 	Expr   *Program
 	When   *Program      // nil: always evaluated
 	Within time.Duration // window of unique (0: the whole input), bound of fresh
+	// Shadow rules (mode: shadow) are counted and shown but never alert,
+	// never quarantine and never fail `assay test`: a way to try a rule on
+	// real traffic before it counts.
+	Shadow bool
 	Pos    Pos
 }
 

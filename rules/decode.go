@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -258,7 +259,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	}
 	d.contract = c.Name
 	errsBefore := len(d.errs)
-	var rulesNode, whereNode *yaml.Node
+	var rulesNode, whereNode, examplesNode *yaml.Node
 	hasTopics := false
 	for _, kv := range pairs {
 		k, v := kv[0], kv[1]
@@ -315,6 +316,8 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			c.Alert = d.decodeAlert(v)
 		case "quarantine":
 			c.Quarantine = d.decodeQuarantine(v)
+		case "examples":
+			examplesNode = v
 		default:
 			d.errorf(k, "unknown key %q", k.Value)
 		}
@@ -341,10 +344,132 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 		d.errorf(n, "missing required key \"rules\" (or a volume)")
 	}
 	d.rule = ""
+	if examplesNode != nil {
+		c.Examples = d.decodeExamples(examplesNode, c.Rules)
+	}
 	if len(d.errs) > errsBefore {
 		return nil
 	}
 	return c
+}
+
+// decodeExamples reads the examples block; rule names must exist.
+func (d *decoder) decodeExamples(n *yaml.Node, rs []*Rule) []Example {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "examples must be a list, not %s", kindName(n))
+		return nil
+	}
+	known := map[string]bool{}
+	for _, r := range rs {
+		known[r.Name] = true
+	}
+	var out []Example
+	for i, en := range n.Content {
+		ex := Example{Name: fmt.Sprintf("example %d", i+1), Pos: Pos{File: d.file, Line: en.Line, Column: en.Column}}
+		hasEvent := false
+		for _, kv := range d.pairs(en, "an example") {
+			k, v := kv[0], kv[1]
+			switch k.Value {
+			case "name":
+				if s, ok := d.str(v, "name"); ok {
+					ex.Name = s
+				}
+			case "event":
+				hasEvent = true
+				var raw any
+				if err := v.Decode(&raw); err != nil {
+					d.errorf(v, "event: %v", err)
+					continue
+				}
+				ev, err := eventOf(raw)
+				if err != nil {
+					d.errorf(v, "event: %v", err)
+					continue
+				}
+				ex.Event = ev
+			case "pass", "fail":
+				names := d.strList(v, k.Value)
+				for j, name := range names {
+					if !known[name] {
+						d.errorf(v.Content[j], "%s: no rule %q in this contract", k.Value, name)
+					}
+				}
+				if k.Value == "pass" {
+					ex.Pass = names
+				} else {
+					ex.Fail = names
+				}
+			default:
+				d.errorf(k, "unknown key %q", k.Value)
+			}
+		}
+		if !hasEvent {
+			d.errorf(en, "an example needs an event")
+		}
+		if len(ex.Pass)+len(ex.Fail) == 0 {
+			d.errorf(en, "an example needs pass or fail (the rules it must pass or fail)")
+		}
+		out = append(out, ex)
+	}
+	return out
+}
+
+// eventOf turns a YAML value into the event JSON would give: a map with
+// int64 and float64 numbers.
+func eventOf(v any) (map[string]any, error) {
+	b, err := json.Marshal(yamlToJSON(v))
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, errors.New("must be a mapping")
+	}
+	return numbers(m).(map[string]any), nil
+}
+
+func yamlToJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = yamlToJSON(e)
+		}
+	case map[any]any:
+		m := map[string]any{}
+		for k, e := range v {
+			m[fmt.Sprint(k)] = yamlToJSON(e)
+		}
+		return m
+	case []any:
+		for i, e := range v {
+			v[i] = yamlToJSON(e)
+		}
+	case time.Time:
+		return v.Format(time.RFC3339Nano)
+	}
+	return v
+}
+
+func numbers(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = numbers(e)
+		}
+	case json.Number:
+		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return i
+		}
+		f, _ := strconv.ParseFloat(string(v), 64)
+		return f
+	}
+	return v
 }
 
 func (d *decoder) decodeRules(n *yaml.Node) []*Rule {
@@ -415,6 +540,16 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 		case "within":
 			withinNode = v
 			r.Within, _ = d.duration(v, "within")
+		case "mode":
+			if s, ok := d.str(v, "mode"); ok {
+				switch s {
+				case "shadow":
+					r.Shadow = true
+				case "enforce":
+				default:
+					d.errorf(v, "mode must be enforce or shadow, not %q", s)
+				}
+			}
 		default:
 			d.errorf(k, "unknown key %q", k.Value)
 		}

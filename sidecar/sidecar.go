@@ -456,8 +456,8 @@ func (s *Sidecar) quarantineRecords(e *engine, r *kgo.Record, vs []checker.Viola
 	var out []*kgo.Record
 	for _, v := range vs {
 		q := e.quarantine[v.Contract]
-		if q == nil {
-			continue
+		if q == nil || v.Shadow {
+			continue // shadow rules are never quarantined
 		}
 		var rec *kgo.Record
 		for _, o := range out {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -43,11 +44,26 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "assay lint: no contract files (*.yaml, *.yml) in %v\n", []string(dirs))
 		return exitBadInput
 	}
+	// The contracts' self-tests.
+	var failed []*rules.Error
+	examples := 0
+	for _, c := range contracts {
+		examples += len(c.Examples)
+		failed = append(failed, checker.RunExamples(c)...)
+	}
+	for _, e := range failed {
+		fmt.Fprintln(stdout, e.Error())
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(stderr, "%d of the contracts' examples %s not hold\n", len(failed), plural(len(failed), "does", "do"))
+		return exitBadInput
+	}
 	rulesN := 0
 	for _, c := range contracts {
 		rulesN += len(c.Rules)
 	}
-	fmt.Fprintf(stderr, "%d %s, %d %s: ok\n", len(contracts), plural(len(contracts), "contract", "contracts"), rulesN, plural(rulesN, "rule", "rules"))
+	fmt.Fprintf(stderr, "%d %s, %d %s, %d %s: ok\n", len(contracts), plural(len(contracts), "contract", "contracts"), rulesN, plural(rulesN, "rule", "rules"),
+		examples, plural(examples, "example", "examples"))
 	return exitOK
 }
 

@@ -219,3 +219,46 @@ func TestNoPIIInOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestShadowAndExamples: a shadow rule is reported but never fails the
+// run; lint runs the contracts' examples and fails when one does not hold.
+func TestShadowAndExamples(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("c.yaml", `contract: c
+owner: o
+topics: [t]
+rules:
+  - {name: enforced, expr: amount > 0}
+  - {name: trying, expr: amount > 100, mode: shadow, severity: critical}
+examples:
+  - {event: {amount: 5}, pass: [enforced], fail: [trying]}
+`)
+	code, out, errOut := runCLI(t, `{"amount": 5}`+"\n", "test", "-c", dir, "--topic", "t", "-")
+	if code != exitOK || !strings.Contains(out, "(shadow)") || !strings.Contains(out, "fail 1") {
+		t.Fatalf("shadow: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "lint", "-c", dir); code != exitOK || !strings.Contains(errOut, "1 example") {
+		t.Fatalf("lint with holding examples: %d %s", code, errOut)
+	}
+	write("c.yaml", `contract: c
+owner: o
+topics: [t]
+rules:
+  - {name: enforced, expr: amount > 0}
+examples:
+  - name: a refund
+    event: {amount: -5}
+    pass: [enforced]
+`)
+	code, out, _ = runCLI(t, "", "lint", "-c", dir)
+	if code != exitBadInput || !strings.Contains(out, `c.yaml:7:5: contract "c", rule "enforced": a refund: should pass, but gave fail: amount > 0 was false (amount = -5)`) {
+		t.Fatalf("lint with a broken example: %d\n%s", code, out)
+	}
+}

@@ -184,6 +184,9 @@ func (m *Manager) Evaluate() {
 		n := &Notification{Contract: c.Name, Owner: c.Owner, Description: c.Description, Topics: topics(c.Topics, c.TopicPattern), URL: m.dashboardLink(c.Name), At: now}
 		var stillFiring []Alert // for Alertmanager's re-sends
 		for _, rs := range cs.Rules {
+			if rs.Rule.Shadow {
+				continue // shown, never alerted
+			}
 			k := key(c.Name, rs.Rule.Name)
 			live[k] = true
 			s := m.states[k]

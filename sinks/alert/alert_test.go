@@ -354,3 +354,23 @@ func sentCount(reg *prometheus.Registry, ch, res string) float64 {
 	}
 	return 0
 }
+
+// TestShadowRulesNeverAlert: a shadow rule far above its threshold stays
+// silent.
+func TestShadowRulesNeverAlert(t *testing.T) {
+	f := newFixture(t, strings.Replace(contractYAML, "    severity: critical\n    description: Billing", "    severity: critical\n    mode: shadow\n    description: Billing", 1))
+	hook := newReceiver(t)
+	m, stop := startManager(t, f, []alert.Channel{{Name: "hook", Type: "webhook", URL: secret.New(hook.srv.URL)}}, prometheus.NewRegistry())
+	defer stop()
+	m.Evaluate()
+	f.feed(100, 50)
+	f.now = f.now.Add(10 * time.Second)
+	m.Evaluate()
+	if m.Firing("orders", "amount-positive") || !m.Firing("orders", "email-valid") {
+		t.Fatal("want the shadow rule silent and the other one firing")
+	}
+	waitFor(t, "a message", func() bool { return len(hook.got()) == 1 })
+	if strings.Contains(hook.got()[0], "amount-positive") {
+		t.Fatal("the message names a shadow rule")
+	}
+}
