@@ -27,9 +27,11 @@ func TestCollector(t *testing.T) {
 		w.Check(p, &checker.Event{Fields: m, Raw: []byte(js), Meta: rules.KafkaMeta{Topic: "t", Timestamp: ts}})
 	}
 	c := promsink.New(promsink.Sources{
-		Checker:      func() *checker.Checker { return ch },
-		Lag:          func() []promsink.Lag { return []promsink.Lag{{Topic: "t", Partition: 0, Records: 7}} },
-		DecodeErrors: func() []promsink.DecodeErrors { return []promsink.DecodeErrors{{Topic: "t", Format: "json", Reason: "corrupt_payload", Count: 2}} },
+		Checker: func() *checker.Checker { return ch },
+		Lag:     func() []promsink.Lag { return []promsink.Lag{{Topic: "t", Partition: 0, Records: 7}} },
+		DecodeErrors: func() []promsink.DecodeErrors {
+			return []promsink.DecodeErrors{{Topic: "t", Format: "json", Reason: "corrupt_payload", Count: 2}}
+		},
 	})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
