@@ -85,21 +85,29 @@ func parseFile(file string, data []byte) ([]*Contract, Errors) {
 // search is cheap, and it only runs on broken files.
 func syntaxErrorLine(data []byte, reported int, msg string) (line, col int) {
 	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > 2000 || len(data) > 256<<10 {
+	if len(data) > 1<<20 {
 		return 0, 0
 	}
-	end := 0
+	ends := make([]int, len(lines)+1) // ends[k]: bytes in the first k lines
 	for i, l := range lines {
-		end += len(l)
-		if i+1 < reported {
-			continue
-		}
-		if parseError(data[:end]) == msg {
-			col = len(l) - len(bytes.TrimLeft(l, " \t")) + 1
-			return i + 1, col
+		ends[i+1] = ends[i] + len(l)
+	}
+	// Binary search for the shortest prefix that fails the same way: a
+	// few parses, however long the file.
+	lo, hi := max(reported, 1), len(lines)
+	if parseError(data[:ends[hi]]) != msg {
+		return 0, 0
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if parseError(data[:ends[mid]]) == msg {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
-	return 0, 0
+	l := lines[lo-1]
+	return lo, len(l) - len(bytes.TrimLeft(l, " \t")) + 1
 }
 
 // parseError returns the syntax error of a YAML text, or "".
