@@ -94,8 +94,9 @@ func syntaxErrorLine(data []byte, reported int, msg string) (line, col int) {
 	}
 	// Binary search for the shortest prefix that fails the same way: a
 	// few parses, however long the file.
-	lo, hi := max(reported, 1), len(lines)
-	if parseError(data[:ends[hi]]) != msg {
+	hi := len(lines)
+	lo := min(max(reported, 1), hi)
+	if hi == 0 || parseError(data[:ends[hi]]) != msg {
 		return 0, 0
 	}
 	for lo < hi {

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/assay-dev/assay/rules"
 )
 
 // Exit codes.
@@ -33,6 +35,7 @@ Usage:
   assay demo
   assay test -c DIR --topic T [--output text|json|junit] [--fail-on LEVEL] FILE...
   assay lint -c DIR
+  assay schema     print the JSON Schema of contract files (for editors)
   assay version
 
 Run "assay COMMAND -h" for the flags of a command.
@@ -52,6 +55,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTest(args[1:], stdin, stdout, stderr)
 	case "lint":
 		return cmdLint(args[1:], stdout, stderr)
+	case "schema":
+		stdout.Write(rules.JSONSchema())
+		return exitOK
 	case "version", "--version":
 		return cmdVersion(stdout)
 	case "help", "-h", "--help":
