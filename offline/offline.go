@@ -1,19 +1,20 @@
-// Package offline checks events read from NDJSON inputs against contracts:
-// the engine of `assay test`, where a producer runs its consumers'
-// contracts in CI. There is no wall clock offline: unique rules treat the
-// whole run as one window, and fresh rules measure each event against the
-// newest event time seen so far.
+// Package offline checks events against contracts without a consumer
+// group: the engine of `assay test`, where a producer runs its consumers'
+// contracts in CI on NDJSON files, and of backtests over a topic's history.
+// There is no wall clock offline: unique rules treat each input (each file,
+// each partition) as one window, and fresh rules measure each event against
+// the newest event time seen so far.
 package offline
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats"
+	"github.com/assay-dev/assay/internal/progress"
 	"github.com/assay-dev/assay/report"
 	"github.com/assay-dev/assay/rules"
 )
@@ -29,16 +30,26 @@ type Options struct {
 	Topic   string         // the topic the events are checked as (kafka.topic)
 	FailOn  rules.Severity // default warning
 	MaxLine int            // longest line decoded, in bytes; default 16 MiB
+	// Progress, when set, is told of the bytes read and events checked.
+	Progress *progress.Bar
 }
 
 // DefaultMaxLine is the default size limit of one event.
 const DefaultMaxLine = 16 << 20
 
-// Run checks every line of the inputs with the contracts that apply to the
-// topic. Lines that are blank are ignored; lines that are not a JSON object
-// (or are longer than MaxLine) are counted as decode errors. An error is
-// returned only when an input cannot be read.
-func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Report, error) {
+// Engine checks events one by one and builds the report.
+type Engine struct {
+	opts           Options
+	ch             *checker.Checker
+	w              *checker.Worker
+	parts          map[string]*checker.Partition
+	events         int
+	decodeErrors   int
+	decodeExamples []report.Example
+}
+
+// NewEngine prepares a check of the contracts that apply to opts.Topic.
+func NewEngine(contracts []*rules.Contract, opts Options) *Engine {
 	if opts.FailOn == "" {
 		opts.FailOn = rules.Warning
 	}
@@ -46,74 +57,116 @@ func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Rep
 		opts.MaxLine = DefaultMaxLine
 	}
 	ch := checker.New(contracts, checker.Options{KeepFirstSamples: true, SamplesPerRule: report.MaxExamples})
-	w := ch.NewWorker()
-	var events, decodeErrors int
-	var decodeExamples []report.Example
+	return &Engine{opts: opts, ch: ch, w: ch.NewWorker(), parts: map[string]*checker.Partition{}}
+}
+
+// Add checks one JSON value. input names the window it belongs to (a file,
+// a partition) and, when not empty, is shown with line in examples.
+func (e *Engine) Add(input string, line int, value []byte, meta rules.KafkaMeta) {
+	e.events++
+	p := e.parts[input]
+	if p == nil {
+		p = e.ch.NewPartition(e.opts.Topic, int32(meta.Partition))
+		e.parts[input] = p
+	}
+	if meta.Topic == "" {
+		meta.Topic = e.opts.Topic
+	}
+	if _, err := e.w.CheckJSON(p, value, meta, line, input); err != nil {
+		e.decodeError(input, line, err)
+	}
+}
+
+func (e *Engine) decodeError(input string, line int, err error) {
+	e.decodeErrors++
+	if len(e.decodeExamples) < report.MaxExamples {
+		e.decodeExamples = append(e.decodeExamples, report.Example{File: input, Line: line, Reason: err.Error()})
+	}
+}
+
+// Report returns the report of everything added so far.
+func (e *Engine) Report() *report.Report {
+	rep := report.Build(e.ch.Snapshot(), e.events, e.decodeErrors, e.opts.FailOn)
+	rep.DecodeExamples = e.decodeExamples
+	return rep
+}
+
+// Run checks every line of the inputs with the contracts that apply to the
+// topic. Lines that are blank are ignored; lines that are not a JSON object
+// (or are longer than MaxLine) are counted as decode errors. An error is
+// returned only when an input cannot be read.
+func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Report, error) {
+	e := NewEngine(contracts, opts)
+	opts = e.opts
 	var offset int64
 	for _, in := range inputs {
 		source := ""
 		if len(inputs) > 1 {
 			source = in.Name
 		}
-		// Each input is one window for unique and fresh rules.
-		part := ch.NewPartition(opts.Topic, 0)
 		r := bufio.NewReaderSize(in.R, 64<<10)
 		for line := 1; ; line++ {
-			data, tooLong, err := readLine(r, opts.MaxLine)
-			if line == 1 {
-				data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-			}
+			data, n, tooLong, err := readLine(r, opts.MaxLine)
 			if err != nil && !errors.Is(err, io.EOF) {
 				return nil, fmt.Errorf("%s: %w", in.Name, err)
 			}
+			if line == 1 {
+				data = trimBOM(data)
+			}
 			if len(formats.TrimSpace(data)) > 0 || tooLong {
-				events++
-				var derr error
 				if tooLong {
-					derr = fmt.Errorf("event longer than %d bytes", opts.MaxLine)
+					e.events++
+					e.decodeError(source, line, fmt.Errorf("event longer than %d bytes", opts.MaxLine))
 				} else {
-					meta := rules.KafkaMeta{Topic: opts.Topic, Offset: offset}
-					if _, derr = w.CheckJSON(part, data, meta, line, source); derr == nil {
+					before := e.decodeErrors
+					e.Add(source, line, data, rules.KafkaMeta{Topic: opts.Topic, Offset: offset})
+					if e.decodeErrors == before {
 						offset++
 					}
 				}
-				if derr != nil {
-					decodeErrors++
-					if len(decodeExamples) < report.MaxExamples {
-						decodeExamples = append(decodeExamples, report.Example{File: source, Line: line, Reason: derr.Error()})
-					}
-				}
+				opts.Progress.Add(int64(n), 1)
+			} else {
+				opts.Progress.Add(int64(n), 0)
 			}
 			if errors.Is(err, io.EOF) {
 				break
 			}
 		}
 	}
-	rep := report.Build(ch.Snapshot(), events, decodeErrors, opts.FailOn)
-	rep.DecodeExamples = decodeExamples
-	return rep, nil
+	return e.Report(), nil
 }
 
-// readLine reads one line without its newline. A line longer than max is
-// consumed and reported as tooLong, with no data.
-func readLine(r *bufio.Reader, max int) (data []byte, tooLong bool, err error) {
+func trimBOM(b []byte) []byte {
+	if len(b) >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf {
+		return b[3:]
+	}
+	return b
+}
+
+// readLine reads one line without its newline; n is the bytes consumed. A
+// line longer than max is consumed and reported as tooLong, with no data.
+func readLine(r *bufio.Reader, max int) (data []byte, n int, tooLong bool, err error) {
 	var buf []byte
 	for {
 		chunk, isPrefix, err := r.ReadLine()
+		n += len(chunk)
 		if err != nil {
-			return buf, tooLong, err
+			return buf, n, tooLong, err
+		}
+		if !isPrefix {
+			n++ // the newline
 		}
 		if !tooLong {
 			if len(buf)+len(chunk) > max {
 				tooLong, buf = true, nil
 			} else if !isPrefix && buf == nil {
-				return chunk, false, nil // the common case: no copy
+				return chunk, n, false, nil // the common case: no copy
 			} else {
 				buf = append(buf, chunk...)
 			}
 		}
 		if !isPrefix {
-			return buf, tooLong, nil
+			return buf, n, tooLong, nil
 		}
 	}
 }

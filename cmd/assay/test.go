@@ -6,8 +6,11 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"time"
 
+	"github.com/assay-dev/assay/internal/progress"
 	"github.com/assay-dev/assay/offline"
+	"github.com/assay-dev/assay/report"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -20,6 +23,11 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("output", "text", "report format: text, json or junit")
 	failOn := fs.String("fail-on", "warning", "lowest severity that fails the run: critical, warning or info")
 	maxLine := fs.Int("max-event-bytes", offline.DefaultMaxLine, "longer events count as decode errors")
+	brokers := fs.String("brokers", "", "backtest: read topic T's history from these brokers instead of files (no group, no commits)")
+	since := fs.Duration("since", 0, "backtest: from this long ago (e.g. 24h)")
+	from := fs.String("from", "", "backtest: from an RFC 3339 time or an offset")
+	to := fs.String("to", "", "backtest: up to an RFC 3339 time or an offset (default: the end when the run starts)")
+	config := fs.String("config", "", "backtest: service config for tls and sasl")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: assay test -c DIR --topic T [flags] FILE... ("-" reads stdin)
 
@@ -46,8 +54,9 @@ for the topic).`)
 		fmt.Fprintf(stderr, "assay test: --output must be text, json or junit, not %q\n", *output)
 		return exitBadInput
 	}
-	if len(dirs) == 0 || *topic == "" || len(files) == 0 {
-		fmt.Fprintln(stderr, "assay test: needs -c DIR, --topic T and at least one FILE (- for stdin)")
+	backtest := *brokers != ""
+	if len(dirs) == 0 || *topic == "" || (len(files) == 0) != backtest {
+		fmt.Fprintln(stderr, "assay test: needs -c DIR, --topic T and either FILEs (- for stdin) or --brokers for a backtest")
 		return exitBadInput
 	}
 	all, err := rules.Load(dirs...)
@@ -72,7 +81,12 @@ for the topic).`)
 		fmt.Fprintf(stderr, "assay test: no contract in %v applies to topic %q\n", []string(dirs), *topic)
 		return exitBadInput
 	}
+	if backtest {
+		return runBacktest(backtestArgs{brokers: *brokers, topic: *topic, since: *since, from: *from, to: *to, config: *config,
+			output: *output, failOn: sev}, contracts, stdout, stderr)
+	}
 	var inputs []offline.Input
+	var size int64
 	for _, f := range files {
 		if f == "-" {
 			inputs = append(inputs, offline.Input{Name: "<stdin>", R: stdin})
@@ -84,14 +98,25 @@ for the topic).`)
 			return exitBadInput
 		}
 		defer fh.Close()
+		if st, err := fh.Stat(); err == nil {
+			size += st.Size()
+		}
 		inputs = append(inputs, offline.Input{Name: f, R: fh})
 	}
-	rep, err := offline.Run(contracts, inputs, offline.Options{Topic: *topic, FailOn: sev, MaxLine: *maxLine})
+	bar := progress.Start(stderr, size, "bytes", 200*time.Millisecond, false)
+	rep, err := offline.Run(contracts, inputs, offline.Options{Topic: *topic, FailOn: sev, MaxLine: *maxLine, Progress: bar})
+	bar.Done()
 	if err != nil {
 		fmt.Fprintln(stderr, "assay test:", err)
 		return exitBadInput
 	}
-	switch *output {
+	return writeReport(rep, *output, stdout, stderr)
+}
+
+// writeReport prints a report and returns the exit code it calls for.
+func writeReport(rep *report.Report, output string, stdout, stderr io.Writer) int {
+	var err error
+	switch output {
 	case "json":
 		err = rep.JSON(stdout)
 	case "junit":
