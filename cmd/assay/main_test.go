@@ -262,3 +262,21 @@ examples:
 		t.Fatalf("lint with a broken example: %d\n%s", code, out)
 	}
 }
+
+// TestImport: an ODCS document and a Confluent rule set become contracts
+// that lint clean; what cannot be translated is listed.
+func TestImport(t *testing.T) {
+	for _, tc := range []struct{ from, file string }{{"odcs", "../../importer/testdata/orders.odcs.yaml"}, {"confluent", "../../importer/testdata/orders.ruleset.json"}} {
+		out := filepath.Join(t.TempDir(), "c.yaml")
+		code, _, errOut := runCLI(t, "", "import", "--from", tc.from, "-o", out, tc.file)
+		if code != exitOK || !strings.Contains(errOut, "not translated:") {
+			t.Fatalf("%s: exit %d\n%s", tc.from, code, errOut)
+		}
+		if code, lintOut, lintErr := runCLI(t, "", "lint", "-c", out); code != exitOK {
+			t.Fatalf("%s: the imported contract does not lint: %s %s", tc.from, lintOut, lintErr)
+		}
+	}
+	if code, _, _ := runCLI(t, "", "import", "--from", "xml", "x"); code != exitBadInput {
+		t.Fatalf("bad --from: %d", code)
+	}
+}
