@@ -37,6 +37,7 @@ type HistoryConfig struct {
 	Topic   string
 	From    Bound // unset: the start of each partition
 	To      Bound // unset: the end of each partition when the read began
+	Limit   int64 // stop after this many records (0: no limit)
 }
 
 // ReadHistory reads a topic's records between two bounds without joining a
@@ -89,16 +90,20 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 			sum += ends[p] - start
 		}
 	}
+	if cfg.Limit > 0 {
+		sum = min(sum, cfg.Limit)
+	}
 	if total != nil {
 		total(sum)
 	}
+	var read int64
 	if len(consume) == 0 {
 		return nil
 	}
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: consume})
 	left := len(consume)
 	done := map[int32]bool{}
-	for left > 0 {
+	for left > 0 && (cfg.Limit == 0 || read < cfg.Limit) {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
 			return err
@@ -123,7 +128,11 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 					left--
 					continue
 				}
+				if cfg.Limit > 0 && read >= cfg.Limit {
+					return
+				}
 				fn(r)
+				read++
 				if r.Offset == ends[p]-1 {
 					done[p] = true
 					left--

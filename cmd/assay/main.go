@@ -35,6 +35,7 @@ Usage:
   assay demo
   assay test -c DIR --topic T [--output text|json|junit] [--fail-on LEVEL] FILE...
   assay lint -c DIR
+  assay infer --topic T FILE... | --brokers HOST:PORT
   assay import --from odcs|confluent FILE
   assay schema     print the JSON Schema of contract files (for editors)
   assay version
@@ -56,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTest(args[1:], stdin, stdout, stderr)
 	case "lint":
 		return cmdLint(args[1:], stdout, stderr)
+	case "infer":
+		return cmdInfer(args[1:], stdin, stdout, stderr)
 	case "import":
 		return cmdImport(args[1:], stdin, stdout, stderr)
 	case "schema":
