@@ -15,10 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bufbuild/protocompile"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/demo"
@@ -51,6 +55,43 @@ type avroOrder struct {
 	} `avro:"customer" json:"customer"`
 }
 
+const orderProto = `syntax = "proto3";
+package com.example;
+message Order {
+  string order_id = 1;
+  optional double amount = 2;
+  string currency = 3;
+  repeated Item items = 4;
+  Customer customer = 5;
+  message Item { int64 qty = 1; double unit_price = 2; }
+  message Customer { string email = 1; }
+}
+`
+
+// protoEncoder compiles the Order message and serializes JSON events as
+// Protobuf records in the Confluent wire format.
+func protoEncoder(t *testing.T, id int) func(js []byte) []byte {
+	fds, err := (&protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
+		Accessor: protocompile.SourceAccessorFromMap(map[string]string{"order.proto": orderProto})})}).Compile(context.Background(), "order.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := fds[0].Messages().ByName("Order")
+	serde := sr.NewSerde()
+	serde.Register(id, &dynamicpb.Message{}, sr.EncodeFn(func(v any) ([]byte, error) { return proto.Marshal(v.(proto.Message)) }), sr.Index(0))
+	return func(js []byte) []byte {
+		m := dynamicpb.NewMessage(md)
+		if err := protojson.Unmarshal(js, m); err != nil {
+			t.Fatal(err)
+		}
+		b, err := serde.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+}
+
 func formatContract(name, topic, format string) string {
 	return fmt.Sprintf(`contract: %s
 owner: o
@@ -68,8 +109,8 @@ rules:
 }
 
 // TestSameVerdictsInEveryFormat: one contract, the same events as JSON, as
-// Avro in the Confluent wire format, and as a mix under format auto, gives
-// the same verdicts. A registry that goes away pauses only the partitions
+// Avro and as Protobuf in the Confluent wire format, and as a mix under
+// format auto, gives the same verdicts. A registry that goes away pauses only the partitions
 // that need it; their records are checked once it is back.
 func TestSameVerdictsInEveryFormat(t *testing.T) {
 	reg := srfake.New()
@@ -78,6 +119,11 @@ func TestSameVerdictsInEveryFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	protoID, _, err := reg.RegisterSchema("orders.proto-value", sr.Schema{Schema: orderProto, Type: sr.TypeProtobuf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	encodeProto := protoEncoder(t, protoID)
 	schema := avro.MustParse(orderAvro)
 	var serde sr.Serde
 	serde.Register(id, avroOrder{}, sr.EncodeFn(func(v any) ([]byte, error) { return avro.Marshal(schema, v) }))
@@ -98,7 +144,7 @@ func TestSameVerdictsInEveryFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	broker, err := demo.StartBroker(0, 1, "orders.json", "orders.avro", "orders.mixed", "orders.late")
+	broker, err := demo.StartBroker(0, 1, "orders.json", "orders.avro", "orders.proto", "orders.mixed", "orders.late")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +152,7 @@ func TestSameVerdictsInEveryFormat(t *testing.T) {
 	dir := t.TempDir()
 	for name, c := range map[string]string{
 		"json": formatContract("as-json", "orders.json", "json"), "avro": formatContract("as-avro", "orders.avro", "confluent"),
+		"proto": formatContract("as-proto", "orders.proto", "confluent"),
 		"mixed": formatContract("as-mixed", "orders.mixed", "auto"), "late": formatContract("late", "orders.late", "confluent"),
 	} {
 		os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(c), 0o644)
@@ -121,7 +168,7 @@ func TestSameVerdictsInEveryFormat(t *testing.T) {
 	go func() { done <- s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	var jsonRecs, avroRecs, mixedRecs, lateRecs []*kgo.Record
+	var jsonRecs, avroRecs, protoRecs, mixedRecs, lateRecs []*kgo.Record
 	for i := range 60 {
 		amount := float64(10 + i)
 		o := avroOrder{OrderID: fmt.Sprintf("o-%d", i%55), Amount: &amount, Currency: "EUR",
@@ -147,6 +194,7 @@ func TestSameVerdictsInEveryFormat(t *testing.T) {
 		}
 		jsonRecs = append(jsonRecs, &kgo.Record{Topic: "orders.json", Value: js})
 		avroRecs = append(avroRecs, &kgo.Record{Topic: "orders.avro", Value: bin})
+		protoRecs = append(protoRecs, &kgo.Record{Topic: "orders.proto", Value: encodeProto(js)})
 		mixed := js
 		if i%2 == 0 {
 			mixed = bin
@@ -155,13 +203,13 @@ func TestSameVerdictsInEveryFormat(t *testing.T) {
 		lateRecs = append(lateRecs, &kgo.Record{Topic: "orders.late", Value: bin})
 	}
 	cl := producer(t, broker.ListenAddrs())
-	all := append(append(append([]*kgo.Record{}, jsonRecs...), avroRecs...), mixedRecs...)
+	all := append(append(append(append([]*kgo.Record{}, jsonRecs...), avroRecs...), protoRecs...), mixedRecs...)
 	if err := cl.ProduceSync(context.Background(), all...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 	events := func(name string) uint64 { return s.Checker().ContractEvents()[name] }
 	eventually(t, 20*time.Second, "all three checked", func() bool {
-		return events("as-json") == 60 && events("as-avro") == 60 && events("as-mixed") == 60
+		return events("as-json") == 60 && events("as-avro") == 60 && events("as-proto") == 60 && events("as-mixed") == 60
 	})
 	snap := s.Checker().Snapshot()
 	byName := map[string]checker.ContractSnapshot{}
@@ -169,7 +217,7 @@ func TestSameVerdictsInEveryFormat(t *testing.T) {
 		byName[c.Contract.Name] = c
 	}
 	for j, r := range byName["as-json"].Rules {
-		for _, other := range []string{"as-avro", "as-mixed"} {
+		for _, other := range []string{"as-avro", "as-proto", "as-mixed"} {
 			o := byName[other].Rules[j]
 			if o.Counts != r.Counts {
 				t.Errorf("%s: json %v, %s %v", r.Rule.Name, r.Counts, other, o.Counts)
