@@ -1,7 +1,6 @@
 package checker_test
 
 import (
-	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -85,7 +84,7 @@ func TestFastPathGivesTheSameVerdicts(t *testing.T) {
 			if violations == 0 {
 				t.Errorf("%s: no violations: the guard compares nothing", fc.Contract.Name)
 			}
-			t.Log(fmt.Sprintf("%s: %d events, %d violations, identical", fc.Contract.Name, fc.Events, violations))
+			t.Logf("%s: %d events, %d violations, identical", fc.Contract.Name, fc.Events, violations)
 		}
 	}
 }

@@ -466,8 +466,7 @@ func (g *gen) elementRules(f, arr, elem *field) {
 	if !ok || !g.ancestorsOK(arr.path) || !arr.only(kArray) {
 		return
 	}
-	dp := displayPath(f.path)
-	var e string
+	var dp, e string
 	var optional bool
 	var seen string
 	if f == elem {

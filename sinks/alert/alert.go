@@ -95,10 +95,9 @@ type Manager struct {
 	sent     *prometheus.CounterVec
 	channels map[string]*sender
 
-	mu      sync.Mutex
-	states  map[string]*ruleState // by contract + "\x00" + rule
-	warned  map[string]bool       // unknown channels already logged
-	running bool
+	mu     sync.Mutex
+	states map[string]*ruleState // by contract + "\x00" + rule
+	warned map[string]bool       // unknown channels already logged
 }
 
 // New prepares a Manager; call Run to evaluate and deliver.
