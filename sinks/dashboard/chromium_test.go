@@ -3,84 +3,21 @@
 package dashboard
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/assay-dev/assay/internal/testenv"
 )
 
-// chromiumBin finds Debian's chromium. In CI (env CI set) a missing
-// browser fails the test; elsewhere it skips, loudly.
-func chromiumBin(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "chromium is not installed: the headless-browser test of the dashboard did NOT run (install it with `make deps` or `apt-get install chromium`)"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPED: " + msg)
-	return ""
-}
-
-// browser runs headless chromium with a profile of its own.
-type browser struct {
-	bin, profile string
-}
-
-func newBrowser(t *testing.T) *browser {
-	return &browser{bin: chromiumBin(t), profile: t.TempDir()}
-}
-
-// run starts chromium on a URL with extra flags and returns its stdout. It
-// gets 60 seconds; the whole process group is killed after that.
-func (b *browser) run(t *testing.T, url string, flags ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	args := append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir=" + b.profile,
-	}, flags...)
-	if !slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "--virtual-time-budget=") }) {
-		args = append(args, "--virtual-time-budget=5000")
-	}
-	cmd := exec.CommandContext(ctx, b.bin, append(args, url)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("chromium did not finish within 60s on %s\nstderr:\n%s", url, tail(stderr.String()))
-	}
-	if err != nil {
-		t.Fatalf("chromium on %s: %v\nstderr:\n%s", url, err, tail(stderr.String()))
-	}
-	return stdout.String()
-}
-
-func tail(s string) string {
-	if len(s) > 3000 {
-		return "..." + s[len(s)-3000:]
-	}
-	return s
-}
+// newBrowser is Debian's headless Chromium (make deps installs it; in CI
+// a missing one fails the test).
+func newBrowser(t *testing.T) *testenv.Browser { return testenv.Chromium(t) }
 
 // screenshotDir is testdata/screenshots at the root of the repository (it
 // is git-ignored), or a temporary directory.
@@ -120,7 +57,7 @@ func TestInChromium(t *testing.T) {
 	shots := screenshotDir(t)
 
 	// The overview.
-	dom := b.run(t, f.srv.URL+"/", "--dump-dom")
+	dom := b.Run(t, f.srv.URL+"/", "--dump-dom")
 	if !strings.Contains(dom, "live · updated") {
 		t.Errorf("the script did not refresh the overview:\n%s", dom)
 	}
@@ -137,7 +74,7 @@ func TestInChromium(t *testing.T) {
 	}
 
 	// The contract page.
-	dom = b.run(t, f.srv.URL+"/contracts/checkout-orders", "--dump-dom")
+	dom = b.Run(t, f.srv.URL+"/contracts/checkout-orders", "--dump-dom")
 	if !strings.Contains(dom, "live · updated") || !strings.Contains(dom, `data-id="`) {
 		t.Errorf("the script did not refresh the contract page:\n%s", dom)
 	}
@@ -174,7 +111,7 @@ func TestInChromium(t *testing.T) {
 	for name, path := range map[string]string{"overview": "/", "contract": "/contracts/checkout-orders"} {
 		file := filepath.Join(shots, "dashboard-"+name+".png")
 		os.Remove(file)
-		b.run(t, f.srv.URL+path, "--screenshot="+file, "--window-size=1280,900", "--hide-scrollbars")
+		b.Run(t, f.srv.URL+path, "--screenshot="+file, "--window-size=1280,900", "--hide-scrollbars")
 		if st, err := os.Stat(file); err != nil || st.Size() < 10000 {
 			t.Errorf("screenshot %s: %v", file, err)
 		}
@@ -202,7 +139,7 @@ func TestInChromiumSignInFromAnotherSite(t *testing.T) {
 	defer other.Close()
 	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
 
-	dom := b.run(t, otherURL, "--dump-dom")
+	dom := b.Run(t, otherURL, "--dump-dom")
 	if !strings.Contains(dom, `data-page="contract"`) || !strings.Contains(dom, "live · updated") {
 		t.Fatalf("signing in from another site did not end on the contract page:\n%s", dom)
 	}
@@ -234,7 +171,7 @@ setTimeout(() => { location.href = %q }, 300);
 </script>`, f.srv.URL, testToken, f.srv.URL+"/contracts/user-signups")
 	}))
 	defer other.Close()
-	dom := b.run(t, strings.Replace(other.URL, "127.0.0.1", "localhost", 1), "--dump-dom", "--disable-popup-blocking")
+	dom := b.Run(t, strings.Replace(other.URL, "127.0.0.1", "localhost", 1), "--dump-dom", "--disable-popup-blocking")
 	// (This tab is in the background behind the sign-in window, so its
 	// script does not refresh: the numbers are the server's.)
 	if !strings.Contains(dom, `data-contract="user-signups"`) {
