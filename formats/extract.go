@@ -317,22 +317,35 @@ func (s *scanner) str(build bool) (string, error) {
 	}
 	s.i++
 	start := s.i
-	for s.i < len(s.data) {
-		c := s.data[s.i]
-		switch {
+	data := s.data
+	i := s.i
+	for i < len(data) && !strSpecial[data[i]] {
+		i++
+	}
+	s.i = i
+	if i < len(data) {
+		switch c := data[i]; {
 		case c == '"':
-			b := s.data[start:s.i]
+			b := data[start:i]
 			s.i++
 			return unsafe.String(unsafe.SliceData(b), len(b)), nil
 		case c == '\\' || c >= utf8.RuneSelf:
 			return s.slowStr(start)
-		case c < 0x20:
+		default:
 			return "", s.err("invalid JSON: control character in string")
 		}
-		s.i++
 	}
 	return "", errors.New("invalid JSON: unexpected end of input")
 }
+
+// strSpecial marks the bytes that end the fast scan of a string: the
+// closing quote, an escape, a control character or a non-ASCII byte.
+var strSpecial = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf
+	}
+	return t
+}()
 
 // slowStr decodes a string with escapes or non-ASCII bytes.
 func (s *scanner) slowStr(start int) (string, error) {
