@@ -103,14 +103,27 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: consume})
 	left := len(consume)
 	done := map[int32]bool{}
+	idle := 0
 	for left > 0 && (cfg.Limit == 0 || read < cfg.Limit) {
-		fs := cl.PollFetches(ctx)
+		// A partition whose last offsets are not records (transaction
+		// markers, compacted away) never shows its last offset: when
+		// nothing arrives for a while, the history is read.
+		pctx, cancel := context.WithTimeout(ctx, historyIdle)
+		fs := cl.PollFetches(pctx)
+		cancel()
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if fs.NumRecords() == 0 {
+			if idle++; idle >= 3 {
+				return nil
+			}
+		} else {
+			idle = 0
+		}
 		var ferr error
 		fs.EachError(func(_ string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				ferr = fmt.Errorf("partition %d: %w", p, err)
 			}
 		})
@@ -142,6 +155,10 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 	}
 	return nil
 }
+
+// historyIdle is how long a history read waits for records before it
+// takes the partitions left as read (three times in a row).
+const historyIdle = 2 * time.Second
 
 // listOffsets asks the leaders for each partition's offset at a timestamp
 // (-1: the end, -2: the start). A time past the last record gives the end

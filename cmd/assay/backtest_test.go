@@ -86,3 +86,38 @@ func TestBacktest(t *testing.T) {
 		t.Errorf("a backtest joined a group: %+v", gi)
 	}
 }
+
+// TestBacktestEndsAfterTransactionMarkers: a transaction's commit marker
+// takes the last offset of the log but is no record; the backtest still
+// ends, with every record read.
+func TestBacktestEndsAfterTransactionMarkers(t *testing.T) {
+	broker, err := demo.StartBroker(0, 1, "checkout.orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.ListenAddrs()...), kgo.TransactionalID("producer-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		cl.ProduceSync(ctx, &kgo.Record{Topic: "checkout.orders", Value: []byte(`{"type": "order_created", "order_id": "o-` + string(rune('0'+i)) + `"}`)})
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, out, errOut := runCLI(t, "", "test", "-c", "../../contracts", "--topic", "checkout.orders", "--output", "json", "--brokers", broker.ListenAddrs()[0])
+	var rep report.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Events != 5 {
+		t.Fatalf("%v %+v %s", err, rep, errOut)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Fatalf("took %s", d)
+	}
+}
