@@ -143,9 +143,12 @@ func TestUniqueWindowOnline(t *testing.T) {
 	ch := checker.New(cs, checker.Options{Now: time.Now})
 	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	offset := int64(0)
 	check := func(id string, at time.Duration) []checker.Violation {
 		ev := event(t, `{"id": "`+id+`"}`)
 		ev.Meta.Timestamp = t0.Add(at)
+		offset++
+		ev.Meta.Offset = offset
 		return w.Check(p, ev)
 	}
 	if vs := check("a", 0); len(vs) != 0 {
@@ -157,9 +160,15 @@ func TestUniqueWindowOnline(t *testing.T) {
 	if vs := check("a", 2*time.Minute); len(vs) != 0 {
 		t.Fatalf("repeat after the window: %+v", vs)
 	}
+	// The same record delivered again (same offset) is no repeat.
+	ev := event(t, `{"id": "a"}`)
+	ev.Meta.Timestamp, ev.Meta.Offset = t0.Add(2*time.Minute), offset
+	if vs := w.Check(p, ev); len(vs) != 0 {
+		t.Fatalf("a redelivered record is not a duplicate of itself: %+v", vs)
+	}
 	// Another partition has its own keys.
 	p2 := ch.NewPartition("t", 1)
-	ev := event(t, `{"id": "a"}`)
+	ev = event(t, `{"id": "a"}`)
 	ev.Meta.Timestamp = t0.Add(2 * time.Minute)
 	if vs := w.Check(p2, ev); len(vs) != 0 {
 		t.Fatalf("state leaked across partitions: %+v", vs)

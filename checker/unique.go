@@ -29,8 +29,9 @@ type uniqueState struct {
 }
 
 type uniqueSeen struct {
-	seq uint64 // sighting number of the latest sighting
-	ts  int64  // newest record time (unix ns) the key was seen with
+	offset int64  // record offset of the latest sighting
+	seq    uint64 // sighting number of the latest sighting
+	ts     int64  // newest record time (unix ns) the key was seen with
 }
 
 type uniqueEntry struct {
@@ -45,7 +46,9 @@ func newUniqueState(max int) *uniqueState {
 
 // seen records the key and reports whether it was seen before within the
 // window. Offline (or with no window) every earlier occurrence counts.
-func (u *uniqueState) seen(text string, ts int64, within time.Duration, offline bool) bool {
+// Online, a record delivered again (same offset: a retry, at-least-once
+// delivery) is not a repeat of itself.
+func (u *uniqueState) seen(text string, ts, offset int64, within time.Duration, offline bool) bool {
 	key := maphash.String(u.seed, text)
 	windowed := !offline && within > 0
 	if windowed {
@@ -58,11 +61,14 @@ func (u *uniqueState) seen(text string, ts int64, within time.Duration, offline 
 	if dup && windowed && prev.ts < ts-int64(within) {
 		dup = false // seen, but longer ago than the window
 	}
+	if dup && !offline && prev.offset == offset {
+		dup = false // the same record again
+	}
 	if _, known := u.keys[key]; !known && len(u.keys) >= u.max {
 		u.evictOldest()
 	}
 	u.seq++
-	u.keys[key] = uniqueSeen{seq: u.seq, ts: max(prev.ts, ts)}
+	u.keys[key] = uniqueSeen{offset: offset, seq: u.seq, ts: max(prev.ts, ts)}
 	u.push(uniqueEntry{key, u.seq, ts})
 	return dup
 }

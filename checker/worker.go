@@ -250,7 +250,7 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 		if online {
 			ts = ev.Meta.Timestamp.UnixNano()
 		}
-		if pc.unique[j].seen(keyString(v), ts, rr.Within, !online) {
+		if pc.unique[j].seen(keyString(v), ts, ev.Meta.Offset, rr.Within, !online) {
 			msg := "unique key was already seen"
 			if online && rr.Within > 0 {
 				msg += " within " + formatDuration(rr.Within)

@@ -103,8 +103,15 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: consume})
 	left := len(consume)
 	done := map[int32]bool{}
+	// finish stops fetching a partition that has been read.
+	finish := func(p int32) {
+		done[p] = true
+		left--
+		cl.PauseFetchPartitions(map[string][]int32{cfg.Topic: {p}})
+	}
 	idle := 0
-	for left > 0 && (cfg.Limit == 0 || read < cfg.Limit) {
+	var lastErr error
+	for left > 0 && idle < 3 && (cfg.Limit == 0 || read < cfg.Limit) {
 		// A partition whose last offsets are not records (transaction
 		// markers, compacted away) never shows its last offset: when
 		// nothing arrives for a while, the history is read.
@@ -113,13 +120,6 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 		cancel()
 		if err := ctx.Err(); err != nil {
 			return err
-		}
-		if fs.NumRecords() == 0 {
-			if idle++; idle >= 3 {
-				return nil
-			}
-		} else {
-			idle = 0
 		}
 		var ferr error
 		fs.EachError(func(_ string, p int32, err error) {
@@ -130,6 +130,10 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 		if ferr != nil && !kerr.IsRetriable(ferr) {
 			return ferr
 		}
+		if ferr != nil {
+			lastErr = ferr
+		}
+		delivered := false
 		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
 			for _, r := range fp.Records {
 				p := r.Partition
@@ -137,8 +141,7 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 					continue
 				}
 				if r.Offset >= ends[p] || (cfg.To.Set && cfg.To.IsTime && r.Timestamp.After(cfg.To.Time)) {
-					done[p] = true
-					left--
+					finish(p)
 					continue
 				}
 				if cfg.Limit > 0 && read >= cfg.Limit {
@@ -146,12 +149,21 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 				}
 				fn(r)
 				read++
+				delivered = true
 				if r.Offset == ends[p]-1 {
-					done[p] = true
-					left--
+					finish(p)
 				}
 			}
 		})
+		if delivered {
+			idle, lastErr = 0, nil
+		} else {
+			idle++
+		}
+	}
+	if left > 0 && idle >= 3 && lastErr != nil {
+		// Not a gap at the end of the log: the brokers failed us.
+		return fmt.Errorf("gave up with %d partitions unread: %w", left, lastErr)
 	}
 	return nil
 }

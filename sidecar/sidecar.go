@@ -440,9 +440,17 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 					"source_topic", topic, "partition", partition, "offset", records[done].Offset, "err", err)
 			}
 		}
+		if done < len(records) {
+			// Back off: the partition waits before its records come again.
+			s.consumer.PauseFor(topic, partition, quarantinePause)
+		}
 	}
 	return done
 }
+
+// quarantinePause is how long a partition waits after a failed quarantine
+// write before its records are fetched and checked again.
+const quarantinePause = 2 * time.Second
 
 // registryPause is how long a partition waits when the Schema Registry
 // cannot be reached.
@@ -486,7 +494,11 @@ func (s *Sidecar) quarantineRecords(e *engine, r *kgo.Record, vs []checker.Viola
 			value = masked
 			headers = e.ch.MaskedHeaders(v.Contract, headers)
 		}
-		rec = &kgo.Record{Topic: q.Topic, Key: r.Key, Value: value}
+		key := r.Key
+		if q.MaskPII && len(r.Key) > 0 && v.Key != string(r.Key) {
+			key = []byte(v.Key) // the violation's key is masked when kafka.key is pii
+		}
+		rec = &kgo.Record{Topic: q.Topic, Key: key, Value: value}
 		for k, val := range headers {
 			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(val)})
 		}
