@@ -199,7 +199,9 @@ func keyString(v any) string {
 	return fmt.Sprint(v)
 }
 
-func formatDuration(d time.Duration) string {
+// FormatDuration prints a duration the way people write it: 5m, 1h30m,
+// 7m50s, rounded to what matters at its size.
+func FormatDuration(d time.Duration) string {
 	switch {
 	case d >= time.Hour:
 		d = d.Round(time.Second)

@@ -115,7 +115,6 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 	w.meta = ev.Meta
 	ev.Fields[rules.MetaVar] = &w.meta
 	ev.Fields[rules.BudgetVar] = &w.budget
-	defer delete(ev.Fields, rules.BudgetVar)
 	var hash uint32
 	hashed := false
 	online := w.ch.opts.Now != nil
@@ -253,7 +252,7 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 		if pc.unique[j].seen(keyString(v), ts, ev.Meta.Offset, rr.Within, !online) {
 			msg := "unique key was already seen"
 			if online && rr.Within > 0 {
-				msg += " within " + formatDuration(rr.Within)
+				msg += " within " + FormatDuration(rr.Within)
 			}
 			return Fail, c.explain(msg, rr.Expr, ev.Fields)
 		}
@@ -279,7 +278,7 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 			if !online {
 				what = "older than the newest event"
 			}
-			return Fail, c.explain(fmt.Sprintf("event time is %s %s, more than %s", formatDuration(age), what, formatDuration(rr.Within)), rr.Expr, ev.Fields)
+			return Fail, c.explain(fmt.Sprintf("event time is %s %s, more than %s", FormatDuration(age), what, FormatDuration(rr.Within)), rr.Expr, ev.Fields)
 		}
 		return Pass, ""
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/assay-dev/assay/checker"
 )
 
 //go:embed templates static
@@ -24,7 +26,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"join":     func(s []string) string { return strings.Join(s, ", ") },
 	"payload":  formatPayload,
 	"brief":    briefPayload,
-	"duration": func(sec float64) string { return formatDuration(time.Duration(sec * float64(time.Second))) },
+	"duration": func(sec float64) string { return checker.FormatDuration(time.Duration(sec * float64(time.Second))) },
 	"policy": func(r float64) string {
 		s := strings.TrimRight(strconv.FormatFloat(r*100, 'f', 2, 64), "0")
 		return strings.TrimSuffix(s, ".") + "%"
@@ -122,17 +124,6 @@ func formatTime(t *time.Time) string {
 		return "–"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
-}
-
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }
 
 // formatPayload is the masked payload as indented JSON.
