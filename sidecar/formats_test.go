@@ -157,16 +157,9 @@ func TestSameVerdictsInEveryFormat(t *testing.T) {
 	} {
 		os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(c), 0o644)
 	}
-	s, err := sidecar.New(sidecar.Config{Contracts: []string{dir}, Schemas: dec,
-		Kafka:  kafka.Config{Brokers: broker.ListenAddrs(), Group: "assay-formats", Start: "earliest"},
-		Logger: testLogger(t), WatchInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	s := startConfig(t, sidecar.Config{Contracts: []string{dir}, Schemas: dec,
+		Kafka:         kafka.Config{Brokers: broker.ListenAddrs(), Group: "assay-formats", Start: "earliest"},
+		WatchInterval: -1}).s
 
 	var jsonRecs, avroRecs, protoRecs, mixedRecs, lateRecs []*kgo.Record
 	for i := range 60 {

@@ -87,10 +87,10 @@ type Sidecar struct {
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
 
-	statsMu      sync.Mutex
-	decodeErrors map[string]*atomic.Uint64 // by topic NUL format NUL reason
-	tooLarge     map[string]*atomic.Uint64 // by topic
-	quarantine   map[string]*atomic.Uint64 // by contract NUL result
+	decodeErrors counters[decodeKey]
+	tooLarge     counters[string] // by topic
+	quarantine   counters[quarantineKey]
+	logMu        sync.Mutex // guards lastSkipLog
 	lastSkipLog  time.Time
 
 	listener net.Listener
@@ -156,7 +156,6 @@ func New(cfg Config) (*Sidecar, error) {
 	s := &Sidecar{
 		cfg: cfg, log: cfg.Logger, reg: cfg.Registry,
 		pending: make(chan *engine, 1), applied: make(chan struct{}, 1),
-		decodeErrors: map[string]*atomic.Uint64{}, tooLarge: map[string]*atomic.Uint64{}, quarantine: map[string]*atomic.Uint64{},
 		volume: map[string]*volumeWindow{},
 	}
 	contracts, fp, err := s.load()
@@ -538,32 +537,21 @@ func (s *Sidecar) quarantined(r *kgo.Record, ok bool) {
 	if ok {
 		result = "success"
 	}
-	s.counter(s.quarantine, headerValue(r, "assay.contract")+"\x00"+result).Add(1)
-}
-
-func (s *Sidecar) counter(m map[string]*atomic.Uint64, topic string) *atomic.Uint64 {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	c := m[topic]
-	if c == nil {
-		c = new(atomic.Uint64)
-		m[topic] = c
-	}
-	return c
+	s.quarantine.add(quarantineKey{headerValue(r, "assay.contract"), result})
 }
 
 func (s *Sidecar) countDecodeError(topic, format, reason string) {
-	s.counter(s.decodeErrors, topic+"\x00"+format+"\x00"+reason).Add(1)
+	s.decodeErrors.add(decodeKey{topic, format, reason})
 }
 
 func (s *Sidecar) skipTooLarge(r *kgo.Record) {
-	s.counter(s.tooLarge, r.Topic).Add(1)
-	s.statsMu.Lock()
+	s.tooLarge.add(r.Topic)
+	s.logMu.Lock()
 	logIt := time.Since(s.lastSkipLog) > 10*time.Second
 	if logIt {
 		s.lastSkipLog = time.Now()
 	}
-	s.statsMu.Unlock()
+	s.logMu.Unlock()
 	if logIt {
 		s.log.Warn("record larger than --max-record-bytes skipped (counted in assay_records_skipped_total)",
 			"topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "bytes", len(r.Value), "limit", s.cfg.MaxRecordBytes)
@@ -571,34 +559,26 @@ func (s *Sidecar) skipTooLarge(r *kgo.Record) {
 }
 
 func (s *Sidecar) decodeErrorCounts() []promsink.DecodeErrors {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
 	var out []promsink.DecodeErrors
-	for k, c := range s.decodeErrors {
-		parts := strings.SplitN(k, "\x00", 3)
-		out = append(out, promsink.DecodeErrors{Topic: parts[0], Format: parts[1], Reason: parts[2], Count: c.Load()})
-	}
+	s.decodeErrors.each(func(k decodeKey, n uint64) {
+		out = append(out, promsink.DecodeErrors{Topic: k.topic, Format: k.format, Reason: k.reason, Count: n})
+	})
 	return out
 }
 
 func (s *Sidecar) skippedCounts() []promsink.Skipped {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
 	var out []promsink.Skipped
-	for t, c := range s.tooLarge {
-		out = append(out, promsink.Skipped{Topic: t, Reason: "too_large", Count: c.Load()})
-	}
+	s.tooLarge.each(func(topic string, n uint64) {
+		out = append(out, promsink.Skipped{Topic: topic, Reason: "too_large", Count: n})
+	})
 	return out
 }
 
 func (s *Sidecar) quarantineCounts() []promsink.Quarantined {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
 	var out []promsink.Quarantined
-	for k, c := range s.quarantine {
-		contract, result, _ := strings.Cut(k, "\x00")
-		out = append(out, promsink.Quarantined{Contract: contract, Result: result, Count: c.Load()})
-	}
+	s.quarantine.each(func(k quarantineKey, n uint64) {
+		out = append(out, promsink.Quarantined{Contract: k.contract, Result: k.result, Count: n})
+	})
 	return out
 }
 

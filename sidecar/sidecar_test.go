@@ -60,15 +60,25 @@ func (r *running) shutdown(t *testing.T) {
 	}
 }
 
+// start runs a sidecar on contracts in a group of its own, reading from
+// the earliest offset, with an HTTP server on a free port.
 func start(t *testing.T, brokers []string, group string, contracts ...string) *running {
 	t.Helper()
-	s, err := sidecar.New(sidecar.Config{
+	return startConfig(t, sidecar.Config{
 		Contracts:     contracts,
 		Kafka:         kafka.Config{Brokers: brokers, Group: group, Start: "earliest", SessionTimeout: 6 * time.Second},
 		HTTPListen:    "127.0.0.1:0",
-		Logger:        testLogger(t),
 		WatchInterval: -1,
 	})
+}
+
+// startConfig runs a sidecar until the test ends (or shutdown).
+func startConfig(t *testing.T, cfg sidecar.Config) *running {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
+	s, err := sidecar.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,20 +455,14 @@ func TestReloadOnFileChange(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.yaml")
 	os.WriteFile(path, []byte("contract: c\nowner: o\ntopics: [checkout.orders]\nrules: [{name: a, expr: x > 0}]\n"), 0o644)
-	s, err := sidecar.New(sidecar.Config{Contracts: []string{dir}, Kafka: kafka.Config{Brokers: broker.ListenAddrs(), Group: "g"},
-		Logger: testLogger(t), WatchInterval: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	r := startConfig(t, sidecar.Config{Contracts: []string{dir}, Kafka: kafka.Config{Brokers: broker.ListenAddrs(), Group: "g"},
+		WatchInterval: 100 * time.Millisecond})
+	s := r.s
 	os.WriteFile(path, []byte("contract: c\nowner: o\ntopics: [checkout.orders]\nrules: [{name: b, expr: x > 0}]\n"), 0o644)
 	eventually(t, 10*time.Second, "reload on file change", func() bool {
 		return s.Checker().Contracts()[0].Rules[0].Name == "b"
 	})
-	cancel()
-	<-done
+	r.shutdown(t)
 }
 
 func TestVolumeRule(t *testing.T) {
@@ -469,21 +473,15 @@ func TestVolumeRule(t *testing.T) {
 	defer broker.Close()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("contract: quiet\nowner: o\ntopics: [quiet]\nvolume: {min: 1, per: 1s}\n"), 0o644)
-	s, err := sidecar.New(sidecar.Config{Contracts: []string{dir}, Kafka: kafka.Config{Brokers: broker.ListenAddrs(), Group: "g"},
-		Logger: testLogger(t), WatchInterval: -1, VolumeTick: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	r := startConfig(t, sidecar.Config{Contracts: []string{dir}, Kafka: kafka.Config{Brokers: broker.ListenAddrs(), Group: "g"},
+		WatchInterval: -1, VolumeTick: 100 * time.Millisecond})
+	s := r.s
 	eventually(t, 10*time.Second, "a volume violation on a silent topic", func() bool {
 		rs := s.Checker().Snapshot().Contracts[0].Rules[0]
 		return rs.Rule.Name == "volume" && rs.Counts[checker.Fail] >= 1 && len(rs.Samples) >= 1 &&
 			strings.Contains(rs.Samples[0].Reason, "0 events in the last 1s, fewer than the minimum of 1")
 	})
-	cancel()
-	<-done
+	r.shutdown(t)
 }
 
 func grep(s, substr string) string {
@@ -632,15 +630,10 @@ func TestBadInputNeverStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer broker.Close()
-	s, err := sidecar.New(sidecar.Config{Contracts: []string{"../contracts/checkout-orders.yaml"},
-		Kafka:  kafka.Config{Brokers: broker.ListenAddrs(), Group: "assay-bad", Start: "earliest"},
-		Logger: testLogger(t), WatchInterval: -1, MaxRecordBytes: 200000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	r := startConfig(t, sidecar.Config{Contracts: []string{"../contracts/checkout-orders.yaml"},
+		Kafka:         kafka.Config{Brokers: broker.ListenAddrs(), Group: "assay-bad", Start: "earliest"},
+		WatchInterval: -1, MaxRecordBytes: 200000})
+	s := r.s
 	g := demo.NewGenerator(3, 0, nil)
 	good := func() []byte {
 		for {
@@ -670,10 +663,7 @@ func TestBadInputNeverStops(t *testing.T) {
 	if skipped != 1 {
 		t.Errorf("skipped %v, want the one record over the limit", skipped)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	r.shutdown(t)
 }
 
 // TestRebalanceStorm: members join and leave the group again and again
