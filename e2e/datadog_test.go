@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"fmt"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,26 +56,7 @@ func TestDatadogAddsUpToTest(t *testing.T) {
 	}()
 
 	kport := startBroker(t, 1)
-	want := map[string]float64{}
-	var wantEvents float64
-	for _, topic := range []string{"checkout.orders", "payments.settled", "users.signups"} {
-		file, _ := nonBlank(t, "../testdata/events/"+topic+".ndjson")
-		if out, err := exec.Command(kcat, "-b", fmt.Sprintf("127.0.0.1:%d", kport), "-P", "-t", topic, "-p", "0", "-l", file).CombinedOutput(); err != nil {
-			t.Fatalf("kcat: %v\n%s", err, out)
-		}
-		for _, c := range assayTest(t, topic, file).Contracts {
-			wantEvents += float64(c.Events)
-			for _, r := range c.Rules {
-				if strings.Contains(r.Rule, "fresh") || strings.Contains(r.Rule, "recently") {
-					continue
-				}
-				want[c.Contract+"/"+r.Rule+"/pass"] = float64(r.Pass)
-				want[c.Contract+"/"+r.Rule+"/fail"] = float64(r.Fail)
-				want[c.Contract+"/"+r.Rule+"/error"] = float64(r.Error)
-				want[c.Contract+"/"+r.Rule+"/skip"] = float64(r.Skip)
-			}
-		}
-	}
+	want, wantEvents, _ := produceExamples(t, kcat, kport)
 	run, base := startRun(t, "assay run", kport, "assay-datadog", "--datadog-addr", agent.LocalAddr().String())
 	eventually(t, 30*time.Second, "every event checked", func() bool {
 		m, err := httpGet(base + "/metrics")

@@ -165,6 +165,41 @@ func promQuery(t *testing.T, base, q string) map[string]float64 {
 	return out
 }
 
+// produceExamples produces the example events (testdata/events) with kcat
+// into partition 0 of their topics (unique rules are partition-local; an
+// offline run is one partition) and returns what `assay test` says of them:
+// counts by "contract/rule/result" (fresh rules left out: online they run
+// on the wall clock), the events the contracts check, and the files.
+func produceExamples(t *testing.T, kcat string, kport int) (want map[string]float64, events float64, files []string) {
+	t.Helper()
+	want = map[string]float64{}
+	for _, topic := range []string{"checkout.orders", "payments.settled", "users.signups"} {
+		file, _ := nonBlank(t, "../testdata/events/"+topic+".ndjson")
+		files = append(files, file)
+		out, err := exec.Command(kcat, "-b", fmt.Sprintf("127.0.0.1:%d", kport), "-P", "-t", topic, "-p", "0", "-l", file).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kcat: %v\n%s", err, out)
+		}
+		for _, c := range assayTest(t, topic, file).Contracts {
+			events += float64(c.Events)
+			for _, r := range c.Rules {
+				if wallClock(r.Rule) {
+					continue
+				}
+				want[c.Contract+"/"+r.Rule+"/pass"] = float64(r.Pass)
+				want[c.Contract+"/"+r.Rule+"/fail"] = float64(r.Fail)
+				want[c.Contract+"/"+r.Rule+"/error"] = float64(r.Error)
+				want[c.Contract+"/"+r.Rule+"/skip"] = float64(r.Skip)
+			}
+		}
+	}
+	return want, events, files
+}
+
+// wallClock names the example contracts' fresh rules, whose online
+// verdicts depend on the wall clock.
+func wallClock(rule string) bool { return rule == "fresh" || strings.Contains(rule, "recently") }
+
 // TestKcatRunPrometheus: kcat produces the example events into a broker
 // process, `assay run` checks them, a real Prometheus scrapes it, and the
 // counts read back through Prometheus' API are exactly `assay test`'s.
@@ -174,29 +209,7 @@ func TestKcatRunPrometheus(t *testing.T) {
 	promtool := testenv.Need(t, "promtool")
 
 	kport := startBroker(t, 3)
-	want := map[string]float64{}
-	var wantEvents float64
-	for _, topic := range []string{"checkout.orders", "payments.settled", "users.signups"} {
-		file, _ := nonBlank(t, "../testdata/events/"+topic+".ndjson")
-		// One partition: unique rules are partition-local, offline is one.
-		out, err := exec.Command(kcat, "-b", fmt.Sprintf("127.0.0.1:%d", kport), "-P", "-t", topic, "-p", "0", "-l", file).CombinedOutput()
-		if err != nil {
-			t.Fatalf("kcat: %v\n%s", err, out)
-		}
-		rep := assayTest(t, topic, file)
-		for _, c := range rep.Contracts {
-			wantEvents += float64(c.Events)
-			for _, r := range c.Rules {
-				if strings.Contains(r.Rule, "fresh") || strings.Contains(r.Rule, "recently") {
-					continue // fresh rules run on the wall clock online
-				}
-				want[c.Contract+"/"+r.Rule+"/pass"] = float64(r.Pass)
-				want[c.Contract+"/"+r.Rule+"/fail"] = float64(r.Fail)
-				want[c.Contract+"/"+r.Rule+"/error"] = float64(r.Error)
-				want[c.Contract+"/"+r.Rule+"/skip"] = float64(r.Skip)
-			}
-		}
-	}
+	want, wantEvents, _ := produceExamples(t, kcat, kport)
 
 	run, base := startRun(t, "assay run", kport, "assay-e2e")
 	eventually(t, 30*time.Second, "assay run to check every event", func() bool {
