@@ -100,6 +100,8 @@ type Checker struct {
 	// extra counts added from outside the workers: synthetic rules such as
 	// volume, and counts carried over from a previous Checker on reload.
 	extra []uint64
+	// coverage of each contract online (SetCoverage); nil until set.
+	coverage atomic.Pointer[map[string]Coverage]
 }
 
 type topicKey struct {
@@ -382,6 +384,9 @@ func (ch *Checker) UniqueEvictions() uint64 {
 // old has stopped checking.
 func (ch *Checker) Inherit(old *Checker) {
 	snap := old.Snapshot()
+	if m := old.coverage.Load(); m != nil {
+		ch.coverage.Store(m) // until the sidecar sets the new set's coverage
+	}
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	for _, cs := range snap.Contracts {

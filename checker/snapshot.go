@@ -56,6 +56,9 @@ type ContractSnapshot struct {
 	Topics   []TopicSnapshot
 	Rules    []RuleSnapshot
 	Eval     Histogram
+	// Coverage is what the contract reads online; nil when unknown
+	// (offline, or before the sidecar first read the topic metadata).
+	Coverage *Coverage
 }
 
 // TopicSnapshot counts one contract's events on one topic.
@@ -107,7 +110,7 @@ func (ch *Checker) Snapshot() Snapshot {
 	}
 	var snap Snapshot
 	for i, c := range ch.contracts {
-		cs := ContractSnapshot{Contract: c.c}
+		cs := ContractSnapshot{Contract: c.c, Coverage: ch.coverageOf(c.c.Name)}
 		for k, t := range topics {
 			if k.contract != i {
 				continue
