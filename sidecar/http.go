@@ -1,14 +1,44 @@
 package sidecar
 
 import (
+	"crypto/subtle"
 	"fmt"
+	"mime"
+	"net"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// HTTP server bounds. A client that sends a request slower than
+// readTimeout, or keeps an idle connection beyond idleTimeout, is cut off;
+// headers are at most maxHeaderBytes. (Variables so that tests can shorten
+// them.)
+var (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+// newServer returns the HTTP server of Run, with every timeout set.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
+
 // Handler serves /metrics, /healthz, /readyz, POST /-/reload and whatever
-// Config.Routes adds (the dashboard at /).
+// Config.Routes adds (the dashboard at /). Every response, 404 and 405
+// included, carries the security headers of secureHeaders.
 func (s *Sidecar) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
@@ -22,19 +52,92 @@ func (s *Sidecar) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
-		if err := s.Reload(); err != nil {
-			http.Error(w, "reload refused, the previous contracts keep running:\n"+err.Error(), http.StatusBadRequest)
-			return
-		}
-		fmt.Fprintln(w, "reloaded")
-	})
+	mux.HandleFunc("POST /-/reload", s.reloadHandler)
 	if s.cfg.Routes != nil {
 		s.cfg.Routes(mux)
 	} else {
 		mux.HandleFunc("GET /{$}", s.index)
 	}
-	return mux
+	return secureHeaders(mux)
+}
+
+// secureHeaders sets a strict baseline on every response; handlers that
+// serve pages (the dashboard) replace the Content-Security-Policy with
+// their own.
+func secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reloadHandler serves POST /-/reload. It is an operator's endpoint, not a
+// page: when a token is set (--http-token-file) it wants
+// "Authorization: Bearer <token>", and whatever the token it refuses what a
+// browser could be tricked into sending from another site: form-encoded or
+// text bodies (HTML forms), and requests whose Origin or Sec-Fetch-Site say
+// they come from elsewhere, or that a browser sends to a host name that is
+// not an IP address or localhost (DNS rebinding).
+func (s *Sidecar) reloadHandler(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.Token.IsZero() {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token.Reveal())) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="assay"`)
+			http.Error(w, "reload needs Authorization: Bearer <token of --http-token-file>", http.StatusUnauthorized)
+			return
+		}
+	}
+	if why := crossSite(r); why != "" {
+		http.Error(w, "reload refused: "+why, http.StatusForbidden)
+		return
+	}
+	if err := s.Reload(); err != nil {
+		http.Error(w, "reload refused, the previous contracts keep running:\n"+err.Error(), http.StatusBadRequest)
+		return
+	}
+	fmt.Fprintln(w, "reloaded")
+}
+
+// crossSite says why a request may come from a page of another site, or ""
+// when it does not.
+func crossSite(r *http.Request) string {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := mime.ParseMediaType(ct)
+		switch mt {
+		case "application/x-www-form-urlencoded", "multipart/form-data", "text/plain":
+			return "a " + mt + " body is what an HTML form sends; send no body"
+		}
+	}
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return "Sec-Fetch-Site is " + site
+	}
+	origin := r.Header.Get("Origin")
+	if origin != "" {
+		if origin != "http://"+r.Host && origin != "https://"+r.Host {
+			return "Origin " + origin + " is not this server"
+		}
+	}
+	browser := origin != "" || r.Header.Get("Sec-Fetch-Mode") != "" || r.Header.Get("Sec-Fetch-Site") != ""
+	if browser && !literalHost(r.Host) {
+		return "a browser request to host " + r.Host + " (only an IP address or localhost is trusted)"
+	}
+	return ""
+}
+
+func literalHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	host = strings.Trim(host, "[]")
+	return host == "localhost" || net.ParseIP(host) != nil
 }
 
 // index is a plain page listing the contracts and the endpoints, until a

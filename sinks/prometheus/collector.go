@@ -78,6 +78,11 @@ var (
 	quarantineDesc = prometheus.NewDesc("assay_quarantined_total",
 		"Violating records written to a contract's quarantine topic, by result (a failed write is retried with the record).",
 		[]string{"contract", "result"}, nil)
+	topicsDesc = prometheus.NewDesc("assay_contract_topics",
+		"Existing topics that a contract's topics and topic_pattern match; 0 means the contract reads nothing.",
+		[]string{"contract"}, nil)
+	partitionsDesc = prometheus.NewDesc("assay_contract_partitions",
+		"Partitions of a contract's topics assigned to this replica.", []string{"contract"}, nil)
 	evictDesc = prometheus.NewDesc("assay_unique_evictions_total",
 		"Keys that unique rules forgot because a partition reached the key limit.", nil, nil)
 )
@@ -129,6 +134,10 @@ func collectChecker(chk *checker.Checker, ch chan<- prometheus.Metric) {
 	for _, cs := range snap.Contracts {
 		name := cs.Contract.Name
 		ch <- prometheus.MustNewConstMetric(infoDesc, prometheus.GaugeValue, 1, name, cs.Contract.Owner, cs.Contract.Version)
+		if cv := cs.Coverage; cv != nil {
+			ch <- prometheus.MustNewConstMetric(topicsDesc, prometheus.GaugeValue, float64(len(cv.Topics)), name)
+			ch <- prometheus.MustNewConstMetric(partitionsDesc, prometheus.GaugeValue, float64(cv.Partitions), name)
+		}
 		for _, t := range cs.Topics {
 			ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.CounterValue, float64(t.Events), name, t.Topic)
 			if !t.LastEvent.IsZero() {

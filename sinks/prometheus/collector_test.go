@@ -69,3 +69,31 @@ assay_last_event_timestamp_seconds{contract="c",topic="t"} 1.7672256e+09
 		t.Fatalf("pedantic registry: %v", err)
 	}
 }
+
+func TestCoverageGauges(t *testing.T) {
+	cs, err := rules.Parse("c.yaml", []byte("contract: pay\nowner: team-a\ntopics: [paymnts]\nrules:\n  - {name: r, expr: amount > 0}\n---\ncontract: orders\nowner: team-a\ntopic_pattern: '^orders\\.'\nrules:\n  - {name: r, expr: amount > 0}\n---\ncontract: unknown\nowner: team-a\ntopics: [x]\nrules:\n  - {name: r, expr: amount > 0}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := checker.New(cs, checker.Options{Now: time.Now})
+	ch.SetCoverage(map[string]checker.Coverage{
+		"pay":    {Missing: []string{"paymnts"}},
+		"orders": {Topics: []string{"orders.eu", "orders.us"}, Partitions: 5, Pattern: `^orders\.`, PatternMatches: 2},
+	})
+	c := promsink.New(promsink.Sources{Checker: func() *checker.Checker { return ch }})
+	const want = `
+# HELP assay_contract_topics Existing topics that a contract's topics and topic_pattern match; 0 means the contract reads nothing.
+# TYPE assay_contract_topics gauge
+assay_contract_topics{contract="orders"} 2
+assay_contract_topics{contract="pay"} 0
+# HELP assay_contract_partitions Partitions of a contract's topics assigned to this replica.
+# TYPE assay_contract_partitions gauge
+assay_contract_partitions{contract="orders"} 5
+assay_contract_partitions{contract="pay"} 0
+`
+	// "unknown" has no coverage yet (no metadata read): no series rather
+	// than a false 0.
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_contract_topics", "assay_contract_partitions"); err != nil {
+		t.Fatal(err)
+	}
+}
