@@ -35,6 +35,7 @@ import (
 	"github.com/assay-dev/assay/formats/confluent"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/secret"
 	promsink "github.com/assay-dev/assay/sinks/prometheus"
 )
 
@@ -65,6 +66,9 @@ type Config struct {
 	OnViolations func([]checker.Violation)
 	// Routes lets other sinks (the dashboard) add HTTP handlers.
 	Routes func(mux *http.ServeMux)
+	// Token, when set, is required by POST /-/reload as
+	// "Authorization: Bearer <token>".
+	Token secret.Secret
 	// Schemas decodes records in the Confluent wire format (contracts with
 	// format confluent or auto); nil: such records are decode errors.
 	Schemas *confluent.Decoder
@@ -623,7 +627,7 @@ func (s *Sidecar) Run(ctx context.Context) error {
 	defer cancel()
 	var srv *http.Server
 	if s.listener != nil {
-		srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		srv = newServer(s.Handler())
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
