@@ -92,6 +92,7 @@ type Sidecar struct {
 	reloadTime prometheus.Gauge
 
 	decodeErrors counters[decodeKey]
+	undecodable  undecodables
 	tooLarge     counters[string] // by topic
 	quarantine   counters[quarantineKey]
 	logMu        sync.Mutex // guards lastSkipLog
@@ -405,7 +406,7 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 				break
 			}
 			if err != nil {
-				s.countDecodeError(topic, "confluent", confluent.Reason(err))
+				s.undecodableRecord(e.ch.Contracts(), topic, partition, r.Offset, r.Value, "confluent", confluent.Reason(err), err)
 				continue
 			}
 			meta.Schema = rules.SchemaMeta{ID: info.ID, Subject: info.Subject, Version: info.Version}
@@ -413,7 +414,7 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 		} else {
 			var err error
 			if vs, err = worker.CheckJSON(p, r.Value, meta, 0, ""); err != nil {
-				s.countDecodeError(topic, "json", confluent.ReasonCorruptPayload)
+				s.undecodableRecord(e.ch.Contracts(), topic, partition, r.Offset, r.Value, "json", confluent.ReasonCorruptPayload, err)
 				continue
 			}
 		}
