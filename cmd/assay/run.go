@@ -204,6 +204,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		WatchInterval:  watchInterval(f.watchInterval),
 		MaxRecordBytes: f.maxRecordBytes,
 		Routes:         dash.Routes,
+		Token:          token,
 		Schemas:        schemas,
 		Checker:        checker.Options{UniqueMaxKeys: f.uniqueMaxKeys, SamplesPerRule: f.samplesPerRule},
 	})
