@@ -17,6 +17,7 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats/confluent"
 	"github.com/assay-dev/assay/kafka"
+	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sidecar"
@@ -181,7 +182,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 	var alerts *alert.Manager
 	dash := dashboard.New(dashboard.Options{
 		Checker: func() *checker.Checker { return s.Checker() },
-		Firing:  func(contract, rule string) bool { return alerts.Firing(contract, rule) },
+		Firing:  func(contract, rule string) bool { return alerts.Policy().Rule(contract, rule).State == policy.Firing },
 		Token:   token,
 		Logger:  log.With("component", "dashboard"),
 	})
@@ -237,7 +238,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		dd, err := datadog.New(datadog.Options{
 			Addr:       f.datadogAddr,
 			Tags:       svc.Datadog.Tags,
-			Firing:     alerts.Firing,
+			States:     alerts.Policy(),
 			Logger:     log.With("component", "datadog"),
 			Registerer: s.Registry(),
 			Sources:    datadogSources(s),

@@ -1,3 +1,41 @@
+// Package alert tells people when a contract breaks. A Manager drives the
+// alert policy (package policy) on a ticker, turns its states into one
+// message per contract and change, and delivers them to chat channels
+// (Slack, Microsoft Teams, Google Chat), a generic webhook and
+// Alertmanager, each a package of its own behind notify.Notifier.
+//
+// What is sent, per rule (shadow rules never send anything):
+//
+//   - firing: the rule started firing (policy.Firing), or fires again
+//     after having no data. While it fires, chat channels are reminded
+//     every RepeatInterval;
+//   - no_data: a firing rule whose window has held too few events for
+//     ResolveAfter (the topic went quiet). It is not resolved: the message
+//     says it has no data ("no events for 5m") and since when it was
+//     firing. No reminders follow;
+//   - resolved: a firing rule, or one that had no data after firing, that
+//     events show fixed again.
+//
+// A rule that goes between ok and no_data without having fired sends
+// nothing: the dashboard and Datadog show that state.
+//
+// A contract that reads no topic (its coverage is known and matches no
+// existing topic) is alerted through its channels like a broken rule, with
+// severity warning: "Contract payments reads no topic: 'paymnts' does not
+// exist", reminded like a rule, and resolved when a topic matches.
+//
+// Alertmanager receives every open alert (firing, or no_data after firing)
+// at every evaluation, as it expects, and a no_data alert stays active with
+// annotation state=no_data (see package alertmanager).
+//
+// Chat channels never read a value from a contract or an event as markup:
+// each channel package escapes for its own (Slack plain_text with &, <, >
+// escaped; Teams TextRuns; Google Chat card paragraphs HTML-escaped), and
+// every value is made visible (control and bidi characters) and bounded.
+//
+// Evaluation runs on a ticker and reads snapshots: nothing here is on the
+// per-event path. Delivery is asynchronous with a bounded queue per channel,
+// timeouts and retries, so a dead channel never slows the checker.
 package alert
 
 import (
@@ -14,15 +52,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/policy"
+	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
+	"github.com/assay-dev/assay/sinks/alert/notify"
+)
+
+// Notification, Alert and Sample are the message types of package notify.
+type (
+	Notification = notify.Notification
+	Alert        = notify.Alert
+	Sample       = notify.Sample
 )
 
 // Channel is a destination defined in the service config.
 type Channel struct {
 	Name string
-	Type string // slack, teams, googlechat, webhook, alertmanager
+	Type string // slack, teams, googlechat, webhook, alertmanager (see Types)
 	URL  secret.Secret
 }
+
+// DefaultResolveAfter is the policy's hysteresis when Options.ResolveAfter
+// is zero.
+const DefaultResolveAfter = time.Minute
 
 // Options of a Manager. Zero durations take the documented defaults.
 type Options struct {
@@ -34,8 +86,12 @@ type Options struct {
 	DashboardURL string
 	// Interval between evaluations (default 15s).
 	Interval time.Duration
-	// ResolveAfter: how long the condition must stay false before a firing
-	// rule resolves (default 1m).
+	// Policy is the alert policy to drive, for callers that hand it to the
+	// dashboard before the Manager exists. Nil: policy.New(ResolveAfter).
+	Policy *policy.Policy
+	// ResolveAfter: how long a firing rule must stop breaking before it
+	// leaves firing (default DefaultResolveAfter); see package policy. It
+	// is not used when Policy is given.
 	ResolveAfter time.Duration
 	// RepeatInterval: reminders to chat channels while firing (default 4h).
 	RepeatInterval time.Duration
@@ -58,7 +114,7 @@ func (o *Options) defaults() {
 		o.Interval = 15 * time.Second
 	}
 	if o.ResolveAfter <= 0 {
-		o.ResolveAfter = time.Minute
+		o.ResolveAfter = DefaultResolveAfter
 	}
 	if o.RepeatInterval <= 0 {
 		o.RepeatInterval = 4 * time.Hour
@@ -88,16 +144,24 @@ func (o *Options) defaults() {
 	}
 }
 
-// Manager evaluates alert policies and delivers notifications.
+// Manager evaluates the alert policy and delivers notifications.
 type Manager struct {
 	opts     Options
 	log      *slog.Logger
 	sent     *prometheus.CounterVec
+	pol      *policy.Policy
 	channels map[string]*sender
 
 	mu     sync.Mutex
-	states map[string]*ruleState // by contract + "\x00" + rule
-	warned map[string]bool       // unknown channels already logged
+	open   map[string]*incident // by contract + "\x00" + rule ("" for topics)
+	warned map[string]bool      // unknown channels already logged
+}
+
+// incident is an alert that was sent as firing and not resolved yet.
+type incident struct {
+	since    time.Time // firing since
+	notified time.Time // last chat message
+	status   string    // notify.Firing or notify.NoData
 }
 
 // New prepares a Manager; call Run to evaluate and deliver.
@@ -105,30 +169,42 @@ func New(opts Options) *Manager {
 	opts.defaults()
 	m := &Manager{
 		opts: opts, log: opts.Logger, channels: map[string]*sender{},
-		states: map[string]*ruleState{}, warned: map[string]bool{},
+		pol:  opts.Policy,
+		open: map[string]*incident{}, warned: map[string]bool{},
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "assay_alerts_sent_total",
 			Help: "Alert messages per channel and result: success, failure (after retries) or dropped (queue full, unknown channel).",
 		}, []string{"channel", "result"}),
 	}
+	if m.pol == nil {
+		m.pol = policy.New(opts.ResolveAfter)
+	}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(m.sent)
 	}
 	for _, ch := range opts.Channels {
-		m.channels[ch.Name] = newSender(ch, &m.opts, m.sent)
+		n, err := notifierFor(ch, &m.opts)
+		if err != nil {
+			m.log.Error("alert channel ignored", "err", err)
+			continue
+		}
+		m.channels[ch.Name] = newSender(ch, n, &m.opts, m.sent)
 	}
 	return m
 }
 
-func key(contract, rule string) string { return contract + "\x00" + rule }
-
-// Firing reports whether a rule is firing now.
-func (m *Manager) Firing(contract, rule string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s := m.states[key(contract, rule)]
-	return s != nil && s.firing
+// Policy returns the alert policy the Manager drives: the states of every
+// rule and contract, for the dashboard and Datadog to read (only the
+// Manager evaluates it). It is nil for a nil Manager, and a nil Policy
+// reads as no_data.
+func (m *Manager) Policy() *policy.Policy {
+	if m == nil {
+		return nil
+	}
+	return m.pol
 }
+
+func key(contract, rule string) string { return contract + "\x00" + rule }
 
 // Run evaluates every Interval and delivers until ctx is done; then it
 // gives queued messages up to Timeout to go out.
@@ -165,8 +241,8 @@ func (m *Manager) Run(ctx context.Context) {
 	}
 }
 
-// Evaluate reads the tallies once, advances every rule's state machine and
-// queues the resulting notifications.
+// Evaluate reads the tallies once, advances the policy and queues the
+// resulting notifications.
 func (m *Manager) Evaluate() {
 	ch := m.opts.Checker()
 	if ch == nil {
@@ -176,89 +252,113 @@ func (m *Manager) Evaluate() {
 	snap := ch.Snapshot()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, c := range m.pol.Evaluate(now, snap) {
+		switch {
+		case c.From != policy.Firing && c.To != policy.Firing:
+			// ok <-> no_data: shown, not worth a log line
+		case c.Rule == "":
+			m.log.Info("contract reads no topic: "+c.To, "contract", c.Contract, "from", c.From)
+		default:
+			m.log.Info("alert "+c.To, "contract", c.Contract, "rule", c.Rule, "from", c.From,
+				"ratio", c.Status.Window.Ratio, "checked", c.Status.Window.Checked)
+		}
+	}
 	live := map[string]bool{}
 	for _, cs := range snap.Contracts {
 		c := cs.Contract
-		pol := policy(c)
+		pol := policy.Of(c)
 		n := &Notification{Contract: c.Name, Owner: c.Owner, Description: c.Description, Topics: topics(c.Topics, c.TopicPattern), URL: m.dashboardLink(c.Name), At: now}
-		var stillFiring []Alert // for Alertmanager's re-sends
+		var open []Alert // for Alertmanager's re-sends
+
+		k := key(c.Name, "")
+		live[k] = true
+		ts := m.pol.Topics(c.Name)
+		m.step(k, ts.State, ts.Since, now, topicsAlert(c, ts), n, &open)
 		for _, rs := range cs.Rules {
 			if rs.Rule.Shadow {
 				continue // shown, never alerted
 			}
 			k := key(c.Name, rs.Rule.Name)
 			live[k] = true
-			s := m.states[k]
-			if s == nil {
-				// Counts are cumulative since the process started: a new
-				// rule's window starts from zero, so events checked before
-				// the first evaluation count.
-				s = &ruleState{history: []point{{at: now}}}
-				m.states[k] = s
-			}
-			var w Window
-			var breaking bool
-			if rs.Synthetic {
-				// volume: the latest window decides.
-				failed := rs.Counts[checker.Fail] > s.lastFail
-				passed := rs.Counts[checker.Pass] > s.lastPass
-				s.lastFail, s.lastPass = rs.Counts[checker.Fail], rs.Counts[checker.Pass]
-				breaking = failed || (s.firing && !passed)
-			} else {
-				w = s.observe(now, [4]uint64(rs.Counts), pol.Window)
-				breaking = w.Checked >= uint64(pol.MinEvents) && w.Checked > 0 && w.Ratio > pol.Ratio
-			}
-			tr := s.step(now, breaking, m.resolveAfter(rs.Synthetic), m.opts.RepeatInterval)
-			a := Alert{Rule: rs.Rule.Name, Description: rs.Rule.Description, Severity: rs.Rule.Severity,
-				Since: s.since, Window: pol.Window, Threshold: pol.Ratio, Checked: w.Checked, Violations: w.Violations, Ratio: w.Ratio}
+			st := m.pol.Rule(c.Name, rs.Rule.Name)
+			a := Alert{Kind: notify.KindRule, Rule: rs.Rule.Name, Description: rs.Rule.Description, Severity: rs.Rule.Severity,
+				Window: st.WindowLen, Threshold: st.Threshold, MinEvents: st.MinEvents, Synthetic: rs.Synthetic,
+				Checked: st.Window.Checked, Violations: st.Window.Violations, Ratio: st.Window.Ratio}
 			if len(rs.Samples) > 0 {
 				a.Sample = sampleOf(&rs.Samples[len(rs.Samples)-1])
 			}
-			if rs.Synthetic {
-				a.Window = rs.Rule.Within
-			}
-			switch tr {
-			case Fired, Repeated:
-				a.Status, a.Repeat = "firing", tr == Repeated
-				n.Alerts = append(n.Alerts, a)
-			case Resolved:
-				a.Status = "resolved"
-				n.Alerts = append(n.Alerts, a)
-			}
-			if s.firing && tr == None {
-				a.Status = "firing"
-				stillFiring = append(stillFiring, a)
-			}
-			if tr == Fired || tr == Resolved {
-				m.log.Info("alert "+map[Transition]string{Fired: "firing", Resolved: "resolved"}[tr],
-					"contract", c.Name, "rule", rs.Rule.Name, "ratio", w.Ratio, "checked", w.Checked)
-			}
+			m.step(k, st.State, st.Since, now, a, n, &open)
 		}
 		if len(n.Alerts) > 0 {
 			m.send(pol.Channels, n, false)
 		}
-		if len(stillFiring) > 0 {
+		if len(open) > 0 {
 			re := *n
-			re.Alerts = stillFiring
+			re.Alerts = open
 			m.send(pol.Channels, &re, true)
 		}
 	}
-	for k := range m.states {
+	for k := range m.open {
 		if !live[k] {
-			delete(m.states, k) // the rule was removed by a reload
+			delete(m.open, k) // removed by a reload, or now a shadow rule
 		}
 	}
 }
 
-func (m *Manager) resolveAfter(synthetic bool) time.Duration {
-	if synthetic {
-		return 0 // a passing volume window resolves at once
+// step compares a policy state with what was last sent for key k, adds
+// the alert to n when a message is due, and to open when it stays open.
+func (m *Manager) step(k, state string, since, now time.Time, a Alert, n *Notification, open *[]Alert) {
+	inc := m.open[k]
+	switch {
+	case state == policy.Firing && (inc == nil || inc.status != notify.Firing):
+		if inc == nil {
+			inc = &incident{since: since}
+			m.open[k] = inc
+		}
+		inc.status, inc.notified = notify.Firing, now
+		a.Status, a.Since = notify.Firing, inc.since
+		n.Alerts = append(n.Alerts, a)
+		return
+	case state == policy.Firing && now.Sub(inc.notified) >= m.opts.RepeatInterval:
+		inc.notified = now
+		a.Status, a.Since, a.Repeat = notify.Firing, inc.since, true
+		n.Alerts = append(n.Alerts, a)
+		return
+	case state == policy.NoData && inc != nil && inc.status == notify.Firing:
+		inc.status = notify.NoData
+		a.Status, a.Since = notify.NoData, inc.since
+		n.Alerts = append(n.Alerts, a)
+		return
+	case state == policy.OK && inc != nil:
+		delete(m.open, k)
+		a.Status, a.Since = notify.Resolved, inc.since
+		n.Alerts = append(n.Alerts, a)
+		return
 	}
-	return m.opts.ResolveAfter
+	if inc != nil {
+		a.Status, a.Since = inc.status, inc.since
+		*open = append(*open, a)
+	}
 }
 
-// send queues n on the named channels. Re-sends of alerts still firing go
-// to Alertmanager only, which forgets alerts that are not sent again.
+// topicsAlert is the "reads no topic" alert of a contract.
+func topicsAlert(c *rules.Contract, ts policy.TopicsStatus) Alert {
+	a := Alert{Kind: notify.KindTopics, Severity: rules.Warning}
+	if cov := ts.Coverage; cov != nil {
+		a.Missing, a.Pattern, a.Reading = cov.Missing, cov.Pattern, cov.Topics
+		if cov.ReadsNothing() {
+			a.Reason = policy.ReadsNothingReason(cov)
+		}
+	}
+	return a
+}
+
+func sampleOf(v *checker.Violation) *Sample {
+	return &Sample{Reason: v.Reason, Topic: v.Topic, Partition: v.Partition, Offset: v.Offset, Time: v.Time}
+}
+
+// send queues n on the named channels. Re-sends of open alerts go only to
+// channels whose receiver forgets alerts that are not sent again.
 func (m *Manager) send(names []string, n *Notification, resend bool) {
 	for _, name := range names {
 		s := m.channels[name]
@@ -270,7 +370,7 @@ func (m *Manager) send(names []string, n *Notification, resend bool) {
 			m.sent.WithLabelValues(name, "dropped").Inc()
 			continue
 		}
-		if resend && s.ch.Type != "alertmanager" {
+		if resend && !s.resends {
 			continue
 		}
 		s.enqueue(n)

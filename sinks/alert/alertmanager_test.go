@@ -49,7 +49,8 @@ func activeAlerts(t *testing.T, base string) []amAlert {
 }
 
 // TestRealAlertmanager: a real Alertmanager receives the alerts of the
-// rules above their threshold, then their resolution.
+// rules above their threshold; when the topic goes quiet they stay active
+// with state no_data; clean events resolve them.
 func TestRealAlertmanager(t *testing.T) {
 	base := startAlertmanager(t)
 	f := newFixture(t, contractYAML)
@@ -75,6 +76,36 @@ func TestRealAlertmanager(t *testing.T) {
 	if !rules["amount-positive"] || !rules["email-valid"] || rules["quiet-rule"] {
 		t.Fatalf("firing rules %v", rules)
 	}
+	// The topic goes quiet: once the rules have no data, the alerts stay
+	// active in Alertmanager, annotated state=no_data.
+	f.now = f.now.Add(2 * time.Minute)
+	m.Evaluate()
+	f.now = f.now.Add(31 * time.Second)
+	m.Evaluate()
+	waitFor(t, "the alerts to say no_data", func() bool {
+		got = activeAlerts(t, base)
+		return len(got) == 2 && got[0].Annotations["state"] == "no_data" && got[1].Annotations["state"] == "no_data"
+	})
+	// Clean events: resolved.
+	f.now = f.now.Add(10 * time.Second)
+	f.feed(100, 0)
+	m.Evaluate()
+	waitFor(t, "the alerts to resolve in Alertmanager", func() bool { return len(activeAlerts(t, base)) == 0 })
+}
+
+// TestRealAlertmanagerResolves: clean events resolve firing alerts after
+// ResolveAfter.
+func TestRealAlertmanagerResolves(t *testing.T) {
+	base := startAlertmanager(t)
+	f := newFixture(t, contractYAML)
+	m, stop := startManager(t, f, []alert.Channel{{Name: "hook", Type: "alertmanager", URL: secret.New(base)}}, prometheus.NewRegistry())
+	defer stop()
+	f.now = time.Now().Add(-5 * time.Minute)
+	m.Evaluate()
+	f.feed(100, 30)
+	f.now = f.now.Add(10 * time.Second)
+	m.Evaluate()
+	waitFor(t, "two active alerts in Alertmanager", func() bool { return len(activeAlerts(t, base)) == 2 })
 	// Clean events; after ResolveAfter the resolution reaches Alertmanager.
 	f.now = f.now.Add(2 * time.Minute)
 	f.feed(100, 0)

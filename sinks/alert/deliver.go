@@ -1,37 +1,36 @@
 package alert
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/assay-dev/assay/sinks/alert/notify"
 )
 
 // sender delivers the messages of one channel, in order, from a bounded
 // queue.
 type sender struct {
-	ch    Channel
-	opts  *Options
-	sent  *prometheus.CounterVec
-	queue chan *Notification
-	once  sync.Once
+	ch       Channel
+	notifier notify.Notifier
+	resends  bool // the notifier wants open alerts again at every evaluation
+	opts     *Options
+	sent     *prometheus.CounterVec
+	queue    chan *Notification
+	once     sync.Once
 }
 
-func newSender(ch Channel, opts *Options, sent *prometheus.CounterVec) *sender {
+func newSender(ch Channel, n notify.Notifier, opts *Options, sent *prometheus.CounterVec) *sender {
 	// Pre-create the series so dashboards show zeros.
 	for _, r := range []string{"success", "failure", "dropped"} {
 		sent.WithLabelValues(ch.Name, r)
 	}
-	return &sender{ch: ch, opts: opts, sent: sent, queue: make(chan *Notification, opts.QueueSize)}
+	r, ok := n.(notify.Resender)
+	return &sender{ch: ch, notifier: n, resends: ok && r.ResendsOpen(), opts: opts, sent: sent,
+		queue: make(chan *Notification, opts.QueueSize)}
 }
 
 // enqueue never blocks: a full queue drops the message (counted).
@@ -57,43 +56,10 @@ func (s *sender) run(ctx context.Context) {
 	}
 }
 
-// payload renders n for the channel's type.
-func (s *sender) payload(n *Notification) ([]byte, error) {
-	var v any
-	switch s.ch.Type {
-	case "slack":
-		v = slackPayload(n)
-	case "teams":
-		v = teamsPayload(n)
-	case "googlechat":
-		v = googleChatPayload(n)
-	case "alertmanager":
-		v = alertmanagerPayload(n, max(4*s.opts.Interval, 2*time.Minute))
-	default:
-		v = webhookPayload(n)
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // reasons hold > and <, keep them readable
-	err := enc.Encode(v)
-	return b.Bytes(), err
-}
-
-func (s *sender) target() string {
-	u := s.ch.URL.Reveal()
-	if s.ch.Type == "alertmanager" && !strings.HasSuffix(u, "/api/v2/alerts") {
-		u = strings.TrimSuffix(u, "/") + "/api/v2/alerts"
-	}
-	return u
-}
-
-// deliver posts n with retries and exponential backoff. Errors never carry
-// the URL (it holds the webhook's token).
+// deliver sends n with retries and exponential backoff, each attempt
+// bounded by Timeout. Errors never carry the URL (it holds the webhook's
+// token).
 func (s *sender) deliver(ctx context.Context, n *Notification) error {
-	body, err := s.payload(n)
-	if err != nil {
-		return err
-	}
 	backoff := s.opts.Backoff
 	var last error
 	for attempt := 0; attempt <= s.opts.Retries; attempt++ {
@@ -105,42 +71,16 @@ func (s *sender) deliver(ctx context.Context, n *Notification) error {
 			}
 			backoff *= 2
 		}
-		retry, err := s.post(ctx, body)
+		actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+		err := s.notifier.Notify(actx, n)
+		cancel()
 		if err == nil {
 			return nil
 		}
 		last = err
-		if !retry {
+		if !notify.Retryable(err) {
 			break
 		}
 	}
 	return last
-}
-
-func (s *sender) post(ctx context.Context, body []byte) (retry bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.target(), bytes.NewReader(body))
-	if err != nil {
-		return false, errors.New("invalid channel URL")
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "assay")
-	resp, err := s.opts.Client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // drop the URL
-		}
-		return true, err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	switch {
-	case resp.StatusCode < 300:
-		return false, nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return true, fmt.Errorf("receiver answered %s", resp.Status)
-	}
-	return false, fmt.Errorf("receiver refused the message: %s", resp.Status)
 }

@@ -23,13 +23,20 @@
 //
 // Every flush also sends the service check assay.contract.status per
 // contract (tags contract, owner): CRITICAL when a critical rule is broken,
-// WARNING when a warning rule is, OK otherwise; info rules never change the
-// status. A rule is broken when Options.Firing says so, or, without Firing,
-// when it failed or errored since the previous flush. When the status of a
-// contract changes, a Datadog event says so ("assay: contract X broken",
-// "... has warnings", "... recovered"); a contract that starts OK sends
-// none. Messages name rules, severities and counts only: no event value,
-// and no violation sample, is ever sent.
+// WARNING when a warning rule is (or when the contract reads no topic),
+// UNKNOWN when the alert policy has no data to judge the contract (every
+// rule's window holds fewer than alert.min_events), OK otherwise; info and
+// shadow rules never change the status. The states come from
+// Options.States, the alert policy (package policy) that also drives the
+// alerts and the dashboard; without States, a rule is broken when it
+// failed or errored since the previous flush, and UNKNOWN never occurs.
+//
+// When the status of a contract changes, a Datadog event says so
+// ("assay: contract X broken", "... has warnings", "... has no data" for a
+// broken contract that went quiet, "... recovered" once it is OK again); a
+// contract that starts OK or UNKNOWN, or goes between them without having
+// been broken, sends none. Messages name rules, severities and counts
+// only: no event value, and no violation sample, is ever sent.
 //
 // The Agent's address follows Datadog's conventions: Options.Addr
 // ("host:port" for UDP, "unix:///path" for a Unix datagram socket), else
@@ -60,6 +67,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -107,11 +115,11 @@ type Options struct {
 	Tags []string
 	// FlushInterval is how often tallies are read and sent (default 10s).
 	FlushInterval time.Duration
-	// Firing reports whether a rule of a contract is broken according to
-	// the alerting state machine. Nil: a rule is broken when it failed or
-	// errored since the previous flush. It is called from the Sink's
+	// States are the alert policy's states of rules and contracts (the
+	// alert manager's *policy.Policy). Nil: a rule is broken when it failed
+	// or errored since the previous flush. It is read from the Sink's
 	// goroutine and must not block.
-	Firing func(contract, rule string) bool
+	States States
 	// Logger receives warnings about dropped payloads (at most one a
 	// minute). Nil discards them.
 	Logger *slog.Logger
@@ -123,6 +131,13 @@ type Options struct {
 	// StatsdOptions are appended to the client's options (tuning, or
 	// statsd.WithoutOriginDetection() in tests).
 	StatsdOptions []statsd.Option
+}
+
+// States reads the alert policy; *policy.Policy implements it.
+type States interface {
+	Rule(contract, rule string) policy.RuleStatus
+	Contract(contract string) string
+	Topics(contract string) policy.TopicsStatus
 }
 
 // Enabled reports whether Datadog is configured: an address is given, or
@@ -145,6 +160,7 @@ type Sink struct {
 	prev   map[seriesKey]uint64 // cumulative counts at the previous flush
 	eval   map[string]evalTally // per contract, at the previous flush
 	status map[string]statsd.ServiceCheckStatus
+	open   map[string]bool // a broken status was reported and not recovered
 }
 
 // seriesKey names one cumulative count. Severity and owner are not part of
@@ -180,6 +196,7 @@ func New(opts Options) (*Sink, error) {
 		prev:   map[seriesKey]uint64{},
 		eval:   map[string]evalTally{},
 		status: map[string]statsd.ServiceCheckStatus{},
+		open:   map[string]bool{},
 	}
 	copts := append([]statsd.Option{
 		statsd.WithTags(globalTags(opts.Tags, os.Getenv)),
@@ -318,24 +335,48 @@ func (s *Sink) flushChecker(snap checker.Snapshot, delta func(seriesKey, uint64)
 				d[res] = delta(seriesKey{"assay.rule.results", c.Name, r.Name, res.String()}, rs.Counts[res])
 				s.count("assay.rule.results", d[res], ct, rt, st, tag("result", res.String()), ot)
 			}
-			bad := d[checker.Fail] + d[checker.Error]
-			isBroken := bad > 0
-			if s.opts.Firing != nil {
-				isBroken = s.opts.Firing(c.Name, r.Name)
+			if r.Severity == rules.Info {
+				continue
 			}
-			if isBroken && r.Severity != rules.Info {
-				broken = append(broken, brokenRule{r.Name, r.Severity, bad, bad + d[checker.Pass]})
+			if s.opts.States == nil {
+				if bad := d[checker.Fail] + d[checker.Error]; bad > 0 {
+					broken = append(broken, brokenRule{name: r.Name, severity: r.Severity,
+						text: fmt.Sprintf("%d of %d evaluations failed or errored since the last flush", bad, bad+d[checker.Pass])})
+				}
+				continue
+			}
+			if st := s.opts.States.Rule(c.Name, r.Name); st.State == policy.Firing && !st.Shadow {
+				broken = append(broken, brokenRule{name: r.Name, severity: r.Severity, text: windowText(st)})
 			}
 		}
 		s.flushEval(c.Name, ct, cs.Eval)
-		s.reportStatus(c, ct, ot, broken)
+		state := ""
+		if s.opts.States != nil {
+			state = s.opts.States.Contract(c.Name)
+			if ts := s.opts.States.Topics(c.Name); ts.State == policy.Firing {
+				broken = append(broken, brokenRule{name: "", severity: rules.Warning,
+					text: "the contract reads no topic: " + policy.ReadsNothingReason(ts.Coverage)})
+			}
+		}
+		s.reportStatus(c, ct, ot, broken, state)
 	}
 	for name := range s.status {
 		if !seen[name] {
 			delete(s.status, name) // a contract removed by a reload
 			delete(s.eval, name)
+			delete(s.open, name)
 		}
 	}
+}
+
+// windowText describes a firing rule's window.
+func windowText(st policy.RuleStatus) string {
+	if st.Synthetic {
+		return "failed its last check"
+	}
+	pct := strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", st.Threshold*100), "0"), ".")
+	return fmt.Sprintf("%d of %d events violated it in the last %s (threshold %s%%)",
+		st.Window.Violations, st.Window.Checked, st.WindowLen, pct)
 }
 
 // flushEval sends the mean evaluation time since the previous flush.
@@ -358,17 +399,18 @@ func (s *Sink) count(name string, n int64, tags ...string) {
 }
 
 type brokenRule struct {
-	name       string
-	severity   rules.Severity
-	bad, total int64 // fail+error, and pass+fail+error, since the previous flush
+	name     string // "" for the contract itself (it reads no topic)
+	severity rules.Severity
+	text     string // why
 }
 
 // maxListed bounds the rules named in a message.
 const maxListed = 10
 
 // reportStatus sends the service check of a contract, and an event when
-// its status changed.
-func (s *Sink) reportStatus(c *rules.Contract, ct, ot string, broken []brokenRule) {
+// its status changed. state is the policy's state of the contract ("" without
+// States).
+func (s *Sink) reportStatus(c *rules.Contract, ct, ot string, broken []brokenRule, state string) {
 	status := statsd.Ok
 	for _, b := range broken {
 		switch {
@@ -378,8 +420,14 @@ func (s *Sink) reportStatus(c *rules.Contract, ct, ot string, broken []brokenRul
 			status = statsd.Warn
 		}
 	}
+	if status == statsd.Ok && state == policy.NoData {
+		status = statsd.Unknown
+	}
 	var msg strings.Builder
-	if len(broken) == 0 {
+	switch {
+	case status == statsd.Unknown:
+		msg.WriteString("no data: no rule has enough events in its window to be judged")
+	case len(broken) == 0:
 		msg.WriteString("no critical or warning rule is broken")
 	}
 	for i, b := range broken {
@@ -390,14 +438,18 @@ func (s *Sink) reportStatus(c *rules.Contract, ct, ot string, broken []brokenRul
 		if i > 0 {
 			msg.WriteString("; ")
 		}
-		fmt.Fprintf(&msg, "%s (%s): %d of %d evaluations failed or errored since the last flush", b.name, b.severity, b.bad, b.total)
+		if b.name == "" {
+			msg.WriteString(b.text)
+			continue
+		}
+		fmt.Fprintf(&msg, "%s (%s): %s", b.name, b.severity, b.text)
 	}
 	tags := []string{ct, ot}
 	s.client.ServiceCheck(&statsd.ServiceCheck{Name: ServiceCheckName, Status: status, Message: msg.String(), Tags: tags})
 
 	prev, known := s.status[c.Name]
 	s.status[c.Name] = status
-	if prev == status && (known || status == statsd.Ok) {
+	if known && prev == status {
 		return
 	}
 	e := &statsd.Event{
@@ -410,9 +462,18 @@ func (s *Sink) reportStatus(c *rules.Contract, ct, ot string, broken []brokenRul
 		e.Title, e.AlertType = "assay: contract "+c.Name+" broken", statsd.Error
 	case statsd.Warn:
 		e.Title, e.AlertType = "assay: contract "+c.Name+" has warnings", statsd.Warning
+	case statsd.Unknown:
+		if !s.open[c.Name] {
+			return // quiet, and nothing was broken
+		}
+		e.Title, e.AlertType = "assay: contract "+c.Name+" has no data", statsd.Info
 	default:
+		if !s.open[c.Name] {
+			return // starts OK, or back from no data without having been broken
+		}
 		e.Title, e.AlertType = "assay: contract "+c.Name+" recovered", statsd.Success
 	}
+	s.open[c.Name] = status != statsd.Ok
 	s.client.Event(e)
 }
 

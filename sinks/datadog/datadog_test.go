@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/policy"
 )
 
 const orders = `
@@ -397,6 +398,36 @@ func TestAbsentAgent(t *testing.T) {
 	}
 }
 
+// states is a fake alert policy: rule states by name, the contract's
+// state, and whether it reads nothing.
+type states struct {
+	rules        map[string]string
+	contract     string
+	readsNothing bool
+}
+
+func (f *states) Rule(contract, rule string) policy.RuleStatus {
+	st := policy.RuleStatus{State: policy.NoData}
+	if contract == "checkout-orders" && f.rules[rule] != "" {
+		st.State = f.rules[rule]
+	}
+	return st
+}
+
+func (f *states) Contract(contract string) string {
+	if f.contract == "" {
+		return policy.OK
+	}
+	return f.contract
+}
+
+func (f *states) Topics(contract string) policy.TopicsStatus {
+	if f.readsNothing {
+		return policy.TopicsStatus{State: policy.Firing, Coverage: &checker.Coverage{Missing: []string{"checkout.ordrs"}}}
+	}
+	return policy.TopicsStatus{State: policy.OK}
+}
+
 // TestContractStatus: a service check each flush with the contract's
 // status, and an event on each change of it (none for a first OK).
 func TestContractStatus(t *testing.T) {
@@ -404,16 +435,24 @@ func TestContractStatus(t *testing.T) {
 	critical := `{"amount": -5, "currency": "EUR", "status": "placed", "customer": {"email": "a@b.c"}}`
 	warning := `{"amount": 5, "currency": "XXX", "status": "placed", "customer": {"email": "a@b.c"}}`
 	info := `{"amount": 5, "currency": "EUR", "status": "placed", "customer": {"email": "nope"}}`
+	firing := func(rules ...string) map[string]string {
+		m := map[string]string{}
+		for _, r := range rules {
+			m[r] = policy.Firing
+		}
+		return m
+	}
 	type round struct {
 		events    []string
-		firing    []string // rules firing; nil without Firing
+		states    *states // nil without States
 		status    int
 		alertType string // of the event sent, "" for none
 		title     string
+		message   string // in the service check, when not ""
 	}
 	tests := []struct {
 		name       string
-		withFiring bool
+		withStates bool
 		rounds     []round
 	}{
 		{"from counts", false, []round{
@@ -429,12 +468,27 @@ func TestContractStatus(t *testing.T) {
 			{events: []string{critical}, status: 2, alertType: "error", title: "assay: contract checkout-orders broken"},
 			{status: 0, alertType: "success", title: "assay: contract checkout-orders recovered"},
 		}},
-		{"from Firing", true, []round{
-			{events: []string{critical}, status: 0}, // counts do not matter
-			{firing: []string{"amount-positive"}, status: 2, alertType: "error", title: "assay: contract checkout-orders broken"},
-			{firing: []string{"amount-positive", "currency-known"}, status: 2},
-			{firing: []string{"currency-known"}, status: 1, alertType: "warning", title: "assay: contract checkout-orders has warnings"},
-			{firing: []string{"email-valid"}, status: 0, alertType: "success", title: "assay: contract checkout-orders recovered"},
+		{"from the policy", true, []round{
+			{events: []string{critical}, states: &states{}, status: 0}, // counts do not matter
+			{states: &states{rules: firing("amount-positive"), contract: policy.Firing}, status: 2, alertType: "error", title: "assay: contract checkout-orders broken"},
+			{states: &states{rules: firing("amount-positive", "currency-known"), contract: policy.Firing}, status: 2},
+			{states: &states{rules: firing("currency-known"), contract: policy.Firing}, status: 1, alertType: "warning", title: "assay: contract checkout-orders has warnings"},
+			{states: &states{rules: firing("email-valid"), contract: policy.Firing}, status: 0, alertType: "success", title: "assay: contract checkout-orders recovered"},
+		}},
+		{"no data", true, []round{
+			{states: &states{contract: policy.NoData}, status: 3, message: "no data"}, // a first UNKNOWN sends no event
+			{states: &states{contract: policy.OK}, status: 0},                         // nor does OK after it
+			{states: &states{contract: policy.NoData}, status: 3},
+			{states: &states{rules: firing("amount-positive"), contract: policy.Firing}, status: 2, alertType: "error", title: "assay: contract checkout-orders broken"},
+			// The topic goes quiet: no data, not recovered.
+			{states: &states{contract: policy.NoData}, status: 3, alertType: "info", title: "assay: contract checkout-orders has no data"},
+			{states: &states{contract: policy.NoData}, status: 3},
+			{states: &states{contract: policy.OK}, status: 0, alertType: "success", title: "assay: contract checkout-orders recovered"},
+		}},
+		{"reads no topic", true, []round{
+			{states: &states{contract: policy.Firing, readsNothing: true}, status: 1, alertType: "warning",
+				title: "assay: contract checkout-orders has warnings", message: "reads no topic: 'checkout.ordrs' does not exist"},
+			{states: &states{contract: policy.NoData}, status: 3, alertType: "info", title: "assay: contract checkout-orders has no data"},
 		}},
 	}
 	for _, tt := range tests {
@@ -442,16 +496,16 @@ func TestContractStatus(t *testing.T) {
 			noEnv(t)
 			a := newUDPAgent(t)
 			f := newFixture(t, orders)
-			var firing []string
+			cur := &states{}
 			opts := Options{Addr: a.addr, Sources: Sources{Checker: func() *checker.Checker { return f.ch }}}
-			if tt.withFiring {
-				opts.Firing = func(contract, rule string) bool {
-					return contract == "checkout-orders" && slices.Contains(firing, rule)
-				}
+			if tt.withStates {
+				opts.States = statesFunc(func() *states { return cur })
 			}
 			s, _ := newSink(t, opts)
 			for i, r := range tt.rounds {
-				firing = r.firing
+				if r.states != nil {
+					cur = r.states
+				}
 				f.check(t, r.events...)
 				s.Flush()
 				got := a.read()
@@ -461,6 +515,9 @@ func TestContractStatus(t *testing.T) {
 				sc := got.checks[0]
 				if sc.name != ServiceCheckName || sc.status != r.status {
 					t.Errorf("round %d: service check %s status %d, want %s %d (%s)", i, sc.name, sc.status, ServiceCheckName, r.status, sc.message)
+				}
+				if r.message != "" && !strings.Contains(sc.message, r.message) {
+					t.Errorf("round %d: service check message %q lacks %q", i, sc.message, r.message)
 				}
 				if got, want := sorted(sc.tags), []string{"contract:checkout-orders", "owner:team-checkout"}; !slices.Equal(got, want) {
 					t.Errorf("round %d: service check tags %v, want %v", i, got, want)
@@ -481,11 +538,43 @@ func TestContractStatus(t *testing.T) {
 				if got, want := sorted(e.tags), []string{"contract:checkout-orders", "owner:team-checkout"}; !slices.Equal(got, want) {
 					t.Errorf("round %d: event tags %v, want %v", i, got, want)
 				}
-				if r.status != 0 && !strings.Contains(e.text, "(critical)") && !strings.Contains(e.text, "(warning)") {
+				if (r.status == 1 || r.status == 2) && !strings.Contains(e.text, "(critical)") && !strings.Contains(e.text, "(warning)") && !strings.Contains(e.text, "reads no topic") {
 					t.Errorf("round %d: event text %q names no broken rule", i, e.text)
 				}
 			}
 		})
+	}
+}
+
+// statesFunc reads the current fake states on every call.
+type statesFunc func() *states
+
+func (f statesFunc) Rule(c, r string) policy.RuleStatus  { return f().Rule(c, r) }
+func (f statesFunc) Contract(c string) string            { return f().Contract(c) }
+func (f statesFunc) Topics(c string) policy.TopicsStatus { return f().Topics(c) }
+
+// TestStatusFromRealPolicy: a *policy.Policy plugs into Options.States; a
+// contract with no events is UNKNOWN.
+func TestStatusFromRealPolicy(t *testing.T) {
+	noEnv(t)
+	a := newUDPAgent(t)
+	f := newFixture(t, orders)
+	pol := policy.New(time.Minute)
+	s, _ := newSink(t, Options{Addr: a.addr, States: pol, Sources: Sources{Checker: func() *checker.Checker { return f.ch }}})
+	now := time.Now()
+	pol.Evaluate(now, f.ch.Snapshot())
+	s.Flush()
+	if got := a.read().checks; len(got) != 1 || got[0].status != 3 {
+		t.Fatalf("no events: checks %+v, want UNKNOWN", got)
+	}
+	for i := range 40 {
+		f.check(t, order(i*7)) // i*7: a negative amount every time
+	}
+	pol.Evaluate(now.Add(time.Second), f.ch.Snapshot())
+	s.Flush()
+	got := a.read()
+	if len(got.checks) != 1 || got.checks[0].status != 2 || !strings.Contains(got.checks[0].message, "amount-positive (critical): ") {
+		t.Fatalf("checks %+v, want CRITICAL", got.checks)
 	}
 }
 

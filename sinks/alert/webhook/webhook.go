@@ -1,0 +1,49 @@
+// Package webhook sends notifications as generic JSON: the notification
+// itself, with a schema version, a status (firing, no_data or resolved, see
+// notify.Notification.Status) and a title. Values are sent as they are:
+// JSON carries no markup, and the receiver decides how to show them.
+package webhook
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/assay-dev/assay/secret"
+	"github.com/assay-dev/assay/sinks/alert/notify"
+)
+
+// Notifier posts to one URL.
+type Notifier struct {
+	url    secret.Secret
+	client *http.Client
+}
+
+// New returns a Notifier for the URL (a secret: it may hold a token).
+func New(url secret.Secret, client *http.Client) *Notifier {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Notifier{url: url, client: client}
+}
+
+// Notify posts n.
+func (w *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
+	body, err := notify.JSON(Payload(n))
+	if err != nil {
+		return notify.Permanent(err)
+	}
+	return notify.Post(ctx, w.client, w.url.Reveal(), body)
+}
+
+// Message is the JSON body.
+type Message struct {
+	Version string `json:"version"`
+	Status  string `json:"status"`
+	Title   string `json:"title"`
+	*notify.Notification
+}
+
+// Payload is the message for n.
+func Payload(n *notify.Notification) Message {
+	return Message{Version: "1", Status: n.Status(), Title: n.Title(), Notification: n}
+}
