@@ -9,6 +9,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
@@ -69,18 +70,22 @@ var compileEnv = map[string]any{MetaVar: &KafkaMeta{}}
 // Compile compiles a boolean expression outside of a contract file, e.g.
 // for tools and tests. Errors carry expr's own position and snippet.
 func Compile(src string) (*Program, error) {
-	return compile(src, boolExpr)
+	return compile(src, boolExpr, DefaultLimits)
 }
 
-func compile(src string, kind exprKind) (*Program, error) {
+func compile(src string, kind exprKind, lim Limits) (*Program, error) {
+	if err := checkShape(src, lim); err != nil {
+		return nil, err
+	}
 	opts := []expr.Option{
 		expr.Env(compileEnv),
 		expr.AllowUndefinedVariables(), // a missing field is nil
-		expr.MaxNodes(MaxNodes),
+		expr.MaxNodes(uint(lim.MaxExprNodes)),
 		expr.Patch(fieldsOverBuiltins{}),
+		expr.Patch(guards{}),
 		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
-		expr.Function(stepFunc, step, new(func(any, any) any)),
 	}
+	opts = append(opts, guardFunctions...)
 	if kind == boolExpr {
 		opts = append(opts, expr.AsBool())
 	}
@@ -88,7 +93,7 @@ func compile(src string, kind exprKind) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree, err := parser.Parse(src)
+	tree, err := parseChecked(src)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +101,15 @@ func compile(src string, kind exprKind) (*Program, error) {
 		return nil, err
 	}
 	return &Program{Source: src, Program: prog, Paths: fieldPaths(tree.Node), WholeEvent: readsWholeEvent(tree.Node)}, nil
+}
+
+// parseChecked parses an expression that expr.Compile already accepted
+// (within the limits it was compiled with), so with no node limit of its
+// own.
+func parseChecked(src string) (*parser.Tree, error) {
+	cfg := conf.CreateNew()
+	cfg.MaxNodes = 0
+	return parser.ParseWithConfig(src, cfg)
 }
 
 // compile compiles the expression held by a YAML scalar and reports
@@ -109,7 +123,7 @@ func (d *decoder) compile(n *yaml.Node, key string, kind exprKind) *Program {
 		d.errorf(n, "%s must not be empty", key)
 		return nil
 	}
-	p, err := compile(src, kind)
+	p, err := compile(src, kind, d.lim)
 	if err == nil {
 		return p
 	}
@@ -229,37 +243,6 @@ func (fieldsOverBuiltins) Visit(n *ast.Node) {
 		}
 		ast.Patch(n, fetchCall(node.Node, prop.Value))
 	}
-}
-
-// Budget bounds the closure steps of one evaluation. The checker puts a
-// *Budget in the environment under BudgetVar and resets it before each run.
-type Budget struct {
-	Steps, Max int
-}
-
-// BudgetVar is the environment key of the evaluation budget; no event
-// field can have it (it starts with a NUL byte).
-const BudgetVar = "\x00assay:budget"
-
-// DefaultMaxSteps is the closure steps one evaluation may take.
-const DefaultMaxSteps = 1_000_000
-
-// ErrBudget is the error of an evaluation that ran out of steps.
-var ErrBudget = fmt.Errorf("evaluation budget exceeded (%d closure steps): the rule does too much work on this event", DefaultMaxSteps)
-
-const stepFunc = "step·"
-
-// step counts one closure step and passes its value through.
-func step(args ...any) (any, error) {
-	if env, ok := args[0].(map[string]any); ok {
-		if b, ok := env[BudgetVar].(*Budget); ok {
-			b.Steps++
-			if b.Steps > b.Max {
-				return nil, ErrBudget
-			}
-		}
-	}
-	return args[1], nil
 }
 
 // fetchFunc is the name of the function that reads a field of an event
@@ -400,13 +383,13 @@ func CompileAll(rs []*Rule) (*vm.Program, error) {
 		if r.Expr == nil {
 			return nil, fmt.Errorf("rule %q has no expression", r.Name)
 		}
-		tree, err := parser.Parse(r.Expr.Source)
+		tree, err := parseChecked(r.Expr.Source)
 		if err != nil {
 			return nil, err
 		}
 		nodes[i] = tree.Node
 		if r.When != nil {
-			when, err := parser.Parse(r.When.Source)
+			when, err := parseChecked(r.When.Source)
 			if err != nil {
 				return nil, err
 			}
@@ -417,14 +400,15 @@ func CompileAll(rs []*Rule) (*vm.Program, error) {
 	for i := range placeholders {
 		placeholders[i] = fmt.Sprint(i)
 	}
-	return expr.Compile("["+strings.Join(placeholders, ", ")+"]",
+	opts := []expr.Option{
 		expr.Env(compileEnv),
 		expr.AllowUndefinedVariables(),
 		expr.Patch(placeholderPatcher(nodes)), // first: the rules go in
 		expr.Patch(fieldsOverBuiltins{}),
+		expr.Patch(guards{}),
 		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
-		expr.Function(stepFunc, step, new(func(any, any) any)),
-	)
+	}
+	return expr.Compile("["+strings.Join(placeholders, ", ")+"]", append(opts, guardFunctions...)...)
 }
 
 // placeholderPatcher replaces the integer i of the list by rule i's tree.

@@ -26,6 +26,7 @@ var (
 // with its own line and column, and decoding goes on after a problem so that
 // one run reports all of them.
 type decoder struct {
+	lim      Limits
 	file     string
 	lines    []string // the file's lines, to map expression positions
 	errs     Errors
@@ -44,8 +45,13 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseFile decodes every YAML document of one file into contracts.
-func parseFile(file string, data []byte) ([]*Contract, Errors) {
-	d := &decoder{file: file, lines: strings.SplitAfter(string(data), "\n")}
+func parseFile(lim Limits, file string, data []byte) ([]*Contract, Errors) {
+	if int64(len(data)) > lim.MaxFileBytes {
+		// Refused before YAML parsing: a parse costs several times the
+		// file's size in memory.
+		return nil, Errors{{Pos: Pos{File: file, Line: 1, Column: 1}, Msg: (&tooLargeError{size: int64(len(data)), max: lim.MaxFileBytes}).Error()}}
+	}
+	d := &decoder{lim: lim, file: file, lines: strings.SplitAfter(string(data), "\n")}
 	var out []*Contract
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -488,6 +494,11 @@ func (d *decoder) decodeRules(n *yaml.Node) []*Rule {
 	}
 	if len(n.Content) == 0 {
 		d.errorf(n, "rules must not be empty")
+	}
+	if len(n.Content) > d.lim.MaxRules {
+		// None is decoded: each costs a compilation.
+		d.errorf(n, "a contract has at most %d rules, this one has %d", d.lim.MaxRules, len(n.Content))
+		return nil
 	}
 	seen := map[string]int{}
 	var out []*Rule

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +16,10 @@ import (
 // either all contracts or, when anything is wrong, nil and an Errors that
 // lists every problem of every file, sorted by position.
 func Load(paths ...string) ([]*Contract, error) {
+	return load(DefaultLimits, paths)
+}
+
+func load(lim Limits, paths []string) ([]*Contract, error) {
 	var files []string
 	var errs Errors
 	for _, p := range paths {
@@ -42,7 +48,7 @@ func Load(paths ...string) ([]*Contract, error) {
 		sort.Strings(found)
 		files = append(files, found...)
 	}
-	contracts, perrs := LoadFiles(files)
+	contracts, perrs := loadFiles(lim, files)
 	errs = append(errs, perrs...)
 	if len(errs) > 0 {
 		sortErrors(errs)
@@ -54,15 +60,24 @@ func Load(paths ...string) ([]*Contract, error) {
 // LoadFiles parses the named files and checks that contract names are
 // unique across them. Problems come back as Errors (possibly empty).
 func LoadFiles(files []string) ([]*Contract, Errors) {
+	return loadFiles(DefaultLimits, files)
+}
+
+func loadFiles(lim Limits, files []string) ([]*Contract, Errors) {
 	var all []*Contract
 	var errs Errors
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readLimited(f, lim.MaxFileBytes)
+		var big *tooLargeError
+		if errors.As(err, &big) {
+			errs = append(errs, &Error{Pos: Pos{File: f, Line: 1, Column: 1}, Msg: big.Error()})
+			continue
+		}
 		if err != nil {
 			errs = append(errs, &Error{Pos: Pos{File: f}, Msg: cleanPathError(err)})
 			continue
 		}
-		cs, es := parseFile(f, data)
+		cs, es := parseFile(lim, f, data)
 		all = append(all, cs...)
 		errs = append(errs, es...)
 	}
@@ -89,7 +104,11 @@ func uniqueNames(all []*Contract) ([]*Contract, Errors) {
 
 // Parse parses contracts from one file's content; name is used in errors.
 func Parse(name string, data []byte) ([]*Contract, error) {
-	cs, errs := parseFile(name, data)
+	return parse(DefaultLimits, name, data)
+}
+
+func parse(lim Limits, name string, data []byte) ([]*Contract, error) {
+	cs, errs := parseFile(lim, name, data)
 	cs, es := uniqueNames(cs)
 	errs = append(errs, es...)
 	if len(errs) > 0 {
@@ -97,6 +116,56 @@ func Parse(name string, data []byte) ([]*Contract, error) {
 		return nil, errs
 	}
 	return cs, nil
+}
+
+// readLimited reads a file of at most max bytes; a larger one is refused
+// having read no more than max+1 bytes of it, so that its size costs
+// nothing.
+func readLimited(name string, max int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size := max + 1
+	var statSize int64 = -1
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		statSize = fi.Size()
+		if statSize > max {
+			return nil, &tooLargeError{size: statSize, max: max}
+		}
+		size = statSize + 1 // room to see the end of the file
+	}
+	data := make([]byte, 0, size)
+	for int64(len(data)) < size {
+		n, err := f.Read(data[len(data):size])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if int64(len(data)) > max {
+		return nil, &tooLargeError{size: -1, max: max} // it grew, or is no regular file
+	}
+	return data, nil
+}
+
+// tooLargeError is a contract file over Limits.MaxFileBytes.
+type tooLargeError struct {
+	size, max int64 // size -1: unknown
+}
+
+func (e *tooLargeError) Error() string {
+	if e.size < 0 {
+		return fmt.Sprintf("contract file is larger than the limit of %s", FormatBytes(e.max))
+	}
+	return fmt.Sprintf("contract file is %s, more than the limit of %s", FormatBytes(e.size), FormatBytes(e.max))
 }
 
 // IsContractFile reports whether a file in a contract directory is read:

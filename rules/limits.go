@@ -1,0 +1,176 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser/lexer"
+)
+
+// Limits bound what a contract file may ask of the loader. Each is checked
+// before the work it protects: the file size before the YAML is parsed, the
+// number of rules before they are decoded, and the length, nesting and
+// size of an expression before expr parses it (expr's parser recurses once
+// per nesting level, so a deep enough expression would overflow the stack
+// and kill the process). Problems are reported like any other contract
+// error, at file:line:column.
+//
+// A zero field takes its default (DefaultLimits); a field cannot be
+// switched off, only raised or lowered.
+type Limits struct {
+	// MaxFileBytes bounds one contract file. Default 1 MiB.
+	MaxFileBytes int64
+	// MaxRules bounds the rules of one contract. Default 200.
+	MaxRules int
+	// MaxExprBytes bounds the text of one expression (expr, unique, fresh,
+	// when or where). Default 8 KiB.
+	MaxExprBytes int
+	// MaxExprDepth bounds how deeply one expression nests: brackets ( [ {
+	// and prefix operators (! not - +) count one level each. Default 100.
+	MaxExprDepth int
+	// MaxExprNodes bounds the syntax tree of one expression (expr's
+	// MaxNodes); an expression with more operands is refused before it is
+	// parsed. Default MaxNodes (2000).
+	MaxExprNodes int
+}
+
+// DefaultLimits are the limits of Load, LoadFiles, Parse and Compile.
+var DefaultLimits = Limits{
+	MaxFileBytes: 1 << 20,
+	MaxRules:     200,
+	MaxExprBytes: 8 << 10,
+	MaxExprDepth: 100,
+	MaxExprNodes: MaxNodes,
+}
+
+// withDefaults fills the zero (or negative) fields from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	if l.MaxFileBytes <= 0 {
+		l.MaxFileBytes = DefaultLimits.MaxFileBytes
+	}
+	if l.MaxRules <= 0 {
+		l.MaxRules = DefaultLimits.MaxRules
+	}
+	if l.MaxExprBytes <= 0 {
+		l.MaxExprBytes = DefaultLimits.MaxExprBytes
+	}
+	if l.MaxExprDepth <= 0 {
+		l.MaxExprDepth = DefaultLimits.MaxExprDepth
+	}
+	if l.MaxExprNodes <= 0 {
+		l.MaxExprNodes = DefaultLimits.MaxExprNodes
+	}
+	return l
+}
+
+// Load is the package's Load with these limits.
+func (l Limits) Load(paths ...string) ([]*Contract, error) {
+	return load(l.withDefaults(), paths)
+}
+
+// LoadFiles is the package's LoadFiles with these limits.
+func (l Limits) LoadFiles(files []string) ([]*Contract, Errors) {
+	return loadFiles(l.withDefaults(), files)
+}
+
+// Parse is the package's Parse with these limits.
+func (l Limits) Parse(name string, data []byte) ([]*Contract, error) {
+	return parse(l.withDefaults(), name, data)
+}
+
+// Compile is the package's Compile with these limits.
+func (l Limits) Compile(src string) (*Program, error) {
+	return compile(src, boolExpr, l.withDefaults())
+}
+
+// FormatBytes prints a byte count the way limits are written: 1 MiB, 8 KiB,
+// 300 B.
+func FormatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// checkShape refuses, before expr parses it, an expression that is too
+// long, nests too deeply or has too many operands. It reads the tokens of
+// expr's own lexer (which does not recurse), so strings and comments are
+// skipped exactly as the parser skips them. A text the lexer rejects is
+// left to the parser, which reports it. The depth counted is the parser's
+// recursion: each open bracket, and each prefix operator until its operand
+// (an identifier, a literal or a bracketed group) is read.
+func checkShape(src string, l Limits) error {
+	if len(src) > l.MaxExprBytes {
+		return fmt.Errorf("expression is %s long, more than the limit of %s",
+			FormatBytes(int64(len(src))), FormatBytes(int64(l.MaxExprBytes)))
+	}
+	source := file.NewSource(src)
+	lx := lexer.New()
+	lx.Reset(source)
+	var (
+		open     []int // pending prefix operators at each open bracket
+		pending  int   // their sum
+		run      int   // prefix operators waiting for their operand
+		operands int
+		prefix   = true // the next token starts an operand
+	)
+	for {
+		tok, err := lx.Next()
+		if err != nil {
+			return nil // EOF, or a lexing error the parser reports
+		}
+		switch tok.Kind {
+		case lexer.Bracket:
+			switch tok.Value {
+			case "(", "[", "{":
+				open = append(open, run)
+				pending += run
+				run = 0
+				prefix = true
+			default:
+				if n := len(open); n > 0 {
+					pending -= open[n-1]
+					open = open[:n-1]
+				}
+				run = 0
+				prefix = false
+			}
+		case lexer.Operator:
+			switch {
+			case prefix && (tok.Value == "!" || tok.Value == "not" || tok.Value == "-" || tok.Value == "+"):
+				run++
+			case tok.Value == "." || tok.Value == "?." || tok.Value == "#":
+				// member access and closure pointers: an operand follows
+				// but no new level
+			default:
+				prefix = true
+			}
+		case lexer.EOF:
+			return nil
+		default: // identifiers, numbers, strings, bytes
+			operands++
+			run = 0
+			prefix = false
+			if operands > l.MaxExprNodes {
+				return shapeError(tok, source, fmt.Sprintf("expression has more than %d operands (the limit of its syntax tree)", l.MaxExprNodes))
+			}
+		}
+		if depth := len(open) + pending + run; depth > l.MaxExprDepth {
+			return shapeError(tok, source, fmt.Sprintf("expression nests more than %d levels deep", l.MaxExprDepth))
+		}
+	}
+}
+
+func shapeError(tok lexer.Token, source file.Source, msg string) error {
+	e := &file.Error{Location: tok.Location, Message: msg}
+	return e.Bind(source)
+}
