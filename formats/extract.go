@@ -1,8 +1,10 @@
 package formats
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -477,11 +479,19 @@ func (s *scanner) number(build bool) (any, error) {
 			return nil, s.err("invalid JSON: bad number")
 		}
 	}
-	if !build {
-		return nil, nil
-	}
 	b := s.data[start:s.i]
 	lit := unsafe.String(unsafe.SliceData(b), len(b))
+	if !build {
+		// A skipped number is still refused when it is out of float64's
+		// range, as DecodeJSON refuses it: only a literal with an exponent
+		// or of more than 300 digits can be.
+		if (fraction && bytes.IndexAny(b, "eE") >= 0) || len(b) > 300 {
+			if f, _ := strconv.ParseFloat(lit, 64); math.IsInf(f, 0) {
+				return nil, s.rangeErr(start, lit)
+			}
+		}
+		return nil, nil
+	}
 	if !fraction {
 		// Whole numbers are int64 when they fit (ParseInt fails only on
 		// overflow here, so the error path is rare).
@@ -490,7 +500,14 @@ func (s *scanner) number(build bool) (any, error) {
 		}
 	}
 	f, _ := strconv.ParseFloat(lit, 64)
+	if math.IsInf(f, 0) {
+		return nil, s.rangeErr(start, lit)
+	}
 	return f, nil
+}
+
+func (s *scanner) rangeErr(at int, lit string) error {
+	return fmt.Errorf("%w at byte %d", rangeError(lit), at)
 }
 
 func (s *scanner) digits() bool {

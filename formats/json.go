@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -43,8 +44,22 @@ func DecodeJSON(data []byte) (map[string]any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("invalid JSON: data after the object at byte %d", dec.InputOffset())
 	}
-	convertNumbers(m)
+	if err := convertNumbers(m); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// ErrNumberRange is the error of a number too large for a float64
+// (1e999): it would decode to ±Inf, which encoding/json refuses too (an
+// infinite amount would pass amount > 0).
+var ErrNumberRange = errors.New("invalid JSON: number out of range")
+
+func rangeError(lit string) error {
+	if len(lit) > 40 {
+		lit = lit[:37] + "..."
+	}
+	return fmt.Errorf("%w: %s", ErrNumberRange, lit)
 }
 
 // TrimSpace trims JSON's whitespace (space, tab, CR, LF) from both ends.
@@ -74,24 +89,81 @@ func describe(err error) error {
 	return fmt.Errorf("invalid JSON: %v", err)
 }
 
-func convertNumbers(v any) any {
+// convertNumbers turns the json.Numbers of a decoded value into int64 or
+// float64 in place; a number out of float64's range is an error.
+func convertNumbers(v any) error {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, e := range v {
-			v[k] = convertNumbers(e)
+			if n, ok := e.(json.Number); ok {
+				f, err := number(string(n))
+				if err != nil {
+					return err
+				}
+				v[k] = f
+			} else if err := convertNumbers(e); err != nil {
+				return err
+			}
 		}
 	case []any:
 		for i, e := range v {
-			v[i] = convertNumbers(e)
+			if n, ok := e.(json.Number); ok {
+				f, err := number(string(n))
+				if err != nil {
+					return err
+				}
+				v[i] = f
+			} else if err := convertNumbers(e); err != nil {
+				return err
+			}
 		}
-	case json.Number:
-		return Number(string(v))
 	}
-	return v
+	return nil
+}
+
+// ErrNotFinite is the error of a decoded value holding NaN or ±Inf: JSON
+// has no such number, and rules would misjudge it (+Inf passes
+// amount > 0, NaN fails every comparison).
+var ErrNotFinite = errors.New("number is not finite")
+
+// CheckFinite reports a float64 (or float32) NaN or ±Inf anywhere in a
+// decoded value (decoders of binary formats, where they can be written,
+// refuse them with it).
+func CheckFinite(v any) error {
+	switch v := v.(type) {
+	case float64:
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return fmt.Errorf("%w: %v", ErrNotFinite, v)
+		}
+	case float32:
+		return CheckFinite(float64(v))
+	case map[string]any:
+		for k, e := range v {
+			if err := CheckFinite(e); err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if err := CheckFinite(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func number(s string) (any, error) {
+	v := Number(s)
+	if f, ok := v.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
+		return nil, rangeError(s)
+	}
+	return v, nil
 }
 
 // Number converts a JSON number literal to int64 when it is whole and fits,
-// and to float64 otherwise.
+// and to float64 otherwise (±Inf past float64's range: decoders refuse
+// those).
 func Number(s string) any {
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return i

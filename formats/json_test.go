@@ -1,6 +1,7 @@
 package formats_test
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -43,7 +44,7 @@ func TestDecodeJSON(t *testing.T) {
 }
 
 func TestNumbers(t *testing.T) {
-	m, err := formats.DecodeJSON([]byte(`{"id": 1234567890123456789, "f": 2.5, "e": 1e3, "big": 1e400, "neg": -7, "huge": 123456789012345678901234}`))
+	m, err := formats.DecodeJSON([]byte(`{"id": 1234567890123456789, "f": 2.5, "e": 1e3, "tiny": 1e-400, "neg": -7, "huge": 123456789012345678901234}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +53,44 @@ func TestNumbers(t *testing.T) {
 	}
 	if _, ok := m["huge"].(float64); !ok {
 		t.Errorf("integers beyond int64 become float64: %#v", m["huge"])
+	}
+	if m["tiny"] != 0.0 {
+		t.Errorf("a number too small for float64 is 0, as encoding/json has it: %#v", m["tiny"])
+	}
+}
+
+// TestNonFiniteNumbers: 1e999 decoded to +Inf and passed amount > 0;
+// encoding/json refuses a number out of float64's range, and so do both
+// decoders now, wherever the number is (a field no rule reads too).
+func TestNonFiniteNumbers(t *testing.T) {
+	for _, in := range []string{
+		`{"a": 1e999}`, `{"a": -1e999}`, `{"a": [1, {"b": 2E+400}]}`, `{"a": 1.5e308, "b": 1e309}`,
+		`{"a": 1` + strings.Repeat("0", 400) + `}`, `{"a": -` + strings.Repeat("9", 320) + `.5}`,
+	} {
+		if m, err := formats.DecodeJSON([]byte(in)); err == nil || !errors.Is(err, formats.ErrNumberRange) {
+			t.Errorf("DecodeJSON(%.40s): %v %v", in, m, err)
+		}
+		env := map[string]any{}
+		if err := formats.Extract([]byte(in), nil, env); err == nil || !errors.Is(err, formats.ErrNumberRange) {
+			t.Errorf("Extract(%.40s): %v %v", in, env, err)
+		}
+		// Skipped, not built: still refused.
+		if err := formats.Extract([]byte(in), formats.NewFields([]string{"other"}), env); err == nil {
+			t.Errorf("Extract of other fields of %.40s: %v", in, env)
+		}
+	}
+	var v any
+	if err := json.Unmarshal([]byte(`{"a": 1e999}`), &v); err == nil {
+		t.Fatal("encoding/json accepts 1e999: the decoders would differ from it")
+	}
+	// The largest finite numbers are fine.
+	for _, in := range []string{`{"a": 1.7976931348623157e308}`, `{"a": -1.7976931348623157e308}`, `{"a": 1` + strings.Repeat("0", 300) + `}`} {
+		if _, err := formats.DecodeJSON([]byte(in)); err != nil {
+			t.Errorf("%.40s: %v", in, err)
+		}
+		if err := formats.Extract([]byte(in), formats.NewFields([]string{"b"}), map[string]any{}); err != nil {
+			t.Errorf("%.40s: %v", in, err)
+		}
 	}
 }
 
@@ -79,7 +118,7 @@ var differentialSeeds = []string{
 	`{"a":"\ud83d\ude00"}`, `{"a":"\ud83d"}`, `{"a":"\ud83dx"}`, `{"a":"\ud83d\u0041"}`, `{"a":"\x"}`, `{"a":01}`,
 	`{"a":-0}`, `{"a":1.5e3}`, `{"a":1.}`, `{"a":-}`, `{"a":123456789012345678901}`, `{"a":1,"a":2}`,
 	"{\"a\":\"tab\there\"}", `{"a":"\t"}`, "{\"a\":\"\xed\xa0\x80\"}", `  {"a" : [ ] , "b" : { } }  `, `{"a":1}x`,
-	`{"a":tru}`, `{"a":nul}`, `{"a":"\/\b\f\n\r\t\"\\"}`, `{"":0}`, "{\"a\":1}\u00a0", `{"a":[1,]}`, `{"a":1,}`, `{,}`,
+	`{"a":tru}`, `{"a":nul}`, `{"a":-1e999}`, `{"a":1e-999}`, `{"a":[1e400]}`, `{"a":{"b":1E309}}`, `{"a":1.7976931348623157e308}`, `{"a":"\/\b\f\n\r\t\"\\"}`, `{"":0}`, "{\"a\":1}\u00a0", `{"a":[1,]}`, `{"a":1,}`, `{,}`,
 }
 
 // FuzzExtractMatchesDecodeJSON checks that the fast decoder accepts and

@@ -207,6 +207,11 @@ func (d *Decoder) DecodeContext(ctx context.Context, value []byte) (fields map[s
 	case JSON:
 		fields, err = formats.DecodeJSON(rest)
 	}
+	if err == nil && info.Type != JSON {
+		// Avro and Protobuf can carry NaN and ±Inf; JSON cannot, and a
+		// value must decode as its JSON form would.
+		err = formats.CheckFinite(fields)
+	}
 	if err != nil {
 		return nil, info, newError(ReasonCorruptPayload, id, err)
 	}
