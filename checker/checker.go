@@ -62,13 +62,31 @@ type Options struct {
 	// SamplesPerRule is how many violation samples are kept per rule.
 	// Default 20.
 	SamplesPerRule int
+	// SampleMaxBytes bounds the memory of the payload a sample keeps: the
+	// masked event, its fields in key order, each whole while it fits,
+	// strings cut and the rest left out past it (the sample is then marked
+	// Truncated). Default 4 KiB. A sample's key is cut to MaxKeyBytes and
+	// its reason to MaxReasonBytes, so all the samples of a Checker hold
+	// at most SampleBytesBound() bytes: SamplesPerRule × rules ×
+	// (SampleMaxBytes + MaxKeyBytes + MaxReasonBytes + ~0.4 KiB), about
+	// 115 KiB per rule with the defaults.
+	SampleMaxBytes int
 	// KeepFirstSamples keeps the first samples instead of the latest (for
 	// reports, where the first lines are the interesting ones).
 	KeepFirstSamples bool
 	// MaxSteps bounds the closure steps (all, any, map, ...) of one
 	// evaluation; beyond it the rule gives error. Default
-	// rules.DefaultMaxSteps.
+	// rules.DefaultMaxSteps (1,000,000).
 	MaxSteps int
+	// MaxEvalBytes bounds the bytes of the strings and lists one
+	// evaluation builds (see rules.Budget); beyond it the rule gives error
+	// "expression exceeded its memory budget of 1 MiB". Default
+	// rules.DefaultMaxBytes (1 MiB).
+	MaxEvalBytes int
+	// MaxEvalTime bounds the duration of one evaluation, checked every 16
+	// closure steps: a backstop for steps that each scan a lot. Default
+	// rules.DefaultMaxTime (250ms); negative: no time bound.
+	MaxEvalTime time.Duration
 	// OneByOne evaluates each rule with its own run, never the combined
 	// program (the simple path, kept to check the fast one against).
 	OneByOne bool
@@ -81,8 +99,19 @@ func (o *Options) defaults() {
 	if o.MaxSteps <= 0 {
 		o.MaxSteps = rules.DefaultMaxSteps
 	}
+	if o.MaxEvalBytes <= 0 {
+		o.MaxEvalBytes = rules.DefaultMaxBytes
+	}
+	if o.MaxEvalTime == 0 {
+		o.MaxEvalTime = rules.DefaultMaxTime
+	} else if o.MaxEvalTime < 0 {
+		o.MaxEvalTime = 0
+	}
 	if o.SamplesPerRule <= 0 {
 		o.SamplesPerRule = 20
+	}
+	if o.SampleMaxBytes <= 0 {
+		o.SampleMaxBytes = 4 << 10
 	}
 }
 
@@ -102,6 +131,14 @@ type Checker struct {
 	extra []uint64
 	// coverage of each contract online (SetCoverage); nil until set.
 	coverage atomic.Pointer[map[string]Coverage]
+	// inherited holds the partitions of the Checker this one inherited
+	// from (Inherit), until NewPartition takes their state over.
+	inherited map[topicPartition]*Partition
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
 }
 
 type topicKey struct {
@@ -121,6 +158,7 @@ type contract struct {
 	firstRule int // index of its first rule in the flat tally arrays
 	rules     []*rule
 	pii       piiPaths
+	piiKey    string      // the pii paths, to tell whether samples may carry over
 	sampleCut uint32      // events are checked when crc32(value) < sampleCut
 	all       *vm.Program // every rule in one program (nil: one by one)
 }
@@ -130,6 +168,33 @@ type rule struct {
 	synthetic bool // evaluated outside the per-event path (volume)
 	index     int  // position in the flat tally arrays
 	samples   *sampleStore
+	// fingerprint of the rule's definition: a reload carries counts,
+	// samples and state over to the rule of the same name only when it is
+	// the same.
+	fingerprint string
+}
+
+// Fingerprint is what defines a rule's verdicts and state: its kind, its
+// expression, its when and within, and the contract's where, sample and
+// format (which events it sees, and how they are decoded); for the
+// synthetic volume rule, the volume bounds. Severity, description, mode
+// and the contract's topics, alert and quarantine blocks do not change
+// what a rule counts, so they are left out; names are compared beside it.
+func Fingerprint(c *rules.Contract, r *rules.Rule) string {
+	var b strings.Builder
+	src := func(p *rules.Program) string {
+		if p == nil {
+			return ""
+		}
+		return p.Source
+	}
+	if r.Name == VolumeRuleName && r.Expr == nil && c.Volume != nil {
+		fmt.Fprintf(&b, "volume\x00%d\x00%d\x00", c.Volume.Min, c.Volume.Per)
+	} else {
+		fmt.Fprintf(&b, "%s\x00%d\x00%s\x00%s\x00%d\x00", r.Kind, len(src(r.Expr)), src(r.Expr), src(r.When), r.Within)
+	}
+	fmt.Fprintf(&b, "%d\x00%s\x00%v\x00%s", len(src(c.Where)), src(c.Where), c.Sample, c.Format)
+	return b.String()
 }
 
 // New prepares a Checker for a set of contracts.
@@ -137,20 +202,21 @@ func New(contracts []*rules.Contract, opts Options) *Checker {
 	opts.defaults()
 	ch := &Checker{opts: opts, partitions: map[*Partition]struct{}{}, retired: map[topicKey]*topicTally{}}
 	for i, c := range contracts {
-		cc := &contract{c: c, index: i, firstRule: ch.numRules, pii: newPIIPaths(c.PII)}
+		cc := &contract{c: c, index: i, firstRule: ch.numRules, pii: newPIIPaths(c.PII), piiKey: strings.Join(c.PII, "\x00")}
 		cc.sampleCut = sampleCut(c.Sample)
 		if !opts.OneByOne && len(c.Rules) > 1 {
 			cc.all, _ = rules.CompileAll(c.Rules) // on failure: one by one
 		}
 		for _, r := range c.Rules {
-			cc.rules = append(cc.rules, &rule{r: r, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples)})
+			cc.rules = append(cc.rules, &rule{r: r, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples), fingerprint: Fingerprint(c, r)})
 			ch.numRules++
 		}
 		if c.Volume != nil {
 			// The synthetic rule "volume" is evaluated on a ticker by the
 			// sidecar, never per event; it has a slot in the tallies like
 			// any rule so that it is exported like one.
-			cc.rules = append(cc.rules, &rule{r: VolumeRule(c), synthetic: true, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, false)})
+			vr := VolumeRule(c)
+			cc.rules = append(cc.rules, &rule{r: vr, synthetic: true, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, false), fingerprint: Fingerprint(c, vr)})
 			ch.numRules++
 		}
 		ch.contracts = append(ch.contracts, cc)
@@ -198,8 +264,34 @@ func (ch *Checker) Count(contractName, ruleName string, res Result, n uint64) {
 	}
 }
 
-// AddSample records a violation sample from outside the per-event path.
+// SampleBytesBound is the most memory the samples of every rule can hold
+// together (see Options.SampleMaxBytes).
+func (ch *Checker) SampleBytesBound() int {
+	return ch.numRules * ch.opts.SamplesPerRule * sampleBound(ch.opts.SampleMaxBytes)
+}
+
+// bounded returns a sample within the bounds of a kept sample: its reason
+// cut to MaxReasonBytes, its key to MaxKeyBytes and, when prune is set, its
+// payload to SampleMaxBytes (Truncated says whether anything was cut).
+func (ch *Checker) bounded(v Violation, prune bool) Violation {
+	if len(v.Reason) > MaxReasonBytes {
+		v.Reason, v.Truncated = truncate(v.Reason, MaxReasonBytes), true
+	}
+	if len(v.Key) > MaxKeyBytes {
+		v.Key, v.Truncated = truncate(v.Key, MaxKeyBytes), true
+	}
+	if prune && v.Payload != nil {
+		var cut bool
+		v.Payload, cut = prunePayload(v.Payload, ch.opts.SampleMaxBytes)
+		v.Truncated = v.Truncated || cut
+	}
+	return v
+}
+
+// AddSample records a violation sample from outside the per-event path,
+// within the bounds of Options.SampleMaxBytes.
 func (ch *Checker) AddSample(v Violation) {
+	v = ch.bounded(v, true)
 	for _, c := range ch.contracts {
 		if c.c.Name != v.Contract {
 			continue
@@ -261,8 +353,79 @@ func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
 	}
 	ch.mu.Lock()
 	ch.partitions[p] = struct{}{}
+	tp := topicPartition{topic, partition}
+	old := ch.inherited[tp]
+	delete(ch.inherited, tp)
 	ch.mu.Unlock()
+	if old != nil {
+		p.Inherit(old)
+	}
 	return p
+}
+
+// Inherit takes over the state of the same topic partition under the
+// Checker this partition's Checker replaces: for every rule that has the
+// same contract, name and Fingerprint in both, its unique keys (with their
+// window) and its newest event time (offline fresh rules). Rules that
+// changed start afresh. Call it before p checks any event, when old checks
+// no more (they share the state from then on). NewPartition calls it
+// itself for the partitions held by the Checker that ch.Inherit was given.
+func (p *Partition) Inherit(old *Partition) {
+	if old == nil || old == p || old.Topic != p.Topic || old.Partition != p.Partition {
+		return
+	}
+	for i, c := range p.ch.contracts {
+		pc := p.state[i]
+		if pc == nil {
+			continue
+		}
+		oi, oc := old.ch.contractNamed(c.c.Name)
+		if oc == nil || old.state[oi] == nil {
+			continue
+		}
+		ops := old.state[oi]
+		for j, r := range c.rules {
+			oj := oc.ruleIndex(r)
+			if oj < 0 {
+				continue
+			}
+			if u := ops.unique[oj]; u != nil && pc.unique[j] != nil {
+				u.resize(p.ch.opts.UniqueMaxKeys)
+				pc.unique[j] = u
+			}
+			pc.newest[j] = ops.newest[oj]
+		}
+	}
+}
+
+// contractNamed returns the contract of that name and its index.
+func (ch *Checker) contractNamed(name string) (int, *contract) {
+	for i, c := range ch.contracts {
+		if c.c.Name == name {
+			return i, c
+		}
+	}
+	return -1, nil
+}
+
+// ruleIndex returns the index of the rule with r's name and fingerprint,
+// or -1.
+func (c *contract) ruleIndex(r *rule) int {
+	for j, o := range c.rules {
+		if o.r.Name == r.r.Name && o.fingerprint == r.fingerprint && o.synthetic == r.synthetic {
+			return j
+		}
+	}
+	return -1
+}
+
+// DropInherited forgets the inherited state of a partition that
+// NewPartition has not taken over (the partition was revoked after the
+// reload, before a record of it was checked).
+func (ch *Checker) DropInherited(topic string, partition int32) {
+	ch.mu.Lock()
+	delete(ch.inherited, topicPartition{topic, partition})
+	ch.mu.Unlock()
 }
 
 // fieldsRead lists the field paths a contract reads (its expressions and,
@@ -376,41 +539,56 @@ func (ch *Checker) UniqueEvictions() uint64 {
 	return n
 }
 
-// Inherit carries over from old the counts, per-topic tallies and samples of
-// every contract and rule that ch has too (same names), so that counters
-// stay monotonic across a reload. Rules that are gone are dropped with their
-// series; new ones start at zero. State of unique rules is not carried: a
-// reload starts their windows afresh. Call Inherit before ch is used, after
-// old has stopped checking.
+// Inherit carries over from old what a reload must keep: the per-topic
+// tallies of every contract that ch has too (same name), and, for every
+// rule with the same contract, name and Fingerprint in both, its counts and
+// samples (samples only when the contract's pii paths are the same, so
+// that none shows what the new paths mask) and the state of its partitions:
+// unique keys and windows, the newest event time of offline fresh rules.
+// NewPartition takes each partition's state over when it is called for a
+// partition old held (or call Partition.Inherit). Rules that changed start
+// afresh, with counts at zero; rules that are gone are dropped with their
+// series. Call Inherit before ch is used, after old has stopped checking.
 func (ch *Checker) Inherit(old *Checker) {
 	snap := old.Snapshot()
 	if m := old.coverage.Load(); m != nil {
 		ch.coverage.Store(m) // until the sidecar sets the new set's coverage
 	}
+	old.mu.Lock()
+	parts := make(map[topicPartition]*Partition, len(old.partitions))
+	for p := range old.partitions {
+		parts[topicPartition{p.Topic, p.Partition}] = p
+	}
+	old.mu.Unlock()
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	for _, cs := range snap.Contracts {
-		for i, c := range ch.contracts {
-			if c.c.Name != cs.Contract.Name {
+	for oi, cs := range snap.Contracts {
+		oc := old.contracts[oi]
+		i, c := ch.contractNamed(cs.Contract.Name)
+		if c == nil {
+			continue
+		}
+		for _, t := range cs.Topics {
+			ch.retire(i, t.Topic, t.Events, t.LastEvent.UnixNano())
+		}
+		for _, r := range c.rules {
+			oj := oc.ruleIndex(r)
+			if oj < 0 {
 				continue
 			}
-			for _, t := range cs.Topics {
-				ch.retire(i, t.Topic, t.Events, t.LastEvent.UnixNano())
+			rs := cs.Rules[oj]
+			for res, n := range rs.Counts {
+				ch.extra[r.index*int(numResults)+res] += n
 			}
-			for _, rs := range cs.Rules {
-				for _, r := range c.rules {
-					if r.r.Name != rs.Rule.Name {
-						continue
-					}
-					for res, n := range rs.Counts {
-						ch.extra[r.index*int(numResults)+res] += n
-					}
-					for _, v := range rs.Samples {
-						r.samples.add(v)
-					}
+			if c.piiKey == oc.piiKey {
+				for _, v := range rs.Samples {
+					r.samples.add(v)
 				}
 			}
 		}
+	}
+	if len(parts) > 0 {
+		ch.inherited = parts
 	}
 }
 

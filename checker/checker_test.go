@@ -388,7 +388,7 @@ rules:
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("took %s", d)
 	}
-	if len(vs) != 1 || vs[0].Rule != "quadratic" || vs[0].Result != "error" || !strings.Contains(vs[0].Reason, "evaluation budget exceeded") {
+	if len(vs) != 1 || vs[0].Rule != "quadratic" || vs[0].Result != "error" || !strings.Contains(vs[0].Reason, "expression exceeded its step budget of 1000000 closure steps") {
 		t.Fatalf("%+v", vs)
 	}
 	rs := ch.Snapshot().Contracts[0].Rules

@@ -20,15 +20,31 @@ const Masked = "***"
 // maxValueLen bounds one value quoted in a reason.
 const maxValueLen = 80
 
+// maxSourceLen bounds an expression's text quoted in a reason.
+const maxSourceLen = 200
+
+// MaxReasonBytes bounds a violation's reason: a longer one is cut, on a
+// rune boundary, and ends with "...". PII is masked before anything is
+// cut, so no part of a PII value is ever left by a cut.
+const MaxReasonBytes = 1 << 10
+
+// source is an expression's text as a reason quotes it.
+func source(p *rules.Program) string { return truncate(p.Source, maxSourceLen) }
+
 // explain builds a reason: the message followed by the values of the fields
 // the expression read, with PII masked: `amount > 0 was false (amount = -3)`.
 func (c *contract) explain(msg string, p *rules.Program, env map[string]any) string {
+	secrets := c.pii.secrets(env)
+	scrub := func(s string) string { return maskSecrets(s, secrets) }
 	var b strings.Builder
 	b.WriteString(msg)
 	n := 0
 	for _, path := range p.Paths {
 		if path == rules.MetaVar {
 			continue
+		}
+		if b.Len() > 2*MaxReasonBytes {
+			break // the rest would be cut
 		}
 		if n == 0 {
 			b.WriteString(" (")
@@ -43,22 +59,24 @@ func (c *contract) explain(msg string, p *rules.Program, env map[string]any) str
 			continue
 		}
 		v, _ := lookup(env, path)
-		b.WriteString(formatValue(c.pii.maskUnder(path, v), func(s string) string { return c.pii.scrub(s, env) }))
+		b.WriteString(formatValue(c.pii.maskUnder(path, v), scrub))
 	}
 	if n > 0 {
 		b.WriteString(")")
 	}
-	return c.pii.scrub(b.String(), env)
+	return truncate(scrub(b.String()), MaxReasonBytes)
 }
 
 // explainError explains an expression that could not be evaluated.
-func (c *contract) explainError(prefix string, p *rules.Program, err error, env map[string]any) string {
+func (c *contract) explainError(prefix string, p *rules.Program, err error, env map[string]any, maxBytes int) string {
 	msg := err.Error()
 	var fe *file.Error
-	if errors.As(err, &fe) {
+	if be := rules.AsBudgetError(err, maxBytes); be != nil {
+		msg = be.Error()
+	} else if errors.As(err, &fe) {
 		msg = fe.Message
 	}
-	return c.explain(fmt.Sprintf("%s%s could not be evaluated: %s", prefix, p.Source, msg), p, env)
+	return c.explain(fmt.Sprintf("%s%s could not be evaluated: %s", prefix, source(p), msg), p, env)
 }
 
 // lookup follows a dotted path through nested maps.
@@ -108,29 +126,31 @@ func metaField(m *rules.KafkaMeta, name string) any {
 
 // formatValue renders a value for a reason: strings quoted, numbers plain,
 // collections as JSON-like text, all cut to maxValueLen (on a rune
-// boundary). Strings pass through scrub before they are quoted, so that a
-// PII value copied into another field is masked too.
+// boundary). Every string, key and number passes through scrub before it
+// is cut or quoted, so that a PII value copied into another field is
+// masked too, whole, however long it is.
 func formatValue(v any, scrub func(string) string) string {
+	if scrub == nil {
+		scrub = func(s string) string { return s }
+	}
 	var s string
 	switch v := v.(type) {
 	case nil:
 		s = "nil"
 	case string:
+		v = scrub(v)
 		if len(v) > 4*maxValueLen {
 			v = v[:4*maxValueLen]
 		}
-		if scrub != nil {
-			v = scrub(v)
-		}
 		s = strconv.Quote(v)
 	case int64:
-		s = strconv.FormatInt(v, 10)
+		s = scrub(strconv.FormatInt(v, 10))
 	case float64:
-		s = strconv.FormatFloat(v, 'g', -1, 64)
+		s = scrub(strconv.FormatFloat(v, 'g', -1, 64))
 	case bool:
 		s = strconv.FormatBool(v)
 	case time.Time:
-		s = v.Format(time.RFC3339Nano)
+		s = scrub(v.Format(time.RFC3339Nano))
 	case map[string]any:
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -140,7 +160,11 @@ func formatValue(v any, scrub func(string) string) string {
 		n := min(len(keys), maxValueLen/4)
 		parts := make([]string, n)
 		for i, k := range keys[:n] {
-			parts[i] = strconv.Quote(k) + ": " + formatValue(v[k], scrub)
+			k := scrub(k)
+			if len(k) > maxValueLen {
+				k = k[:maxValueLen]
+			}
+			parts[i] = strconv.Quote(k) + ": " + formatValue(v[keys[i]], scrub)
 		}
 		if n < len(keys) {
 			parts = append(parts, "...")
@@ -163,10 +187,7 @@ func formatValue(v any, scrub func(string) string) string {
 		}
 		s = "[" + strings.Join(parts, ", ") + "]"
 	default:
-		s = fmt.Sprint(v)
-		if scrub != nil {
-			s = scrub(s)
-		}
+		s = scrub(fmt.Sprint(v))
 	}
 	return truncate(s, maxValueLen)
 }
@@ -332,8 +353,15 @@ func (pp piiPaths) maskKey(key string) string {
 
 // scrub is the safety net behind explain: any PII value of the event that
 // still appears in a text (say, inside an error message of expr) is
-// replaced by Masked.
+// replaced by Masked; then the text is cut to MaxReasonBytes.
 func (pp piiPaths) scrub(s string, env map[string]any) string {
+	return truncate(maskSecrets(s, pp.secrets(env)), MaxReasonBytes)
+}
+
+// secrets are the texts of the event's PII values (of two bytes or more),
+// the longest first, so that a value that holds another is masked whole.
+func (pp piiPaths) secrets(env map[string]any) []string {
+	var out []string
 	for _, p := range pp {
 		for _, v := range values(env, p) {
 			var text string
@@ -346,8 +374,19 @@ func (pp piiPaths) scrub(s string, env map[string]any) string {
 				text = formatValue(v, nil)
 			}
 			if len(text) >= 2 {
-				s = strings.ReplaceAll(s, text, Masked)
+				out = append(out, text)
 			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// maskSecrets replaces every occurrence of the secrets in s by Masked.
+func maskSecrets(s string, secrets []string) string {
+	for _, text := range secrets {
+		if len(text) <= len(s) {
+			s = strings.ReplaceAll(s, text, Masked)
 		}
 	}
 	return s

@@ -126,3 +126,12 @@ func (u *uniqueState) evictOldest() {
 		}
 	}
 }
+
+// resize sets the cap of a state taken over by a reload; past a lower cap
+// the least recently seen keys go (counted in evictions).
+func (u *uniqueState) resize(max int) {
+	u.max = max
+	for len(u.keys) > u.max && u.n > 0 {
+		u.evictOldest()
+	}
+}

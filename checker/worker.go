@@ -49,7 +49,11 @@ type Violation struct {
 	Time      time.Time      `json:"time"`              // record timestamp (online) or zero
 	Seen      time.Time      `json:"seen"`              // when assay saw it
 	Key       string         `json:"key,omitempty"`     // record key, masked when a pii path is "kafka.key"
-	Payload   map[string]any `json:"payload,omitempty"` // the event with PII masked
+	Payload   map[string]any `json:"payload,omitempty"` // the event with PII masked, within Options.SampleMaxBytes
+	// Truncated is set when the payload, the key or the reason of a kept
+	// sample was cut to its bound (Options.SampleMaxBytes, MaxKeyBytes,
+	// MaxReasonBytes): what is shown is not all of the record.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Worker checks events on one goroutine. Its tallies are read concurrently
@@ -62,12 +66,21 @@ type Worker struct {
 	out    []Violation
 	env    map[string]any  // reused by CheckJSON
 	meta   rules.KafkaMeta // the metadata the expressions see
-	budget rules.Budget    // closure steps of the current run
+	budget rules.Budget    // steps, bytes and time of the current run
+	// The sample payload of the event being checked, made once for all
+	// the rules of a contract that keep a sample of it, from the event
+	// decoded whole (full) once for all contracts.
+	payload         map[string]any
+	payloadCut      bool
+	payloadContract int // index of the contract payload was made for, -1: none
+	full            map[string]any
+	fullDecoded     bool
 }
 
 // NewWorker returns a Worker; use one per goroutine.
 func (ch *Checker) NewWorker() *Worker {
 	w := &Worker{ch: ch, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
+	w.vm.MemoryBudget = rules.VMBudget(ch.opts.MaxEvalBytes)
 	ch.mu.Lock()
 	ch.workers = append(ch.workers, w)
 	ch.mu.Unlock()
@@ -108,7 +121,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // next call. A panic in a rule is recovered and counted as an error of that
 // rule alone.
 func (w *Worker) Check(p *Partition, ev *Event) []Violation {
+	clear(w.out) // the last event's violations hold its key and payload
 	w.out = w.out[:0]
+	w.payload, w.payloadContract = nil, -1
+	defer w.forgetEvent()
 	if ev.Fields == nil {
 		ev.Fields = map[string]any{}
 	}
@@ -181,14 +197,46 @@ func (w *Worker) violation(c *contract, r *rule, res Result, reason string, ev *
 		v.Seen = w.ch.opts.Now()
 	}
 	if r.samples.wants(v.Seen) {
-		fields := ev.Fields
-		if ev.borrowed {
-			fields, _ = formats.DecodeJSON(ev.Raw) // the whole event, owned
-		}
-		v.Payload = c.pii.maskEvent(fields)
-		r.samples.add(v)
+		v.Payload, v.Truncated = w.samplePayload(c, ev)
+		r.samples.add(w.ch.bounded(v, false))
 	}
 	w.out = append(w.out, v)
+}
+
+// samplePayload is the kept payload of the event for contract c: masked,
+// then pruned to Options.SampleMaxBytes; made once per contract and event
+// (the rules of a contract share it), from one whole decoding of the event.
+func (w *Worker) samplePayload(c *contract, ev *Event) (map[string]any, bool) {
+	if w.payloadContract == c.index {
+		return w.payload, w.payloadCut
+	}
+	fields := ev.Fields
+	if ev.borrowed {
+		// Fields holds only what the rules read: decode the whole event.
+		// Its strings point into Raw; the pruned copy owns its own.
+		if !w.fullDecoded {
+			if w.full == nil {
+				w.full = map[string]any{}
+			}
+			if formats.Extract(ev.Raw, nil, w.full) != nil {
+				clear(w.full)
+			}
+			w.fullDecoded = true
+		}
+		fields = w.full
+	}
+	w.payload, w.payloadCut = prunePayload(c.pii.maskEvent(fields), w.ch.opts.SampleMaxBytes)
+	w.payloadContract = c.index
+	return w.payload, w.payloadCut
+}
+
+// forgetEvent drops what the worker held of the event it checked.
+func (w *Worker) forgetEvent() {
+	if w.fullDecoded {
+		clear(w.full)
+		w.fullDecoded = false
+	}
+	w.payload, w.payloadContract = nil, -1
 }
 
 // evalRule evaluates one rule, isolated: a panic becomes an error result.
@@ -202,7 +250,7 @@ func (w *Worker) evalRule(c *contract, r *rule, pc *partContract, j int, ev *Eve
 	if rr.When != nil {
 		ok, err := w.evalBool(rr.When, ev.Fields)
 		if err != nil {
-			return Error, c.explainError("when: ", rr.When, err, ev.Fields)
+			return Error, c.explainError("when: ", rr.When, err, ev.Fields, w.ch.opts.MaxEvalBytes)
 		}
 		if !ok {
 			return Skip, ""
@@ -211,13 +259,13 @@ func (w *Worker) evalRule(c *contract, r *rule, pc *partContract, j int, ev *Eve
 	if rr.Kind == rules.KindExpr {
 		ok, err := w.evalBool(rr.Expr, ev.Fields)
 		if err != nil {
-			return Error, c.explainError("", rr.Expr, err, ev.Fields)
+			return Error, c.explainError("", rr.Expr, err, ev.Fields, w.ch.opts.MaxEvalBytes)
 		}
 		return w.judge(c, r, pc, j, ev, ok)
 	}
 	v, err := w.run(rr.Expr.Program, ev.Fields)
 	if err != nil {
-		return Error, c.explainError(rr.Kind.String()+": ", rr.Expr, err, ev.Fields)
+		return Error, c.explainError(rr.Kind.String()+": ", rr.Expr, err, ev.Fields, w.ch.opts.MaxEvalBytes)
 	}
 	return w.judge(c, r, pc, j, ev, v)
 }
@@ -243,7 +291,7 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 	switch rr.Kind {
 	case rules.KindUnique:
 		if v == nil {
-			return Error, c.explain("unique key "+rr.Expr.Source+" is missing", rr.Expr, ev.Fields)
+			return Error, c.explain("unique key "+source(rr.Expr)+" is missing", rr.Expr, ev.Fields)
 		}
 		var ts int64
 		if online {
@@ -260,7 +308,7 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 	case rules.KindFresh:
 		t, ok := toTime(v)
 		if !ok {
-			return Error, c.explain(fmt.Sprintf("fresh: %s is not a time", rr.Expr.Source), rr.Expr, ev.Fields)
+			return Error, c.explain(fmt.Sprintf("fresh: %s is not a time", source(rr.Expr)), rr.Expr, ev.Fields)
 		}
 		var now time.Time
 		if online {
@@ -283,14 +331,15 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 		return Pass, ""
 	}
 	if !v.(bool) {
-		return Fail, c.explain(rr.Expr.Source+" was false", rr.Expr, ev.Fields)
+		return Fail, c.explain(source(rr.Expr)+" was false", rr.Expr, ev.Fields)
 	}
 	return Pass, ""
 }
 
 // run runs a program with a fresh evaluation budget.
 func (w *Worker) run(p *vm.Program, env map[string]any) (any, error) {
-	w.budget = rules.Budget{Max: w.ch.opts.MaxSteps}
+	o := &w.ch.opts
+	w.budget = rules.Budget{Max: o.MaxSteps, MaxBytes: o.MaxEvalBytes, MaxTime: o.MaxEvalTime}
 	return w.vm.Run(p, env)
 }
 
