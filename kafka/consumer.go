@@ -8,6 +8,14 @@
 // or a rebalance therefore leaves no record unchecked; a crash may check a
 // few records twice (at-least-once).
 //
+// Which topics are consumed is decided here, not by franz-go's regex
+// consuming: the consumer lists the cluster's topics every TopicRefresh,
+// matches them against the literal topics and RE2 patterns it was given
+// (Subscribe changes them at any time), and hands the matching topics to
+// franz-go as literal topics (AddConsumeTopics, PurgeTopicsFromConsuming).
+// So a topic created after the start, or added or removed by a reload, is
+// read or dropped within one refresh, with no restart.
+//
 // Partitions are processed in parallel by a fixed number of workers; a
 // partition always goes to the same worker, so per-partition order (and the
 // state of stateful rules) is kept. The package knows nothing about rules.
@@ -43,15 +51,30 @@ type Handler interface {
 	// Idle is called between batches, with no Handle in flight, at least
 	// once a second.
 	Idle()
+	// Skipped is called for the offsets [first, next) of a partition that
+	// the consumer skipped because their record batch can never be read
+	// within the client's limits (larger than MaxReadBytes, or
+	// decompressing beyond its bound). It is called between batches, with
+	// no Handle in flight; the skipped offsets are committed.
+	Skipped(topic string, partition int32, first, next int64)
+	// Changed is called when the existing topics, their partition counts
+	// or this member's assignment changed (see Topics and Assigned), from
+	// the consumer's own goroutines; it must not block for long.
+	Changed()
 }
 
 // Config of a Consumer.
 type Config struct {
 	Brokers []string
 	Group   string
-	// Start is where a new group begins: "earliest" or "latest" (default).
+	// Start is where the group begins on a partition it has no committed
+	// offset for: "earliest" or "latest" (default). A topic created while
+	// the consumer runs is read from its start either way: all of its
+	// records are newer than the consumer.
 	Start string
-	// Topics are exact topic names; Patterns are RE2 expressions.
+	// Topics are exact topic names; Patterns are RE2 expressions, matched
+	// anywhere in a topic name (regexp.MatchString, like the contracts'
+	// topic_pattern). Topics need not exist.
 	Topics   []string
 	Patterns []string
 	TLS      *tls.Config
@@ -61,11 +84,21 @@ type Config struct {
 	// Workers is how many partitions are processed at once (default
 	// GOMAXPROCS).
 	Workers int
-	// MaxPollRecords bounds one batch (default 10000).
+	// MaxPollRecords bounds one batch (default 5000).
 	MaxPollRecords int
 	// MaxRecordBytes raises the fetch sizes so a record of that size can be
 	// fetched (default 1 MiB, franz-go's default).
 	MaxRecordBytes int
+	// MaxReadBytes bounds the memory of one fetch response (default
+	// max(2 × the fetch size, 100 MiB), at most 1 GiB). A broker returns a
+	// record batch larger than the fetch size whole (KIP-74); one larger
+	// than MaxReadBytes cannot be read at all and is skipped (Skipped). A
+	// compressed batch may decompress to at most twice MaxReadBytes.
+	MaxReadBytes int
+	// TopicRefresh is how often the cluster's topics are listed, and the
+	// end offsets of the assigned partitions read for Lag (default
+	// DefaultTopicRefresh).
+	TopicRefresh time.Duration
 	// SessionTimeout: how long the group waits for a member that stopped
 	// heartbeating before giving its partitions to others (default 45s).
 	SessionTimeout time.Duration
@@ -73,35 +106,39 @@ type Config struct {
 	Extra []kgo.Opt
 }
 
+// DefaultTopicRefresh is how often topics are listed by default. A topic
+// created after the start is consumed within one refresh plus a group
+// rebalance: members learn of the rebalance at their next heartbeat (at
+// most 3s apart) and the join, sync and offset fetch take well under a
+// second, so 3s keeps a new topic under 10s even in a group of several
+// replicas. Listing every topic costs one Metadata request, which brokers
+// answer from memory.
+const DefaultTopicRefresh = 3 * time.Second
+
 // Consumer is a running consumer group member.
 type Consumer struct {
-	cfg     Config
-	cl      *kgo.Client
-	h       Handler
-	log     *slog.Logger
-	joined  atomic.Bool
-	mu      sync.Mutex
-	lag     map[TopicPartition]int64
-	subs    map[string]bool // subscribed regexes
-	lastErr time.Time
+	cfg    Config
+	cl     *kgo.Client
+	h      Handler
+	log    *slog.Logger
+	joined atomic.Bool
+	kick   chan struct{} // an immediate topic refresh (after Subscribe)
+
+	mu        sync.Mutex
+	want      wantSet
+	topics    map[string]topicMeta // as of the last listing; nil before the first
+	born      map[string]bool      // topics created after the first listing
+	consuming map[string]bool      // topics handed to franz-go
+	assigned  map[TopicPartition]bool
+	pos       map[TopicPartition]int64 // the next offset to process
+	hwm       map[TopicPartition]int64 // the high watermark last seen
+	lastErr   map[string]time.Time     // rate limit of warnings, by kind
 }
 
 // TopicPartition names a partition.
 type TopicPartition struct {
 	Topic     string
 	Partition int32
-}
-
-// Subscription turns topic names and patterns into the anchored regexes the
-// client consumes.
-func Subscription(topics, patterns []string) []string {
-	var out []string
-	for _, t := range topics {
-		out = append(out, "^"+regexp.QuoteMeta(t)+"$")
-	}
-	out = append(out, patterns...)
-	sort.Strings(out)
-	return out
 }
 
 // New creates the client; it does not connect until Run.
@@ -121,13 +158,20 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 	if cfg.MaxPollRecords <= 0 {
 		cfg.MaxPollRecords = 5000
 	}
-	c := &Consumer{cfg: cfg, h: h, log: cfg.Logger, lag: map[TopicPartition]int64{}, subs: map[string]bool{}}
-	subs := Subscription(cfg.Topics, cfg.Patterns)
-	if len(subs) == 0 {
+	if cfg.TopicRefresh <= 0 {
+		cfg.TopicRefresh = DefaultTopicRefresh
+	}
+	if len(cfg.Topics) == 0 && len(cfg.Patterns) == 0 {
 		return nil, errors.New("no topics to consume")
 	}
-	for _, s := range subs {
-		c.subs[s] = true
+	want, err := newWantSet(cfg.Topics, cfg.Patterns)
+	if err != nil {
+		return nil, err
+	}
+	c := &Consumer{
+		cfg: cfg, h: h, log: cfg.Logger, kick: make(chan struct{}, 1), want: want,
+		born: map[string]bool{}, consuming: map[string]bool{}, assigned: map[TopicPartition]bool{},
+		pos: map[TopicPartition]int64{}, hwm: map[TopicPartition]int64{}, lastErr: map[string]time.Time{},
 	}
 	start := kgo.NewOffset().AtEnd()
 	switch cfg.Start {
@@ -144,15 +188,20 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID(clientID),
+		// No ConsumeTopics: the topic refresh adds the topics that exist
+		// and match (see the package comment).
 		kgo.ConsumerGroup(cfg.Group),
-		kgo.ConsumeRegex(),
-		kgo.ConsumeTopics(subs...),
 		kgo.ConsumeResetOffset(start),
 		kgo.AutoCommitMarks(),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.OnPartitionsAssigned(c.assigned),
+		kgo.OnPartitionsAssigned(c.assignedFn),
 		kgo.OnPartitionsRevoked(c.revoked),
 		kgo.OnPartitionsLost(c.lost),
+		kgo.AdjustFetchOffsetsFn(c.adjustOffsets),
+		// A partition assigned while a fetch of its broker waits for data
+		// joins the next fetch: 1s (not franz-go's 5s) keeps a new topic
+		// quick to read, for one idle fetch per broker a second.
+		kgo.FetchMaxWait(time.Second),
 		kgo.WithLogger(slogAdapter{cfg.Logger.With("component", "franz-go")}),
 		// Quarantine writes: a record that cannot be written in time fails,
 		// and its source record is fetched and checked again.
@@ -162,13 +211,20 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 			return min(time.Duration(tries)*250*time.Millisecond, 5*time.Second)
 		}),
 	}
-	// Memory: a fetch response is buffered whole, per broker; 16 MiB keeps
+	// Memory: a fetch response is buffered whole, per broker; 8 MiB keeps
 	// a sidecar small and still moves hundreds of thousands of records/s.
+	// The read limit bounds what a broker may send beyond it (KIP-74).
 	fetchMax := max(cfg.MaxRecordBytes*2, 8<<20)
+	readMax := cfg.MaxReadBytes
+	if readMax <= 0 {
+		readMax = max(fetchMax*2, 100<<20)
+	}
+	readMax = min(max(readMax, 2<<10), 1<<30)
+	fetchMax = min(fetchMax, readMax/2)
 	opts = append(opts, kgo.FetchMaxBytes(int32(fetchMax)), kgo.MaxConcurrentFetches(2),
-		kgo.BrokerMaxReadBytes(int32(max(fetchMax*2, 100<<20))))
+		kgo.BrokerMaxReadBytes(int32(readMax)), kgo.MaxDecompressBatchBytes(min(2*readMax, 1<<30)))
 	if cfg.MaxRecordBytes > 1<<20 {
-		opts = append(opts, kgo.FetchMaxPartitionBytes(int32(cfg.MaxRecordBytes)))
+		opts = append(opts, kgo.FetchMaxPartitionBytes(int32(min(cfg.MaxRecordBytes, readMax))))
 	}
 	if cfg.SessionTimeout > 0 {
 		opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout),
@@ -189,26 +245,28 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 	return c, nil
 }
 
-// Joined reports whether the group has been joined and partitions (maybe
-// none) assigned.
+// Joined reports whether the consumer is in place: the cluster's topics
+// were listed and either the group was joined (partitions, maybe none,
+// assigned) or no existing topic matches, in which case there is no group
+// to join yet (franz-go joins once there is a topic to consume) and the
+// consumer waits for one. It stays true once true.
 func (c *Consumer) Joined() bool { return c.joined.Load() }
 
-// Subscribe adds topics and patterns to consume (after a reload). Topics
-// that are no longer wanted stay subscribed; their records are skipped by
-// the handler and committed.
+// Subscribe replaces the topics and patterns to consume (after a reload)
+// and refreshes the topics at once: new matches are consumed, topics no
+// longer wanted stop being consumed (their marked offsets are committed on
+// revocation). Invalid patterns are logged and ignored.
 func (c *Consumer) Subscribe(topics, patterns []string) {
-	var add []string
-	c.mu.Lock()
-	for _, s := range Subscription(topics, patterns) {
-		if !c.subs[s] {
-			c.subs[s] = true
-			add = append(add, s)
-		}
+	want, err := newWantSet(topics, patterns)
+	if err != nil {
+		c.log.Error("ignoring a topic pattern", "err", err)
 	}
+	c.mu.Lock()
+	c.want = want
 	c.mu.Unlock()
-	if len(add) > 0 {
-		c.log.Info("subscribing to new topics", "patterns", add)
-		c.cl.AddConsumeTopics(add...)
+	select {
+	case c.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -232,22 +290,70 @@ func (c *Consumer) PauseFor(topic string, partition int32, d time.Duration) {
 	time.AfterFunc(d, func() { c.cl.ResumeFetchPartitions(tp) })
 }
 
-// Lag returns the records behind the high watermark per partition, as of
-// the last fetch of each.
+// Lag returns, for each assigned partition, the records between the next
+// one to process and the high watermark. The high watermark comes from the
+// last fetch and from the brokers' end offsets, read every TopicRefresh, so
+// a partition that fetches nothing (stuck, paused, its broker gone) shows
+// its real lag.
 func (c *Consumer) Lag() map[TopicPartition]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[TopicPartition]int64, len(c.lag))
-	for k, v := range c.lag {
-		out[k] = v
+	out := make(map[TopicPartition]int64, len(c.assigned))
+	for tp := range c.assigned {
+		p, ok := c.pos[tp]
+		h, ok2 := c.hwm[tp]
+		if ok && ok2 {
+			out[tp] = max(0, h-p)
+		}
 	}
 	return out
 }
 
-func (c *Consumer) assigned(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+// Topics returns the existing topics (internal ones aside) and their
+// partition counts, as of the last listing; nil before the first.
+func (c *Consumer) Topics() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.topics == nil {
+		return nil
+	}
+	out := make(map[string]int, len(c.topics))
+	for t, m := range c.topics {
+		out[t] = len(m.parts)
+	}
+	return out
+}
+
+// Assigned returns the partitions assigned to this member, sorted.
+func (c *Consumer) Assigned() map[string][]int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string][]int32{}
+	for tp := range c.assigned {
+		out[tp.Topic] = append(out[tp.Topic], tp.Partition)
+	}
+	for _, ps := range out {
+		sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	}
+	return out
+}
+
+func (c *Consumer) assignedFn(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	c.mu.Lock()
+	for t, ps := range parts {
+		for _, p := range ps {
+			c.assigned[TopicPartition{t, p}] = true
+		}
+	}
+	c.mu.Unlock()
 	c.joined.Store(true)
 	if len(parts) > 0 {
 		c.log.Info("partitions assigned", "partitions", parts)
+		c.h.Changed()
+		select { // read the new partitions' end offsets now, for Lag
+		case c.kick <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -268,7 +374,10 @@ func (c *Consumer) drop(parts map[string][]int32) {
 	c.mu.Lock()
 	for t, ps := range parts {
 		for _, p := range ps {
-			delete(c.lag, TopicPartition{t, p})
+			tp := TopicPartition{t, p}
+			delete(c.assigned, tp)
+			delete(c.pos, tp)
+			delete(c.hwm, tp)
 		}
 	}
 	c.mu.Unlock()
@@ -277,6 +386,50 @@ func (c *Consumer) drop(parts map[string][]int32) {
 			c.h.Drop(t, p)
 		}
 	}
+	if len(parts) > 0 {
+		c.h.Changed()
+	}
+}
+
+// adjustOffsets runs when partitions were assigned and their committed
+// offsets fetched, before fetching starts. It resolves where each
+// partition without a committed offset starts (Start, or the start of a
+// topic created while the consumer runs) to an exact offset, so that the
+// position of every partition is known from the start: Lag and the search
+// for unreadable batches need it.
+func (c *Consumer) adjustOffsets(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	resolve := map[int64]map[string][]int32{} // by timestamp: -2 start, -1 end
+	c.mu.Lock()
+	for t, ps := range offsets {
+		for p, o := range ps {
+			if at := o.EpochOffset().Offset; at >= 0 {
+				c.pos[TopicPartition{t, p}] = at
+				continue
+			}
+			ts := int64(-1)
+			if c.cfg.Start == "earliest" || c.born[t] {
+				ts = -2
+			}
+			if resolve[ts] == nil {
+				resolve[ts] = map[string][]int32{}
+			}
+			resolve[ts][t] = append(resolve[ts][t], p)
+		}
+	}
+	c.mu.Unlock()
+	for ts, parts := range resolve {
+		at, err := c.listOffsets(ctx, parts, ts)
+		if err != nil {
+			c.warnEvery("offsets", "resolving start offsets failed; lag is unknown until records arrive", "err", err)
+		}
+		c.mu.Lock()
+		for tp, n := range at {
+			offsets[tp.Topic][tp.Partition] = kgo.NewOffset().At(n).WithEpoch(-1)
+			c.pos[tp] = n
+		}
+		c.mu.Unlock()
+	}
+	return offsets, nil
 }
 
 // ShutdownTimeout bounds the final commit on shutdown.
@@ -285,7 +438,16 @@ const ShutdownTimeout = 10 * time.Second
 // Run consumes until ctx is done, then finishes the batch in flight, commits
 // what was processed and leaves the group. It returns nil on a clean stop.
 func (c *Consumer) Run(ctx context.Context) error {
+	rctx, stopRefresh := context.WithCancel(ctx)
+	var refreshing sync.WaitGroup
+	refreshing.Add(1)
+	go func() {
+		defer refreshing.Done()
+		c.refreshLoop(rctx)
+	}()
 	defer func() {
+		stopRefresh()
+		refreshing.Wait()
 		cctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 		defer cancel()
 		if err := c.cl.CommitMarkedOffsets(cctx); err != nil {
@@ -301,8 +463,18 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if fs.IsClientClosed() {
 			return nil
 		}
+		var unreadable bool
+		var decompress []kgo.ErrDecompressTooLarge
 		fs.EachError(func(topic string, p int32, err error) {
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return
+			}
+			if d, ok := errors.AsType[*kgo.ErrDecompressTooLarge](err); ok {
+				decompress = append(decompress, *d)
+				return
+			}
+			if isResponseTooLarge(err) {
+				unreadable = true
 				return
 			}
 			c.logFetchError(topic, p, err)
@@ -315,9 +487,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 			if len(p.Records) == 0 {
 				return
 			}
-			last := p.Records[len(p.Records)-1].Offset
 			c.mu.Lock()
-			c.lag[TopicPartition{p.Topic, p.Partition}] = max(0, p.HighWatermark-last-1)
+			c.hwm[TopicPartition{p.Topic, p.Partition}] = p.HighWatermark
 			c.mu.Unlock()
 			w := c.workerOf(p.Topic, p.Partition)
 			batches[w] = append(batches[w], partBatch{p.Topic, p.Partition, p.Records})
@@ -325,6 +496,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 		})
 		if n > 0 {
 			c.process(batches)
+		}
+		// Records that cannot be read are skipped after the batch, so the
+		// records before them are processed first; the rebalance is still
+		// blocked, so the partitions are still ours.
+		for _, d := range decompress {
+			c.log.Info("record batch decompresses beyond the limit; skipping it",
+				"topic", d.Topic, "partition", d.Partition, "offset", d.Offset, "next_offset", d.NextOffset)
+			c.skip(ctx, d.Topic, d.Partition, d.Offset, d.NextOffset, d.Epoch)
+		}
+		if unreadable {
+			c.unstick(ctx)
 		}
 		c.h.Idle()
 		c.cl.AllowRebalance()
@@ -360,13 +542,18 @@ func (c *Consumer) process(batches [][]partBatch) {
 				if done > 0 {
 					c.cl.MarkCommitRecords(b.records[done-1])
 				}
+				next := b.records[len(b.records)-1].Offset + 1
 				if done < len(b.records) {
 					// Fetch the rest again, from the first unprocessed record.
 					r := b.records[done]
+					next = r.Offset
 					c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{
 						b.topic: {b.partition: {Epoch: r.LeaderEpoch, Offset: r.Offset}},
 					})
 				}
+				c.mu.Lock()
+				c.pos[TopicPartition{b.topic, b.partition}] = next
+				c.mu.Unlock()
 			}
 		}()
 	}
@@ -376,15 +563,55 @@ func (c *Consumer) process(batches [][]partBatch) {
 // logFetchError logs at most one fetch error a second: a broker that went
 // away produces a stream of them.
 func (c *Consumer) logFetchError(topic string, p int32, err error) {
+	c.warnEvery("fetch", "fetch error; retrying", "topic", topic, "partition", p, "err", err)
+}
+
+// warnEvery logs a warning at most once a second per kind.
+func (c *Consumer) warnEvery(kind, msg string, args ...any) {
 	c.mu.Lock()
 	now := time.Now()
-	if now.Sub(c.lastErr) < time.Second {
+	if now.Sub(c.lastErr[kind]) < time.Second {
 		c.mu.Unlock()
 		return
 	}
-	c.lastErr = now
+	c.lastErr[kind] = now
 	c.mu.Unlock()
-	c.log.Warn("fetch error; retrying", "topic", topic, "partition", p, "err", err)
+	c.log.Warn(msg, args...)
+}
+
+// wantSet is what to consume: literal topics and patterns.
+type wantSet struct {
+	topics   map[string]bool
+	patterns []*regexp.Regexp
+}
+
+func newWantSet(topics, patterns []string) (wantSet, error) {
+	w := wantSet{topics: map[string]bool{}}
+	for _, t := range topics {
+		w.topics[t] = true
+	}
+	var errs []error
+	for _, p := range patterns {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("topic pattern %q: %w", p, err))
+			continue
+		}
+		w.patterns = append(w.patterns, re)
+	}
+	return w, errors.Join(errs...)
+}
+
+func (w wantSet) matches(topic string) bool {
+	if w.topics[topic] {
+		return true
+	}
+	for _, re := range w.patterns {
+		if re.MatchString(topic) {
+			return true
+		}
+	}
+	return false
 }
 
 // slogAdapter bridges franz-go's logger to slog.

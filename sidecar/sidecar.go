@@ -56,7 +56,8 @@ type Config struct {
 	// WatchInterval is how often contract files are checked for changes
 	// (default 2s; negative turns watching off).
 	WatchInterval time.Duration
-	// MaxRecordBytes: larger records are skipped and counted (default 1 MiB).
+	// MaxRecordBytes: larger records (key, value and headers together) are
+	// skipped and counted (default 1 MiB).
 	MaxRecordBytes int
 	// VolumeTick is how often volume windows are evaluated (default 1s).
 	VolumeTick time.Duration
@@ -97,6 +98,7 @@ type Sidecar struct {
 	quarantine   counters[quarantineKey]
 	logMu        sync.Mutex // guards lastSkipLog
 	lastSkipLog  time.Time
+	cov          coverageState
 
 	listener net.Listener
 	volume   map[string]*volumeWindow
@@ -316,6 +318,7 @@ func (s *Sidecar) Reload() error {
 	}
 	topics, patterns := subscription(contracts)
 	s.consumer.Subscribe(topics, patterns)
+	s.updateCoverage() // of the new contracts, on the new checker
 	s.reloadOK.Set(1)
 	s.reloadTime.SetToCurrentTime()
 	names := make([]string, len(contracts))
@@ -376,8 +379,8 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 	var dlqSource []int   // the index in records each copy comes from
 	done := len(records)
 	for i, r := range records {
-		if len(r.Value) > s.cfg.MaxRecordBytes {
-			s.skipTooLarge(r)
+		if size := recordBytes(r); size > s.cfg.MaxRecordBytes {
+			s.skipTooLarge(topic, partition, r.Offset, size)
 			continue
 		}
 		meta := rules.KafkaMeta{Topic: topic, Key: string(r.Key), Timestamp: r.Timestamp, Partition: int(partition), Offset: r.Offset}
@@ -549,18 +552,36 @@ func (s *Sidecar) countDecodeError(topic, format, reason string) {
 	s.decodeErrors.add(decodeKey{topic, format, reason})
 }
 
-func (s *Sidecar) skipTooLarge(r *kgo.Record) {
-	s.tooLarge.add(r.Topic)
+// recordBytes is the size of a record as --max-record-bytes counts it: key,
+// value and headers.
+func recordBytes(r *kgo.Record) int {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
+}
+
+// skipTooLarge counts a record skipped for its size and logs it (at most
+// every 10s). size < 0: the consumer could not read its batch at all.
+func (s *Sidecar) skipTooLarge(topic string, partition int32, offset int64, size int) {
+	s.tooLarge.add(topic)
 	s.logMu.Lock()
 	logIt := time.Since(s.lastSkipLog) > 10*time.Second
 	if logIt {
 		s.lastSkipLog = time.Now()
 	}
 	s.logMu.Unlock()
-	if logIt {
-		s.log.Warn("record larger than --max-record-bytes skipped (counted in assay_records_skipped_total)",
-			"topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "bytes", len(r.Value), "limit", s.cfg.MaxRecordBytes)
+	if !logIt {
+		return
 	}
+	if size < 0 {
+		s.log.Warn("record too large to be fetched skipped (counted in assay_records_skipped_total)",
+			"topic", topic, "partition", partition, "offset", offset)
+		return
+	}
+	s.log.Warn("record larger than --max-record-bytes skipped (counted in assay_records_skipped_total)",
+		"topic", topic, "partition", partition, "offset", offset, "bytes", size, "limit", s.cfg.MaxRecordBytes)
 }
 
 func (s *Sidecar) decodeErrorCounts() []promsink.DecodeErrors {
