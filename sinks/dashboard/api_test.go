@@ -83,7 +83,7 @@ func TestAPIContracts(t *testing.T) {
 	}
 
 	u := got.Contracts[1]
-	if u.Name != "user-signups" || u.Events != 2 || u.Violations != 1 || !ptrEq(u.PassRate, 0.5) || u.State != StateOK ||
+	if u.Name != "user-signups" || u.Events != 2 || u.Violations != 1 || !ptrEq(u.PassRate, 0.5) || u.State != StateNoData ||
 		u.Consumers == nil || u.FiringRules == nil {
 		t.Errorf("user-signups %+v", u)
 	}
@@ -91,7 +91,7 @@ func TestAPIContracts(t *testing.T) {
 	// The JSON keys are the documented ones (API.md).
 	raw := decode[map[string][]map[string]any](t, body)["contracts"][0]
 	for _, k := range []string{"name", "version", "owner", "consumers", "description", "topics", "url", "events",
-		"violations", "pass_rate", "state", "firing_rules", "history"} {
+		"violations", "pass_rate", "state", "firing_rules", "worst_rule", "coverage", "history"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("key %q missing from %v", k, raw)
 		}
@@ -136,6 +136,18 @@ func TestAPIContractDetail(t *testing.T) {
 		}
 		if r.LastViolation == nil || r.LastViolation.Before(t0) {
 			t.Errorf("%s: last violation %v", r.Name, r.LastViolation)
+		}
+	}
+	raw := decode[map[string]any](t, body)["rules"].([]any)[0].(map[string]any)
+	for _, k := range []string{"name", "severity", "kind", "description", "pass", "fail", "error", "skip",
+		"violation_ratio", "state", "state_since", "window", "last_violation", "history"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("rule key %q missing from %v", k, raw)
+		}
+	}
+	for _, k := range []string{"seconds", "checked", "violations", "ratio", "threshold", "min_events", "evaluated"} {
+		if _, ok := raw["window"].(map[string]any)[k]; !ok {
+			t.Errorf("window key %q missing", k)
 		}
 	}
 	if c.Rules[0].Description != "Billing cannot invoice a zero or negative amount." {
@@ -239,8 +251,8 @@ func TestPagesShowTheNumbersWithoutJavaScript(t *testing.T) {
 	}
 	text := textOf(body)
 	for _, want := range []string{
-		"checkout-orders team-checkout checkout.orders 5 71.43% 4 firing amount-positive",
-		"user-signups team-identity users.signups 2 50.00% 1 ok",
+		"checkout-orders team-checkout checkout.orders 5 71.43% 4 last 5m: 40.00% of 5 amount-positive firing amount-positive",
+		"user-signups team-identity users.signups 2 50.00% 1 last 5m: 50.00% of 2 age-adult no data",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("overview lacks %q:\n%s", want, text)

@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // cookieName is the session cookie set by POST /login.
@@ -37,27 +40,81 @@ func (a *auth) tokenOK(s string) bool {
 	return subtle.ConstantTimeCompare(h[:], a.tokenHash[:]) == 1
 }
 
-// authorized reports whether the request carries the token as a bearer
-// token or the session cookie. An Authorization header decides alone.
-func (a *auth) authorized(r *http.Request) bool {
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, tok, ok := strings.Cut(h, " ")
-		return ok && strings.EqualFold(scheme, "Bearer") && a.tokenOK(strings.TrimSpace(tok))
-	}
+// bearer returns the token of an "Authorization: Bearer <token>" header,
+// and whether the header is one.
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(h, " ")
+	tok = strings.TrimSpace(tok)
+	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
+}
+
+// cookieOK reports whether the request carries the session cookie.
+func (a *auth) cookieOK(r *http.Request) bool {
 	c, err := r.Cookie(cookieName)
 	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(a.cookie)) == 1
 }
 
-// authorized reports whether the request may see the dashboard.
-func (d *Dashboard) authorized(r *http.Request) bool {
-	return d.auth == nil || d.auth.authorized(r)
+// check reports whether the request may see the dashboard: it carries the
+// token as a bearer token, or the session cookie (an Authorization header
+// decides alone). A wrong bearer token counts against its client (see
+// throttle.go); wait is how long a throttled client must still wait (its
+// token was not looked at).
+func (d *Dashboard) check(r *http.Request) (ok bool, wait time.Duration) {
+	if d.auth == nil {
+		return true, 0
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return d.auth.cookieOK(r), 0
+	}
+	tok, isBearer := bearer(h)
+	if !isBearer {
+		return false, 0
+	}
+	return d.tryToken(r, tok, "dashboard request refused: wrong bearer token")
+}
+
+// tryToken compares a token sent by r's client, unless the client must
+// wait, and counts a wrong one.
+func (d *Dashboard) tryToken(r *http.Request, tok, refusal string) (ok bool, wait time.Duration) {
+	key := clientKey(r)
+	if wait := d.throttle.wait(key); wait > 0 {
+		return false, wait
+	}
+	if d.auth.tokenOK(tok) {
+		d.throttle.ok(key)
+		return true, 0
+	}
+	f := d.throttle.fail(key)
+	if f.warn {
+		args := []any{"remote", r.RemoteAddr, "failures", f.failures}
+		if f.wait > 0 {
+			args = append(args, "wait", f.wait.String())
+		}
+		if f.refused > 0 {
+			args = append(args, "refused_while_waiting", f.refused)
+		}
+		d.log.Warn(refusal, args...)
+	}
+	return false, 0
+}
+
+// tooMany sets the Retry-After of a 429 to a client that must wait.
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", retryAfter(wait))
 }
 
 // requirePage sends an unauthenticated browser to the login form, which
 // brings it back here afterwards.
 func (d *Dashboard) requirePage(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !d.authorized(r) {
+		ok, wait := d.check(r)
+		if wait > 0 {
+			tooMany(w, wait)
+			d.plainError(w, http.StatusTooManyRequests, "too many wrong tokens from this address: retry in "+retryAfter(wait)+"s")
+			return
+		}
+		if !ok {
 			next := strings.TrimPrefix(r.URL.Path, "/")
 			if r.URL.RawQuery != "" {
 				next += "?" + r.URL.RawQuery
@@ -73,12 +130,19 @@ func (d *Dashboard) requirePage(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// requireAPI answers 401 without a credential.
+// requireAPI answers 401 without a credential, 429 to a client that must
+// wait.
 func (d *Dashboard) requireAPI(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !d.authorized(r) {
+		ok, wait := d.check(r)
+		if wait > 0 {
+			tooMany(w, wait)
+			d.writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address: retry in "+retryAfter(wait)+"s")
+			return
+		}
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="assay"`)
-			writeError(w, http.StatusUnauthorized, "a dashboard token is required: send Authorization: Bearer <token>, or sign in at /login")
+			d.writeError(w, http.StatusUnauthorized, "a dashboard token is required: send Authorization: Bearer <token>, or sign in at /login")
 			return
 		}
 		h(w, r)
@@ -100,6 +164,7 @@ func rootOf(path string) string {
 // redirect answers 303 with a relative Location, as is (http.Redirect
 // would turn it into an absolute path, which breaks under a proxy prefix).
 func redirect(w http.ResponseWriter, loc string) {
+	securityHeaders(w.Header())
 	w.Header().Set("Location", loc)
 	w.WriteHeader(http.StatusSeeOther)
 }
@@ -127,7 +192,7 @@ type loginPage struct {
 // token: a signed-in browser then goes straight on.
 func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 	next := r.URL.Query().Get("next")
-	if d.authorized(r) {
+	if ok, _ := d.check(r); ok {
 		redirect(w, safeNext(next))
 		return
 	}
@@ -138,22 +203,37 @@ func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 	d.render(w, http.StatusOK, "login", page{Title: "Sign in", Page: "login", Root: "./", Data: p})
 }
 
-// login is POST /login: a right token sets the session cookie.
+// login is POST /login: a right token sets the session cookie. Wrong
+// tokens are throttled per client (throttle.go); the body is at most
+// MaxLoginBytes.
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	if d.auth == nil {
 		redirect(w, "./")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxLoginBytes)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			d.plainError(w, http.StatusRequestEntityTooLarge, "the sign-in form is at most "+strconv.Itoa(MaxLoginBytes)+" bytes")
+			return
+		}
+		d.plainError(w, http.StatusBadRequest, "bad form")
 		return
 	}
 	next := r.PostForm.Get("next")
-	if !d.auth.tokenOK(r.PostForm.Get("token")) {
-		d.log.Warn("dashboard sign-in refused: wrong token", "remote", r.RemoteAddr)
-		d.render(w, http.StatusUnauthorized, "login", page{Title: "Sign in", Page: "login", Root: "./",
-			Data: loginPage{Next: next, Error: "That token is not right."}})
+	form := func(status int, msg string) {
+		d.render(w, status, "login", page{Title: "Sign in", Page: "login", Root: "./",
+			Data: loginPage{Next: next, Error: msg}})
+	}
+	ok, wait := d.tryToken(r, r.PostForm.Get("token"), "dashboard sign-in refused: wrong token")
+	if wait > 0 {
+		tooMany(w, wait)
+		form(http.StatusTooManyRequests, "Too many wrong tokens from this address: try again in "+retryAfter(wait)+" s.")
+		return
+	}
+	if !ok {
+		form(http.StatusUnauthorized, "That token is not right.")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{

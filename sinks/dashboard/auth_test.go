@@ -110,8 +110,11 @@ func TestLoginFlow(t *testing.T) {
 		}
 	}
 
-	// The right one sets an HttpOnly, SameSite=Strict cookie that is not the
-	// token, and goes back where the browser was going.
+	// The fifth wrong token made this client wait (throttle_test.go);
+	// once it waited, the right one sets an HttpOnly, SameSite=Strict
+	// cookie that is not the token, and goes back where the browser was
+	// going.
+	f.clk.set(f.clk.now().Add(FirstBackoff))
 	resp, body = post(testToken, "contracts/checkout-orders")
 	wantStatus(t, resp, body, 303)
 	leaks(t, "sign-in", resp, body)

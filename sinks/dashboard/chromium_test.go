@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/internal/testenv"
 )
 
@@ -62,8 +63,8 @@ func TestInChromium(t *testing.T) {
 		t.Errorf("the script did not refresh the overview:\n%s", dom)
 	}
 	for name, want := range map[string]string{
-		"checkout-orders": "checkout-orders team-checkout checkout.orders 5 71.43% 4 firing amount-positive 4 violations in the last hour, at most 3 in a minute",
-		"user-signups":    "user-signups team-identity users.signups 2 50.00% 1 ok 1 violation in the last hour",
+		"checkout-orders": "checkout-orders team-checkout checkout.orders 5 71.43% 4 last 5m: 40.00% of 5 amount-positive firing amount-positive 4 violations in the last hour, at most 3 in a minute",
+		"user-signups":    "user-signups team-identity users.signups 2 50.00% 1 last 5m: 50.00% of 2 age-adult no data 1 violation in the last hour",
 	} {
 		if got := rowText(t, dom, "data-contract", name); got != want {
 			t.Errorf("overview row %s:\n got %q\nwant %q", name, got, want)
@@ -79,11 +80,12 @@ func TestInChromium(t *testing.T) {
 		t.Errorf("the script did not refresh the contract page:\n%s", dom)
 	}
 	for rule, want := range map[string]string{
-		// rule, severity, pass, fail, error, skip, ratio, the sparkline's
-		// title, last violation, state
-		"amount-positive": "amount-positive critical 3 1 1 0 40.00% 2 violations in the last hour, at most 1 in a minute 2026-11-02 09:01:01 UTC firing",
-		"currency-known":  "currency-known warning 4 1 0 0 20.00% 1 violation in the last hour 2026-11-02 09:01:02 UTC ok",
-		"email-valid":     "email-valid info 3 1 0 1 25.00% 1 violation in the last hour 2026-11-02 09:01:03 UTC ok",
+		// rule, severity, pass, fail, error, skip, ratio since start, the
+		// alert window and threshold, the sparkline's title, last
+		// violation, state and since when
+		"amount-positive": "amount-positive critical 3 1 1 0 40.00% last 5m: 40.00% of 5 fires above 30%, min. 3 2 violations in the last hour, at most 1 in a minute 2026-11-02 09:01:01 UTC firing since 2026-11-02 09:02:30 UTC",
+		"currency-known":  "currency-known warning 4 1 0 0 20.00% last 5m: 20.00% of 5 fires above 30%, min. 3 1 violation in the last hour 2026-11-02 09:01:02 UTC ok since 2026-11-02 09:02:30 UTC",
+		"email-valid":     "email-valid info 3 1 0 1 25.00% last 5m: 25.00% of 4 fires above 30%, min. 3 1 violation in the last hour 2026-11-02 09:01:03 UTC ok since 2026-11-02 09:02:30 UTC",
 	} {
 		if got := rowText(t, dom, "data-rule", rule); got != want {
 			t.Errorf("rule row %s:\n got %q\nwant %q", rule, got, want)
@@ -91,7 +93,8 @@ func TestInChromium(t *testing.T) {
 	}
 	text := textOf(dom)
 	for _, want := range []string{
-		"Events checked 5", "Pass rate 71.43%",
+		"Events checked since start 5", "Pass rate since start 71.43%", "Reads unknown",
+		"Alerts above 30% violations over 5m, min. 3 events",
 		"2026-11-02 09:01:03 UTC email-valid fail customer.email matches",
 		"(customer.email = ***) checkout.orders 0 2",
 		`"email": "***"`, `"phone": "***"`,
@@ -183,4 +186,48 @@ setTimeout(() => { location.href = %q }, 300);
 	if got := f.logs.String(); strings.Count(got, "dashboard sign-in") != 1 {
 		t.Errorf("want one sign-in, logs:\n%s", got)
 	}
+}
+
+// TestInChromiumUndecodable: the overview, re-rendered by the script from
+// the API, shows each topic's undecodable records with their offsets, and
+// escapes the bidi and control characters of a preview.
+func TestInChromiumUndecodable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no browser")
+	}
+	b := newBrowser(t)
+	f := newFixture(t, "")
+	f.setDecode(undecodable())
+	f.ch.SetCoverage(map[string]checker.Coverage{"checkout-orders": {Missing: []string{"paymnts"}}, "user-signups": {Topics: []string{"users.signups"}}})
+	dom := b.Run(t, f.srv.URL+"/", "--dump-dom")
+	if !strings.Contains(dom, "live · updated") {
+		t.Fatalf("the script did not refresh the overview:\n%s", dom)
+	}
+	got := rowText(t, dom, "data-topic", "checkout.orders")
+	for _, want := range []string{
+		"checkout.orders json 1,234 ",
+		"partition 2 · offset 7111 · 51 bytes · 2026-11-02 09:00:11 UTC invalid JSON at byte 1",
+		`x-not-json-11 \u202egnp.exe\x1b[2J`,
+		"partition 2 · offset 7110", "partition 2 · offset 7109",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("row lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "offset 7108") {
+		t.Errorf("more than %d samples:\n%s", OverviewDecodeSample, got)
+	}
+	banner := regexp.MustCompile(`<p class="banner"[^>]*data-banner="checkout-orders"[^>]*>(.*?)</p>`).FindStringSubmatch(dom)
+	if banner == nil || textOf(banner[1]) != "checkout-orders reads no topic: 'paymnts' does not exist" || strings.Count(dom, `class="banner"`) != 1 {
+		t.Errorf("banner %q", banner)
+	}
+	if got := rowText(t, dom, "data-topic", "users.signups"); !strings.HasPrefix(got, "users.signups json 1 partition 0 · offset 9") {
+		t.Errorf("users.signups row %q", got)
+	}
+	if strings.ContainsAny(dom, "\u202e\x1b") {
+		t.Error("raw bidi or control characters in the DOM")
+	}
+	file := filepath.Join(screenshotDir(t), "dashboard-undecodable.png")
+	b.Run(t, f.srv.URL+"/", "--screenshot="+file, "--window-size=1280,900", "--hide-scrollbars")
+	t.Logf("screenshot: %s", file)
 }

@@ -1,12 +1,14 @@
 package dashboard
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/assay-dev/assay/checker"
@@ -18,11 +20,13 @@ type Options struct {
 	// Checker returns the checker in use; it changes on reload. Nil, or a
 	// nil result, shows no contracts.
 	Checker func() *checker.Checker
-	// Firing reports whether a rule's alert fires, when an alerting sink
-	// knows. Nil: a rule fires when its history over the contract's
-	// alert.window meets alert.min_events and alert.ratio (see the package
-	// documentation).
-	Firing func(contract, rule string) bool
+	// States are the alert policy's states, with the windows they were
+	// judged on: the *policy.Policy that the alert manager evaluates. Nil:
+	// every state is no_data (the dashboard never judges on its own).
+	States States
+	// DecodeErrors returns, per topic, the records that could not be
+	// decoded; nil: none are shown.
+	DecodeErrors func() []DecodeErrors
 	// Token, when set, protects the pages and the API: a request needs
 	// "Authorization: Bearer <token>" or the cookie set by signing in at
 	// /login. Zero: no protection.
@@ -32,16 +36,18 @@ type Options struct {
 	SampleEvery time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Logger receives sign-in events (default: discard).
+	// Logger receives sign-in events and handler failures (default:
+	// discard).
 	Logger *slog.Logger
 }
 
 // Dashboard serves the web UI and the JSON API over a checker's tallies.
 type Dashboard struct {
-	opts Options
-	log  *slog.Logger
-	auth *auth // nil without a token
-	hist history
+	opts     Options
+	log      *slog.Logger
+	auth     *auth // nil without a token
+	throttle *throttle
+	hist     history
 }
 
 // New returns a Dashboard. Mount it with Routes and drive its history with
@@ -53,7 +59,7 @@ func New(opts Options) *Dashboard {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Dashboard{opts: opts, log: opts.Logger}
+	d := &Dashboard{opts: opts, log: opts.Logger, throttle: newThrottle(opts.Now)}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -70,6 +76,7 @@ func New(opts Options) *Dashboard {
 //	GET  /api/v1/contracts          JSON: every contract
 //	GET  /api/v1/contracts/{name}   JSON: one contract with its rules
 //	GET  /api/v1/violations         JSON: recent violation samples
+//	GET  /api/v1/decode_errors      JSON: records that could not be decoded
 //	GET  /static/                   embedded CSS and JavaScript
 //	GET  /login, POST /login        sign-in form (when a token is set)
 func (d *Dashboard) Routes(mux *http.ServeMux) {
@@ -78,12 +85,20 @@ func (d *Dashboard) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/contracts", d.requireAPI(d.apiContracts))
 	mux.HandleFunc("GET /api/v1/contracts/{name}", d.requireAPI(d.apiContract))
 	mux.HandleFunc("GET /api/v1/violations", d.requireAPI(d.apiViolations))
+	mux.HandleFunc("GET /api/v1/decode_errors", d.requireAPI(d.apiDecodeErrors))
 	static, _ := fs.Sub(assets, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
 	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
 		// No data here, so no credential needed: the sign-in form uses it.
+		// Only files: no listing, and a 404 of our own (the file server's
+		// drops Cache-Control).
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if st, err := fs.Stat(static, name); err != nil || !fs.ValidPath(name) || st.IsDir() {
+			d.plainError(w, http.StatusNotFound, "not found")
+			return
+		}
+		securityHeaders(w.Header())
 		w.Header().Set("Cache-Control", "no-cache")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
 		files.ServeHTTP(w, r)
 	})
 	mux.HandleFunc("GET /login", d.loginForm)
@@ -122,21 +137,47 @@ const (
 	MaxLimit     = 500
 )
 
-func securityHeaders(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store") // the samples are business data
+// securityHeaderSet is set on every response of the dashboard's handlers
+// (the assets get Cache-Control "no-cache" instead: they hold no data).
+// The sidecar mirrors it on its own answers (404, 405): keep them alike.
+var securityHeaderSet = [...][2]string{
+	{"Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"X-Frame-Options", "DENY"},
+	{"Referrer-Policy", "no-referrer"},
+	{"Cross-Origin-Opener-Policy", "same-origin"},
+	{"Cross-Origin-Resource-Policy", "same-origin"},
+	{"Cache-Control", "no-store"}, // the samples are business data
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	securityHeaders(w)
+func securityHeaders(h http.Header) {
+	for _, kv := range securityHeaderSet {
+		h.Set(kv[0], kv[1])
+	}
+}
+
+// writeJSON encodes v first and writes it only then: an answer that cannot
+// be encoded is a logged 500 with a JSON error, never a 200 with a cut or
+// empty body.
+func (d *Dashboard) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf) // compact: the pages poll it; pipe it to jq to read
+	enc.SetEscapeHTML(false)     // reasons read better as "amount > 0"; nosniff keeps it JSON
+	if err := enc.Encode(v); err != nil {
+		path := ""
+		if r != nil {
+			path = r.URL.Path
+		}
+		d.log.Error("dashboard answer cannot be encoded", "path", path, "err", err)
+		buf.Reset()
+		enc.Encode(apiError{"internal error: the answer could not be encoded (logged)"})
+		status = http.StatusInternalServerError
+	}
+	securityHeaders(w.Header())
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w) // compact: the pages poll it; pipe it to jq to read
-	enc.SetEscapeHTML(false)  // reasons read better as "amount > 0"; nosniff keeps it JSON
-	enc.Encode(v)
+	w.Write(buf.Bytes())
 }
 
 // apiError is the body of every API error.
@@ -144,13 +185,21 @@ type apiError struct {
 	Error string `json:"error"`
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, apiError{msg})
+func (d *Dashboard) writeError(w http.ResponseWriter, status int, msg string) {
+	d.writeJSON(w, nil, status, apiError{msg})
+}
+
+// plainError answers a page request with a short text.
+func (d *Dashboard) plainError(w http.ResponseWriter, status int, msg string) {
+	securityHeaders(w.Header())
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write([]byte(msg + "\n"))
 }
 
 func (d *Dashboard) apiContracts(w http.ResponseWriter, r *http.Request) {
 	s := d.read()
-	writeJSON(w, http.StatusOK, struct {
+	d.writeJSON(w, r, http.StatusOK, struct {
 		Contracts []Contract `json:"contracts"`
 	}{s.contracts()})
 }
@@ -159,10 +208,10 @@ func (d *Dashboard) apiContract(w http.ResponseWriter, r *http.Request) {
 	s := d.read()
 	cs := s.find(r.PathValue("name"))
 	if cs == nil {
-		writeError(w, http.StatusNotFound, "no contract named "+strconv.Quote(r.PathValue("name")))
+		d.writeError(w, http.StatusNotFound, "no contract named "+strconv.Quote(r.PathValue("name")))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.contract(cs, true))
+	d.writeJSON(w, r, http.StatusOK, s.contract(cs, true))
 }
 
 func (d *Dashboard) apiViolations(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +220,7 @@ func (d *Dashboard) apiViolations(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to "+strconv.Itoa(MaxLimit))
+			d.writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to "+strconv.Itoa(MaxLimit))
 			return
 		}
 		limit = min(n, MaxLimit)
@@ -181,17 +230,23 @@ func (d *Dashboard) apiViolations(w http.ResponseWriter, r *http.Request) {
 	if contract != "" {
 		cs := s.find(contract)
 		if cs == nil {
-			writeError(w, http.StatusNotFound, "no contract named "+strconv.Quote(contract))
+			d.writeError(w, http.StatusNotFound, "no contract named "+strconv.Quote(contract))
 			return
 		}
 		if rule != "" && !hasRule(cs, rule) {
-			writeError(w, http.StatusNotFound, "contract "+strconv.Quote(contract)+" has no rule named "+strconv.Quote(rule))
+			d.writeError(w, http.StatusNotFound, "contract "+strconv.Quote(contract)+" has no rule named "+strconv.Quote(rule))
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, struct {
+	d.writeJSON(w, r, http.StatusOK, struct {
 		Violations []Sample `json:"violations"`
 	}{s.samples(contract, rule, limit)})
+}
+
+func (d *Dashboard) apiDecodeErrors(w http.ResponseWriter, r *http.Request) {
+	d.writeJSON(w, r, http.StatusOK, struct {
+		DecodeErrors []DecodeTopic `json:"decode_errors"`
+	}{d.decodeErrors()})
 }
 
 func hasRule(cs *checker.ContractSnapshot, name string) bool {

@@ -4,14 +4,18 @@
 //
 // # Pages
 //
-//   - / lists every contract: owner, topics, events checked, pass rate,
-//     violations, state (ok or firing) and a sparkline of violations per
-//     minute over the last hour.
+//   - / lists every contract: owner, topics, events checked, pass rate and
+//     violations since start, the alert window its state comes from, the
+//     state (ok, firing, no data) and a sparkline of violations per minute
+//     over the last hour; a banner for each contract that reads no topic;
+//     then the undecodable records per topic, with the latest few.
 //   - /contracts/{name} is a contract's stable page (alerts link to it):
-//     every rule with its severity, pass/fail/error/skip counts, violation
-//     ratio, sparkline, last violation and state, then the recent
-//     violations with reason, topic, partition, offset, key and the masked
-//     payload. ?rule=NAME shows the violations of one rule.
+//     what it reads, every rule with its severity, pass/fail/error/skip
+//     counts and violation ratio since start, its alert window ("last 5m:
+//     3.10% of 412", "fires above 2%"), sparkline, last violation and
+//     state, then the recent violations with reason, topic, partition,
+//     offset, key and the masked payload. ?rule=NAME shows the violations
+//     of one rule.
 //
 // Pages are rendered on the server (html/template), so they show the
 // numbers without JavaScript; a small script (static/app.js, embedded like
@@ -21,10 +25,11 @@
 //
 // # API
 //
-// GET /api/v1/contracts, GET /api/v1/contracts/{name} and
-// GET /api/v1/violations?contract=&rule=&limit= answer JSON; API.md in
-// this directory documents them with examples. The shapes are the types
-// Contract, Rule, History and Sample.
+// GET /api/v1/contracts, GET /api/v1/contracts/{name},
+// GET /api/v1/violations?contract=&rule=&limit= and
+// GET /api/v1/decode_errors answer JSON; API.md in this directory
+// documents them with examples. The shapes are the types Contract, Rule,
+// Window, Coverage, History, Sample and DecodeTopic.
 //
 // # Counts, rates and states
 //
@@ -39,14 +44,30 @@
 // the number of rules, nothing is done per event, and minutes before Run
 // started are 0.
 //
-// A rule's state comes from Options.Firing when the alerting sink provides
-// it. Otherwise it is derived from the history with the contract's own
-// alert policy, the way an alert would judge it: the rule is "firing" when,
-// over the last alert.window (rounded up to whole minutes, at most one
-// hour), it was evaluated at least alert.min_events times and its violation
-// ratio is at least alert.ratio (with at least one violation); the
-// synthetic volume rule fires on any failure in that window. A contract is
-// "firing" when any of its rules is.
+// States are the alert policy's (package policy, through Options.States),
+// never the dashboard's own: a rule is ok, firing or no_data as the alerts
+// say, and shows the window the state was computed from next to the counts
+// since start, which tell another story (a rule can be ok at 62% since
+// start when its last five minutes are clean). Without Options.States
+// every state is no_data.
+//
+// # Bounds
+//
+// Whatever the events, every page and answer grows at most linearly with
+// the number of samples it shows (payload.go): a payload is pruned to
+// MaxPayloadBytes of compact JSON and MaxPayloadDepth levels (strings to
+// MaxValueBytes), the reason to MaxReasonBytes, the key to MaxKeyBytes;
+// pages print the payload indented down to IndentDepth and compact below,
+// cut at MaxPrettyBytes; a cut sample is marked truncated ("… truncated"
+// on the page). Non-finite numbers read as the strings "NaN", "+Inf",
+// "-Inf". Every answer is encoded or rendered to a buffer first: an
+// encoding or template error is a logged 500, never a 200 with an empty
+// body.
+//
+// Shown text (names, descriptions, owners, reasons, keys, topics,
+// payloads, previews) passes through safetext.Visible, on the server and
+// in the script: control and bidirectional characters read as escapes
+// such as \u202e. The API keeps the raw values, JSON-escaped.
 //
 // # Protection
 //
@@ -62,7 +83,20 @@
 // log. /static/ holds no data and is open; /metrics and the probes belong
 // to the sidecar and stay open.
 //
-// Every response carries a strict Content-Security-Policy (scripts and
-// styles from the dashboard only), nosniff, no-referrer, and no-store for
-// pages and API answers.
+// Wrong tokens, at /login or as a bearer token, are throttled per client
+// address (throttle.go): after FreeFailures the client waits FirstBackoff,
+// doubling with every further wrong token up to MaxBackoff, answered 429
+// with Retry-After; one warning is logged at the first wrong token and one
+// per wait. At most MaxClients addresses are tracked. The sign-in form is
+// at most MaxLoginBytes (413 beyond).
+//
+// Every response of the dashboard's handlers carries the same headers:
+//
+//	Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'
+//	X-Content-Type-Options: nosniff
+//	X-Frame-Options: DENY
+//	Referrer-Policy: no-referrer
+//	Cross-Origin-Opener-Policy: same-origin
+//	Cross-Origin-Resource-Policy: same-origin
+//	Cache-Control: no-store (no-cache for the assets under /static/)
 package dashboard

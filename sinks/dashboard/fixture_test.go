@@ -12,6 +12,7 @@ import (
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats"
+	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
 )
@@ -19,11 +20,15 @@ import (
 // The contracts and events of the fixture, with known results:
 //
 //	checkout-orders (5 events)  pass fail error skip
-//	  amount-positive critical    3    1    1    0   40.00%  firing (alert ratio 0.3)
+//	  amount-positive critical    3    1    1    0   40.00%
 //	  currency-known  warning     4    1    0    0   20.00%
 //	  email-valid     info        3    1    0    1   25.00%
 //	user-signups (2 events)
-//	  age-adult       warning     1    1    0    0   50.00%  (min_events 20: ok)
+//	  age-adult       warning     1    1    0    0   50.00%
+//
+// The alert states are those of a real policy evaluated once at the end:
+// amount-positive fires (0.4 of 5 in the window, above the ratio 0.3),
+// age-adult has no data (2 events, below min_events 20).
 const fixtureContracts = `
 contract: checkout-orders
 version: 3
@@ -108,13 +113,16 @@ func (c *clock) set(t time.Time) {
 }
 
 type fixture struct {
-	ch    *checker.Checker
-	w     *checker.Worker
-	parts map[string]*checker.Partition
-	clk   *clock
-	d     *Dashboard
-	srv   *httptest.Server
-	logs  *strings.Builder
+	pol      *policy.Policy
+	decodeMu sync.Mutex
+	decode   []DecodeErrors // guarded by decodeMu
+	ch       *checker.Checker
+	w        *checker.Worker
+	parts    map[string]*checker.Partition
+	clk      *clock
+	d        *Dashboard
+	srv      *httptest.Server
+	logs     *strings.Builder
 }
 
 // newFixture checks the fixture's events and serves a dashboard over them.
@@ -130,8 +138,15 @@ func newFixture(t *testing.T, token string) *fixture {
 	f.ch = checker.New(cs, checker.Options{Now: f.clk.tick})
 	f.w = f.ch.NewWorker()
 	var logMu sync.Mutex
+	f.pol = policy.New(0)
 	f.d = New(Options{
-		Checker:     func() *checker.Checker { return f.ch },
+		Checker: func() *checker.Checker { return f.ch },
+		States:  f.pol,
+		DecodeErrors: func() []DecodeErrors {
+			f.decodeMu.Lock()
+			defer f.decodeMu.Unlock()
+			return f.decode
+		},
 		Token:       secret.New(token),
 		SampleEvery: 10 * time.Millisecond,
 		Now:         f.clk.now,
@@ -147,6 +162,7 @@ func newFixture(t *testing.T, token string) *fixture {
 		}
 	}
 	f.clk.set(t0.Add(2*time.Minute + 30*time.Second))
+	f.pol.Evaluate(f.clk.now(), f.ch.Snapshot())
 	mux := http.NewServeMux()
 	f.d.Routes(mux)
 	f.srv = httptest.NewServer(mux)
@@ -167,6 +183,13 @@ func (f *fixture) check(t *testing.T, topic, js string, offset int64) []checker.
 	}
 	ev := &checker.Event{Fields: m, Raw: []byte(js), Meta: rules.KafkaMeta{Topic: topic, Offset: offset, Timestamp: f.clk.now()}}
 	return f.w.Check(p, ev)
+}
+
+// setDecode sets what Options.DecodeErrors returns.
+func (f *fixture) setDecode(d []DecodeErrors) {
+	f.decodeMu.Lock()
+	defer f.decodeMu.Unlock()
+	f.decode = d
 }
 
 type lockedWriter struct {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/checker"
-	"github.com/assay-dev/assay/rules"
 )
 
 var key = seriesKey{"c", "r"}
@@ -87,41 +86,6 @@ func equal(a, b []uint64) bool {
 		}
 	}
 	return true
-}
-
-func TestDerivedFiring(t *testing.T) {
-	a := rules.Alert{Ratio: 0.1, Window: 5 * time.Minute, MinEvents: 10}
-	series := func(pass, fail uint64, minutesAgo int) []tally {
-		out := make([]tally, historyMinutes)
-		out[historyMinutes-1-minutesAgo] = tally{pass, fail}
-		return out
-	}
-	for _, tt := range []struct {
-		name      string
-		deltas    []tally
-		synthetic bool
-		want      bool
-	}{
-		{"ratio reached", series(9, 1, 0), false, true},
-		{"ratio not reached", series(10, 1, 0), false, false},
-		{"too few events", series(5, 1, 0), false, false},
-		{"outside the window", series(0, 100, 5), false, false},
-		{"inside the window", series(0, 100, 4), false, true},
-		{"no violations", series(100, 0, 0), false, false},
-		{"volume fails once", series(0, 1, 0), true, true},
-		{"volume passes", series(3, 0, 0), true, false},
-	} {
-		if got := derivedFiring(a, tt.synthetic, tt.deltas); got != tt.want {
-			t.Errorf("%s: firing %v, want %v", tt.name, got, tt.want)
-		}
-	}
-	// A window longer than the history uses all of it; a short one a minute.
-	if !derivedFiring(rules.Alert{Ratio: 0.5, Window: 24 * time.Hour, MinEvents: 1}, false, series(0, 1, 59)) {
-		t.Error("a day-long window misses the oldest minute")
-	}
-	if !derivedFiring(rules.Alert{Ratio: 0.5, Window: time.Second, MinEvents: 1}, false, series(0, 1, 0)) {
-		t.Error("a one-second window misses the current minute")
-	}
 }
 
 // TestRunSamples drives the sampler for real; it stops with its context.

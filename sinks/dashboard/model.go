@@ -5,14 +5,26 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
 )
 
-// The states of a contract or a rule.
+// The states of a contract or a rule: the alert policy's (package
+// policy), never the dashboard's own judgement.
 const (
-	StateOK     = "ok"
-	StateFiring = "firing"
+	StateOK     = policy.OK
+	StateFiring = policy.Firing
+	// StateNoData: the policy has no verdict (too few events in the
+	// window, no evaluation yet, or no policy wired in).
+	StateNoData = policy.NoData
 )
+
+// States are the alert policy's states, as *policy.Policy reads them.
+type States interface {
+	Rule(contract, rule string) policy.RuleStatus
+	Topics(contract string) policy.TopicsStatus
+	Contract(contract string) string
+}
 
 // Contract is the state of one contract, as GET /api/v1/contracts lists it
 // and GET /api/v1/contracts/{name} returns it (with Alert and Rules).
@@ -29,16 +41,30 @@ type Contract struct {
 	// Events is the number of events the contract checked (after where and
 	// sample), since the process started.
 	Events uint64 `json:"events"`
-	// Violations is fail + error over every rule.
+	// Violations is fail + error over every rule, since the process started.
 	Violations uint64 `json:"violations"`
-	// PassRate is pass / (pass + fail + error) over every rule; null before
-	// any rule was evaluated.
+	// PassRate is pass / (pass + fail + error) over every rule since the
+	// process started; null before any rule was evaluated.
 	PassRate *float64 `json:"pass_rate"`
-	// State is "firing" when any rule fires, else "ok".
-	State       string   `json:"state"`
+	// State is the policy's: "firing" when a rule (not in mode shadow)
+	// fires or the contract reads no topic, else "no_data" when no such
+	// rule could be judged, else "ok".
+	State string `json:"state"`
+	// FiringRules are the rules (not in mode shadow) that fire.
 	FiringRules []string `json:"firing_rules"`
-	// LastEvent is the newest record timestamp the contract checked.
+	// WorstRule is the rule (not in mode shadow) whose alert window is
+	// nearest to firing (a firing one first, then the highest window
+	// ratio): the numbers the contract's state comes from. Null when no
+	// such rule has an alert window.
+	WorstRule *WorstRule `json:"worst_rule"`
+	// LastEvent is the newest record timestamp the contract checked (the
+	// producer's clock).
 	LastEvent *time.Time `json:"last_event,omitempty"`
+	// Coverage is what the contract reads; null when unknown.
+	Coverage *Coverage `json:"coverage"`
+	// ReadsNothing says why the contract reads no topic (as its banner
+	// does); left out when it reads one or its coverage is unknown.
+	ReadsNothing string `json:"reads_nothing,omitempty"`
 	// History: Checked is events checked per minute, Violations the fail +
 	// error results of every rule per minute.
 	History History `json:"history"`
@@ -47,11 +73,48 @@ type Contract struct {
 	Rules []Rule `json:"rules,omitempty"` // detail only
 }
 
+// WorstRule names a rule and its alert window.
+type WorstRule struct {
+	Name   string `json:"name"`
+	State  string `json:"state"`
+	Window Window `json:"window"`
+}
+
+// Coverage is what a contract reads online.
+type Coverage struct {
+	// Topics are the existing topics the contract matches.
+	Topics []string `json:"topics"`
+	// Partitions is how many partitions of them this replica reads.
+	Partitions int `json:"partitions"`
+	// Missing are the contract's literal topics that do not exist.
+	Missing []string `json:"missing"`
+	// Pattern is the contract's topic_pattern, PatternMatches how many
+	// existing topics it matches.
+	Pattern        string `json:"pattern,omitempty"`
+	PatternMatches int    `json:"pattern_matches"`
+}
+
 // Alert is the contract's alert policy (its defaults filled in).
 type Alert struct {
 	Ratio         float64 `json:"ratio"`
 	WindowSeconds float64 `json:"window_seconds"`
 	MinEvents     int     `json:"min_events"`
+}
+
+// Window is a rule's alert window as the alerting last evaluated it: the
+// numbers its state comes from.
+type Window struct {
+	Seconds    float64 `json:"seconds"`
+	Checked    uint64  `json:"checked"`    // pass + fail + error in the window
+	Violations uint64  `json:"violations"` // fail + error in the window
+	// Ratio is violations / checked; null when nothing was checked.
+	Ratio *float64 `json:"ratio"`
+	// Threshold: the rule fires when Ratio is above it, with at least
+	// MinEvents checked.
+	Threshold float64 `json:"threshold"`
+	MinEvents int     `json:"min_events"`
+	// Evaluated is when the policy last evaluated the rule.
+	Evaluated *time.Time `json:"evaluated,omitempty"`
 }
 
 // Rule is the state of one rule of a contract.
@@ -62,17 +125,28 @@ type Rule struct {
 	Description string `json:"description,omitempty"`
 	// Synthetic is true for the volume rule, evaluated once per window
 	// rather than per event.
-	Synthetic bool   `json:"synthetic,omitempty"`
-	Pass      uint64 `json:"pass"`
-	Fail      uint64 `json:"fail"`
-	Error     uint64 `json:"error"`
-	Skip      uint64 `json:"skip"`
+	Synthetic bool `json:"synthetic,omitempty"`
+	// Shadow is true for a rule in mode shadow: shown, never alerted.
+	Shadow bool `json:"shadow,omitempty"`
+	// Pass, Fail, Error, Skip and ViolationRatio are since the process
+	// started.
+	Pass  uint64 `json:"pass"`
+	Fail  uint64 `json:"fail"`
+	Error uint64 `json:"error"`
+	Skip  uint64 `json:"skip"`
 	// ViolationRatio is (fail + error) / (pass + fail + error); null before
 	// the rule was evaluated.
 	ViolationRatio *float64 `json:"violation_ratio"`
-	State          string   `json:"state"`
-	// LastViolation is when the newest kept sample was seen (samples are
-	// rate-limited, so it is within a second of the last violation).
+	// State is the policy's: ok, firing or no_data.
+	State string `json:"state"`
+	// StateSince is when the rule entered its state, when known.
+	StateSince *time.Time `json:"state_since,omitempty"`
+	// Window is what the state was computed from; null before the policy
+	// evaluated the rule, and for the volume rule (its state is its
+	// latest verdict).
+	Window *Window `json:"window"`
+	// LastViolation is when assay checked the newest kept sample (samples
+	// are rate-limited, so it is within a second of the last violation).
 	LastViolation *time.Time `json:"last_violation,omitempty"`
 	// History: Checked is pass + fail + error per minute, Violations fail +
 	// error per minute.
@@ -89,7 +163,8 @@ type History struct {
 	Violations  []uint64  `json:"violations"`
 }
 
-// Sample is one kept violation, PII masked by the checker.
+// Sample is one kept violation, PII masked by the checker and cut to the
+// bounds of payload.go.
 type Sample struct {
 	Contract  string `json:"contract"`
 	Rule      string `json:"rule"`
@@ -104,14 +179,17 @@ type Sample struct {
 	Seen    *time.Time     `json:"seen,omitempty"`
 	Time    *time.Time     `json:"time,omitempty"`
 	Payload map[string]any `json:"payload,omitempty"`
+	// Truncated is true when the payload, the reason or the key was cut,
+	// by the checker when it kept the sample or by the dashboard's bounds.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
-// state is one reading of the checker and the history, from which every
-// page and answer of one request is built.
+// state is one reading of the checker, the history and the alert states,
+// from which every page and answer of one request is built.
 type state struct {
 	snap   checker.Snapshot
 	hist   historyView
-	firing func(contract, rule string) bool
+	states States // nil: every state is no_data
 }
 
 func (d *Dashboard) read() *state {
@@ -125,7 +203,7 @@ func (d *Dashboard) read() *state {
 	sort.SliceStable(snap.Contracts, func(i, j int) bool {
 		return snap.Contracts[i].Contract.Name < snap.Contracts[j].Contract.Name
 	})
-	return &state{snap: snap, hist: d.hist.view(pointOf(snap, now)), firing: d.opts.Firing}
+	return &state{snap: snap, hist: d.hist.view(pointOf(snap, now)), states: d.opts.States}
 }
 
 // find returns the snapshot of a contract, or nil.
@@ -162,20 +240,27 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func alertOf(c *rules.Contract) rules.Alert {
-	if c.Alert == nil {
-		return rules.DefaultAlert
-	}
-	return *c.Alert
-}
-
 // contract builds the view of one contract; detail adds its rules.
 func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 	c := cs.Contract
 	out := Contract{
 		Name: c.Name, Version: c.Version, Owner: c.Owner, Consumers: c.Consumers,
 		Description: c.Description, Topics: c.Topics, URL: "contracts/" + c.Name,
-		Events: cs.Events, State: StateOK, FiringRules: []string{},
+		Events: cs.Events, State: StateNoData, FiringRules: []string{},
+		Coverage: coverageOf(cs.Coverage),
+	}
+	var topics policy.TopicsStatus
+	if s.states != nil {
+		out.State = s.states.Contract(c.Name)
+		topics = s.states.Topics(c.Name)
+	}
+	switch {
+	case topics.State == StateFiring:
+		// The policy's coverage: a firing state survives a moment of
+		// unknown coverage.
+		out.ReadsNothing = "reads no topic: " + policy.ReadsNothingReason(topics.Coverage)
+	case cs.Coverage.ReadsNothing():
+		out.ReadsNothing = "reads no topic: " + policy.ReadsNothingReason(cs.Coverage)
 	}
 	if out.Consumers == nil {
 		out.Consumers = []string{}
@@ -206,9 +291,11 @@ func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 		for i, v := range r.History.Violations {
 			out.History.Violations[i] += v
 		}
-		if r.State == StateFiring {
-			out.State = StateFiring
+		if r.State == StateFiring && !r.Shadow {
 			out.FiringRules = append(out.FiringRules, r.Name)
+		}
+		if r.Window != nil && !r.Shadow && worse(r, out.WorstRule) {
+			out.WorstRule = &WorstRule{Name: r.Name, State: r.State, Window: *r.Window}
 		}
 		if detail {
 			out.Rules = append(out.Rules, r)
@@ -216,7 +303,7 @@ func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 	}
 	out.PassRate = ratio(pass, evaluated)
 	if detail {
-		a := alertOf(c)
+		a := policy.Of(c)
 		out.Alert = &Alert{Ratio: a.Ratio, WindowSeconds: a.Window.Seconds(), MinEvents: a.MinEvents}
 		if out.Rules == nil {
 			out.Rules = []Rule{}
@@ -225,12 +312,32 @@ func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 	return out
 }
 
+// worse reports whether rule r is nearer to firing than w: firing before
+// anything else, then the higher window ratio.
+func worse(r Rule, w *WorstRule) bool {
+	if w == nil {
+		return true
+	}
+	if (r.State == StateFiring) != (w.State == StateFiring) {
+		return r.State == StateFiring
+	}
+	rr, wr := -1.0, -1.0
+	if r.Window.Ratio != nil {
+		rr = *r.Window.Ratio
+	}
+	if w.Window.Ratio != nil {
+		wr = *w.Window.Ratio
+	}
+	return rr > wr
+}
+
 func (s *state) rule(c *rules.Contract, rs checker.RuleSnapshot) Rule {
 	r := Rule{
 		Name: rs.Rule.Name, Severity: string(rs.Rule.Severity), Kind: rs.Rule.Kind.String(),
 		Description: rs.Rule.Description, Synthetic: rs.Synthetic,
 		Pass: rs.Counts[checker.Pass], Fail: rs.Counts[checker.Fail],
 		Error: rs.Counts[checker.Error], Skip: rs.Counts[checker.Skip],
+		Shadow: rs.Rule.Shadow, State: StateNoData,
 	}
 	r.ViolationRatio = ratio(r.Fail+r.Error, r.Pass+r.Fail+r.Error)
 	for _, v := range rs.Samples {
@@ -249,47 +356,55 @@ func (s *state) rule(c *rules.Contract, rs checker.RuleSnapshot) Rule {
 		r.History.Checked[i] = d[checker.Pass] + d[checker.Fail] + d[checker.Error]
 		r.History.Violations[i] = d[checker.Fail] + d[checker.Error]
 	}
-	var firing bool
-	if s.firing != nil {
-		firing = s.firing(c.Name, r.Name)
-	} else {
-		firing = derivedFiring(alertOf(c), rs.Synthetic, deltas)
-	}
-	if firing {
-		r.State = StateFiring
-	} else {
-		r.State = StateOK
+	if s.states != nil {
+		r.State, r.StateSince, r.Window = statusView(s.states.Rule(c.Name, r.Name))
 	}
 	return r
 }
 
-// derivedFiring is the state of a rule when Options.Firing is nil: the
-// contract's own alert policy applied to the history. A rule fires when,
-// over the last alert.window (in whole minutes, at most an hour), it was
-// evaluated at least alert.min_events times and its violation ratio reached
-// alert.ratio. The synthetic volume rule, evaluated once per window, fires
-// on any failure in that window.
-func derivedFiring(a rules.Alert, synthetic bool, deltas []tally) bool {
-	minutes := int((a.Window + time.Minute - 1) / time.Minute)
-	minutes = max(1, min(minutes, historyMinutes))
-	var evaluated, violations uint64
-	for _, d := range deltas[len(deltas)-minutes:] {
-		evaluated += d[checker.Pass] + d[checker.Fail] + d[checker.Error]
-		violations += d[checker.Fail] + d[checker.Error]
+// statusView reads a rule's status: a state the dashboard does not know
+// is no_data; a rule never evaluated, or the volume rule, has no window.
+func statusView(st policy.RuleStatus) (string, *time.Time, *Window) {
+	switch st.State {
+	case StateOK, StateFiring, StateNoData:
+	default:
+		return StateNoData, nil, nil
 	}
-	if violations == 0 {
-		return false
+	if st.Evaluated.IsZero() || st.Synthetic {
+		return st.State, timePtr(st.Since), nil
 	}
-	if synthetic {
-		return true
+	w := &Window{
+		Seconds: st.WindowLen.Seconds(), Checked: st.Window.Checked, Violations: st.Window.Violations,
+		Threshold: st.Threshold, MinEvents: st.MinEvents, Evaluated: timePtr(st.Evaluated),
 	}
-	return evaluated >= uint64(a.MinEvents) && float64(violations)/float64(evaluated) >= a.Ratio
+	if st.Window.Checked > 0 {
+		r := st.Window.Ratio
+		w.Ratio = &r
+	}
+	return st.State, timePtr(st.Since), w
+}
+
+func coverageOf(c *checker.Coverage) *Coverage {
+	if c == nil {
+		return nil
+	}
+	out := &Coverage{
+		Topics: c.Topics, Partitions: c.Partitions, Missing: c.Missing,
+		Pattern: c.Pattern, PatternMatches: c.PatternMatches,
+	}
+	if out.Topics == nil {
+		out.Topics = []string{}
+	}
+	if out.Missing == nil {
+		out.Missing = []string{}
+	}
+	return out
 }
 
 // samples returns the kept violations of a contract (all when ""), of one
-// rule (all when ""), newest first, at most limit.
+// rule (all when ""), newest first, at most limit, each cut to the bounds.
 func (s *state) samples(contract, rule string, limit int) []Sample {
-	out := []Sample{}
+	var vs []checker.Violation
 	for _, cs := range s.snap.Contracts {
 		if contract != "" && cs.Contract.Name != contract {
 			continue
@@ -299,28 +414,41 @@ func (s *state) samples(contract, rule string, limit int) []Sample {
 				continue
 			}
 			for i := len(rs.Samples) - 1; i >= 0; i-- { // newest first
-				v := rs.Samples[i]
-				out = append(out, Sample{
-					Contract: v.Contract, Rule: v.Rule, Severity: string(v.Severity), Result: v.Result,
-					Reason: v.Reason, Topic: v.Topic, Partition: v.Partition, Offset: v.Offset,
-					Key: v.Key, Seen: timePtr(v.Seen), Time: timePtr(v.Time), Payload: v.Payload,
-				})
+				vs = append(vs, rs.Samples[i])
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return sampleTime(out[i]).After(sampleTime(out[j])) })
-	if len(out) > limit {
-		out = out[:limit]
+	sort.SliceStable(vs, func(i, j int) bool { return violationTime(vs[i]).After(violationTime(vs[j])) })
+	if len(vs) > limit {
+		vs = vs[:limit]
+	}
+	out := make([]Sample, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, sampleOf(v))
 	}
 	return out
 }
 
-func sampleTime(s Sample) time.Time {
-	if s.Seen != nil {
-		return *s.Seen
+func violationTime(v checker.Violation) time.Time {
+	if !v.Seen.IsZero() {
+		return v.Seen
 	}
-	if s.Time != nil {
-		return *s.Time
+	return v.Time
+}
+
+// sampleOf is a violation within the bounds: the payload pruned, the
+// reason and key cut. (The checker keeps samples within its own memory
+// bounds and marks what it cut; these are the bounds of what is shown.)
+func sampleOf(v checker.Violation) Sample {
+	s := Sample{
+		Contract: v.Contract, Rule: v.Rule, Severity: string(v.Severity), Result: v.Result,
+		Topic: v.Topic, Partition: v.Partition, Offset: v.Offset,
+		Seen: timePtr(v.Seen), Time: timePtr(v.Time),
 	}
-	return time.Time{}
+	var cutReason, cutKey bool
+	s.Reason, cutReason = cutEncoded(v.Reason, MaxReasonBytes)
+	s.Key, cutKey = cutEncoded(v.Key, MaxKeyBytes)
+	s.Payload, s.Truncated = prunePayload(v.Payload)
+	s.Truncated = s.Truncated || cutReason || cutKey || v.Truncated
+	return s
 }

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"html"
 	"html/template"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/internal/safetext"
 )
 
 //go:embed templates static
@@ -20,17 +20,21 @@ var assets embed.FS
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"count":    formatCount,
+	"icount":   func(n int) string { return formatCount(uint64(max(n, 0))) },
 	"percent":  formatPercent,
 	"time":     formatTime,
 	"spark":    sparkline,
-	"join":     func(s []string) string { return strings.Join(s, ", ") },
-	"payload":  formatPayload,
-	"brief":    briefPayload,
+	"vis":      safetext.Visible,
+	"join":     func(s []string) string { return safetext.Visible(strings.Join(s, ", ")) },
+	"payload":  func(s Sample) string { return safetext.Visible(prettyPayload(s.Payload, s.Truncated)) },
+	"brief":    func(s Sample) string { return safetext.Visible(briefPayload(s.Payload)) },
+	"window":   formatWindow,
+	"above":    formatAbove,
+	"state":    stateText,
+	"plural":   plural,
+	"first":    firstSamples,
 	"duration": func(sec float64) string { return checker.FormatDuration(time.Duration(sec * float64(time.Second))) },
-	"policy": func(r float64) string {
-		s := strings.TrimRight(strconv.FormatFloat(r*100, 'f', 2, 64), "0")
-		return strings.TrimSuffix(s, ".") + "%"
-	},
+	"policy":   formatPolicy,
 }).ParseFS(assets, "templates/*.html"))
 
 // page is what every template receives.
@@ -41,6 +45,11 @@ type page struct {
 	Contract string // the contract of a contract page
 	Rendered *time.Time
 	Data     any
+}
+
+type overviewPage struct {
+	Contracts []Contract
+	Decode    []DecodeTopic
 }
 
 type contractPage struct {
@@ -54,19 +63,21 @@ func (d *Dashboard) render(w http.ResponseWriter, status int, name string, p pag
 	p.Rendered = &now
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, name, p); err != nil {
-		d.log.Error("dashboard template failed", "template", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		d.log.Error("dashboard page cannot be rendered", "template", name, "err", err)
+		d.plainError(w, http.StatusInternalServerError, "internal error: the page could not be rendered (logged)")
 		return
 	}
-	securityHeaders(w)
+	securityHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 	s := d.read()
-	d.render(w, http.StatusOK, "overview", page{Title: "Contracts", Page: "overview", Root: "./", Data: s.contracts()})
+	d.render(w, http.StatusOK, "overview", page{Title: "Contracts", Page: "overview", Root: "./",
+		Data: overviewPage{Contracts: s.contracts(), Decode: d.decodeErrors()}})
 }
 
 func (d *Dashboard) contractPage(w http.ResponseWriter, r *http.Request) {
@@ -126,32 +137,48 @@ func formatTime(t *time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 }
 
-// formatPayload is the masked payload as indented JSON.
-func formatPayload(p map[string]any) string {
-	if p == nil {
-		return ""
+// formatWindow writes an alert window as "last 5m: 3.10% of 412".
+func formatWindow(w *Window) string {
+	if w == nil {
+		return "–"
 	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return fmt.Sprintf("(cannot show: %v)", err)
-	}
-	return string(b)
+	d := checker.FormatDuration(time.Duration(w.Seconds * float64(time.Second)))
+	return "last " + d + ": " + formatPercent(w.Ratio) + " of " + formatCount(w.Checked)
 }
 
-// briefPayload is the masked payload on one line, cut to 80 characters.
-func briefPayload(p map[string]any) string {
-	if p == nil {
+// formatAbove writes a window's threshold as "fires above 2%, min. 20".
+func formatAbove(w *Window) string {
+	if w == nil {
 		return ""
 	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return "(cannot show)"
+	return "fires above " + formatPolicy(w.Threshold) + ", min. " + strconv.Itoa(w.MinEvents)
+}
+
+// formatPolicy writes a threshold ratio as a percentage without trailing
+// zeros: 0.02 is "2%".
+func formatPolicy(r float64) string {
+	s := strings.TrimRight(strconv.FormatFloat(r*100, 'f', 2, 64), "0")
+	return strings.TrimSuffix(s, ".") + "%"
+}
+
+// stateText is what a state badge reads.
+func stateText(s string) string {
+	if s == StateNoData {
+		return "no data"
 	}
-	s := []rune(string(b))
-	if len(s) > 80 {
-		return string(s[:79]) + "…"
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
 	}
-	return string(s)
+	return strconv.Itoa(n) + " " + many
+}
+
+// firstSamples are the samples the overview shows of a topic.
+func firstSamples(s []DecodeRecord) []DecodeRecord {
+	return s[:min(len(s), OverviewDecodeSample)]
 }
 
 // Sparkline geometry: one bar per minute.

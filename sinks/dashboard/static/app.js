@@ -4,25 +4,44 @@
 "use strict";
 (() => {
   const REFRESH_MS = 5000;
+  const OVERVIEW_DECODE_SAMPLES = 3; // decode.go's OverviewDecodeSample
   const body = document.body;
   const page = body.dataset.page;
   const root = body.dataset.root || "./";
   const status = document.getElementById("status");
   if (page !== "overview" && page !== "contract") return;
 
-  // h builds an element; text is always set as text, never parsed as HTML.
+  // vis is safetext.Visible: control characters (but newline and tab),
+  // bidirectional and zero-width formatting characters, and lone
+  // surrogates read as escapes such as \u202e, so that they cannot hide or
+  // reorder what is shown. The API keeps the raw values.
+  const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+  const SHORT = { 7: "\\a", 8: "\\b", 11: "\\v", 12: "\\f", 13: "\\r" };
+  function vis(s) {
+    return String(s).replace(HIDDEN, (c) => {
+      const n = c.charCodeAt(0);
+      if (SHORT[n]) return SHORT[n];
+      if (n < 0x80) return "\\x" + n.toString(16).padStart(2, "0");
+      return "\\u" + n.toString(16).padStart(4, "0");
+    });
+  }
+
+  // h builds an element; text is always set as text, never parsed as
+  // HTML, and passes through vis, as is the title attribute.
   function h(tag, attrs, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
-      if (v !== null && v !== undefined) e.setAttribute(k, v);
+      if (v !== null && v !== undefined) e.setAttribute(k, k === "title" ? vis(v) : v);
     }
     for (const c of children.flat()) {
-      if (c !== null && c !== undefined && c !== "") e.append(c instanceof Node ? c : String(c));
+      if (c !== null && c !== undefined && c !== "") e.append(c instanceof Node ? c : vis(c));
     }
     return e;
   }
 
-  // Formatting: the twins of render.go's formatCount, formatPercent, formatTime.
+  // Formatting: the twins of render.go's formatCount, formatPercent,
+  // formatTime, formatWindow, formatAbove, formatPolicy, and payload.go's
+  // printer.
   const count = (n) => Number(n).toLocaleString("en-US");
   function percent(r) {
     if (r === null || r === undefined) return "–";
@@ -38,11 +57,97 @@
     if (!d || isNaN(d)) return "–";
     return d.toISOString().slice(0, 19).replace("T", " ") + " UTC";
   }
-  function brief(p) {
-    const s = Array.from(JSON.stringify(p));
-    return s.length > 80 ? s.slice(0, 79).join("") + "…" : s.join("");
+  function duration(sec) {
+    const units = [[3600, "h"], [60, "m"], [1, "s"]];
+    let out = "", left = Math.round(sec);
+    if (left <= 0) return "0s";
+    for (const [n, u] of units) {
+      if (left >= n) { out += Math.floor(left / n) + u; left %= n; }
+    }
+    return out;
   }
-  const badge = (state) => h("span", { class: "badge " + state }, state);
+  const policy = (r) => String(Number((r * 100).toFixed(2))) + "%";
+  const windowText = (w) => w ? `last ${duration(w.seconds)}: ${percent(w.ratio)} of ${count(w.checked)}` : "–";
+  const above = (w) => `fires above ${policy(w.threshold)}, min. ${w.min_events}`;
+  const STATE_TEXT = { no_data: "no data" };
+  const badge = (state) => h("span", { class: "badge " + state }, STATE_TEXT[state] || state);
+
+  // The payload printer (payload.go's): indented down to INDENT_DEPTH,
+  // compact below, cut at MAX_PRETTY characters. The API already pruned
+  // the payload, so this is bounded too.
+  const INDENT_DEPTH = 20, MAX_PRETTY = 8192, TRUNCATED = "… truncated";
+  function printer(limit, indent) {
+    const parts = [];
+    let len = 0, full = false;
+    function write(s) {
+      if (full) return;
+      if (len + s.length > limit) {
+        parts.push(s.slice(0, limit - len));
+        full = true;
+        return;
+      }
+      parts.push(s);
+      len += s.length;
+    }
+    function nl(depth) {
+      if (indent && depth <= INDENT_DEPTH) write("\n" + "  ".repeat(depth));
+    }
+    function value(v, depth) {
+      if (full) return;
+      if (Array.isArray(v)) {
+        if (!v.length) return write("[]");
+        write("[");
+        v.forEach((e, i) => {
+          if (full) return;
+          if (i) write(",");
+          nl(depth + 1);
+          value(e, depth + 1);
+        });
+        nl(depth);
+        write("]");
+      } else if (v !== null && typeof v === "object") {
+        const keys = Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        if (!keys.length) return write("{}");
+        write("{");
+        keys.forEach((k, i) => {
+          if (full) return;
+          if (i) write(",");
+          nl(depth + 1);
+          write(JSON.stringify(k) + (indent && depth < INDENT_DEPTH ? ": " : ":"));
+          value(v[k], depth + 1);
+        });
+        nl(depth);
+        write("}");
+      } else {
+        write(JSON.stringify(v));
+      }
+    }
+    return { value, text: () => parts.join(""), full: () => full };
+  }
+  function pretty(p, truncated) {
+    const pr = printer(MAX_PRETTY, true);
+    pr.value(p, 0);
+    return pr.text() + (pr.full() || truncated ? "\n" + TRUNCATED : "");
+  }
+  function brief(p) {
+    const pr = printer(4 * 80, false);
+    pr.value(p, 0);
+    const s = Array.from(pr.text());
+    return s.length > 80 || pr.full() ? s.slice(0, 79).join("") + "…" : s.join("");
+  }
+  function topics(c) {
+    const out = [];
+    c.topics.forEach((t, i) => { if (i) out.push(", "); out.push(h("span", { class: "topic" }, t)); });
+    if (c.topic_pattern) out.push(" ", h("code", { class: "pattern", title: c.topic_pattern }, c.topic_pattern));
+    return out;
+  }
+  const plural = (n, one, many) => n === 1 ? "1 " + one : n + " " + many;
+  function coverage(cov) {
+    if (!cov) return "unknown";
+    let s = plural(cov.topics.length, "topic", "topics") + ", " + plural(cov.partitions, "partition", "partitions");
+    if (cov.missing.length) s += "; missing: " + cov.missing.join(", ");
+    return s;
+  }
 
   // spark is render.go's sparkline: violations per minute as bars.
   const SVG = "http://www.w3.org/2000/svg";
@@ -96,19 +201,39 @@
   const emptyRow = (cols, text) => h("tr", { class: "empty" }, h("td", { colspan: cols }, text));
 
   async function refreshOverview() {
-    const data = await getJSON(root + "api/v1/contracts");
+    const [data, dec] = await Promise.all([
+      getJSON(root + "api/v1/contracts"),
+      getJSON(root + "api/v1/decode_errors"),
+    ]);
+    const banners = data.contracts.filter((c) => c.reads_nothing).map((c) =>
+      h("p", { class: "banner", role: "alert", "data-banner": c.name }, h("a", { href: root + c.url }, c.name), " ", c.reads_nothing));
+    replaceRows(document.getElementById("banners"), JSON.stringify(banners.map((b) => b.textContent)), banners);
     const rows = data.contracts.map((c) =>
       h("tr", { "data-contract": c.name },
         h("th", { scope: "row" }, h("a", { href: root + c.url }, c.name)),
         h("td", null, c.owner),
-        h("td", null, c.topics.join(", "), c.topic_pattern ? [" ", h("code", null, c.topic_pattern)] : null),
+        h("td", { class: "topics" }, topics(c)),
         h("td", { class: "num" }, count(c.events)),
         h("td", { class: "num" }, percent(c.pass_rate)),
         h("td", { class: "num" }, count(c.violations)),
+        h("td", { class: "window" }, c.worst_rule ? [windowText(c.worst_rule.window), " ", h("span", { class: "of-rule" }, c.worst_rule.name)] : "–"),
         h("td", null, badge(c.state), c.firing_rules.length ? [" ", h("span", { class: "firing-rules" }, c.firing_rules.join(", "))] : null),
         h("td", null, spark(c.history))));
     replaceRows(document.querySelector("#contracts tbody"), JSON.stringify(data),
-      rows.length ? rows : [emptyRow(8, "No contracts are loaded.")]);
+      rows.length ? rows : [emptyRow(9, "No contracts are loaded.")]);
+    const drows = dec.decode_errors.map((t) =>
+      h("tr", { "data-topic": t.topic },
+        h("th", { scope: "row" }, t.topic),
+        h("td", null, t.format),
+        h("td", { class: "num" }, count(t.count)),
+        h("td", null, h("ul", { class: "decode-samples" }, t.samples.slice(0, OVERVIEW_DECODE_SAMPLES).map((s) =>
+          h("li", null,
+            h("span", { class: "where" }, `partition ${s.partition} · offset ${s.offset}`),
+            ` · ${count(s.bytes)} bytes · ${time(s.seen)}`,
+            h("div", { class: "reason" }, s.reason),
+            s.preview ? h("code", { class: "preview" }, s.preview) : null))))));
+    replaceRows(document.querySelector("#decode tbody"), JSON.stringify(dec),
+      drows.length ? drows : [emptyRow(4, "No undecodable records.")]);
   }
 
   async function refreshContract() {
@@ -122,6 +247,8 @@
       getJSON(root + "api/v1/violations?" + q),
     ]);
     document.getElementById("c-state").replaceChildren(badge(c.state));
+    document.getElementById("c-banner").replaceChildren(...(c.reads_nothing ? [h("p", { class: "banner", role: "alert" }, c.reads_nothing)] : []));
+    document.getElementById("c-coverage").textContent = vis(coverage(c.coverage));
     document.getElementById("c-events").textContent = count(c.events);
     document.getElementById("c-passrate").textContent = percent(c.pass_rate);
     document.getElementById("c-lastevent").textContent = time(c.last_event);
@@ -134,9 +261,12 @@
         h("td", { class: "num" }, count(r.error)),
         h("td", { class: "num" }, count(r.skip)),
         h("td", { class: "num" }, percent(r.violation_ratio)),
+        h("td", { class: "window" }, windowText(r.window), r.window ? [" ", h("span", { class: "above" }, above(r.window))] : null),
         h("td", null, spark(r.history)),
-        h("td", null, time(r.last_violation)),
-        h("td", null, badge(r.state))));
+        h("td", { class: "nowrap" }, time(r.last_violation)),
+        h("td", null, badge(r.state),
+          r.shadow ? [" ", h("span", { class: "shadow", title: "mode shadow: never alerts" }, "shadow")] : null,
+          r.state_since ? [" ", h("span", { class: "since" }, "since " + time(r.state_since))] : null)));
     replaceRows(document.querySelector("#rules tbody"), JSON.stringify(c.rules), rules);
     const rows = vs.violations.map((s) =>
       h("tr", { "data-id": [s.rule, s.topic, s.partition, s.offset, s.seen].join("|") },
@@ -149,7 +279,7 @@
         h("td", { class: "num" }, s.offset),
         h("td", { class: "key" }, s.key || ""),
         h("td", { class: "payload" }, s.payload
-          ? h("details", null, h("summary", null, brief(s.payload)), h("pre", null, JSON.stringify(s.payload, null, 2)))
+          ? h("details", null, h("summary", null, brief(s.payload)), h("pre", null, pretty(s.payload, s.truncated)))
           : null)));
     replaceRows(document.querySelector("#samples tbody"), JSON.stringify(vs),
       rows.length ? rows : [emptyRow(9, "No violations kept.")]);
