@@ -15,15 +15,13 @@
 //     at least alert.min_events evaluated events (at least one) in the
 //     window; a ratio exactly at the threshold does not break;
 //   - a breaking rule is Firing at once;
-//   - a firing rule leaves Firing once it has not been breaking for
-//     ResolveAfter (hysteresis, so that a rule hovering at its threshold
-//     or at min_events does not flap); it then resolves to OK only when
-//     events show it fixed, that is when its window holds at least
-//     min_events; otherwise it moves to NoData. Silence is not recovery: a
-//     firing rule whose events stop stays Firing while its window still
-//     holds the events that broke it, and moves to NoData once its window
-//     has held fewer than min_events for ResolveAfter. It never resolves
-//     on silence;
+//   - a firing rule whose window still holds at least min_events resolves
+//     to OK once it has not been breaking for ResolveAfter (hysteresis, so
+//     that a rule hovering at its threshold does not flap);
+//   - silence is not recovery: a firing rule whose events stop stays Firing
+//     while its window still holds the events that broke it, and moves to
+//     NoData as soon as the window holds fewer than min_events (about one
+//     window after the last events). It never resolves on silence;
 //   - any other rule whose window holds fewer than min_events is NoData.
 //
 // Every rule starts in NoData; counts checked before the first evaluation
@@ -281,6 +279,13 @@ func (s *ruleState) step(now time.Time, rs checker.RuleSnapshot, pol rules.Alert
 		s.clearSince = time.Time{}
 		return
 	}
+	if !enough {
+		// Silence is not recovery: the window no longer holds min_events,
+		// so nothing shows the rule fixed.
+		s.clearSince = time.Time{}
+		s.set(now, NoData)
+		return
+	}
 	if s.clearSince.IsZero() {
 		s.clearSince = now
 	}
@@ -288,11 +293,7 @@ func (s *ruleState) step(now time.Time, rs checker.RuleSnapshot, pol rules.Alert
 		return
 	}
 	s.clearSince = time.Time{}
-	if enough {
-		s.set(now, OK) // events show it fixed
-	} else {
-		s.set(now, NoData) // silence is not recovery
-	}
+	s.set(now, OK) // events show it fixed, for resolveAfter
 }
 
 // stepVolume advances the synthetic volume rule: the latest verdict

@@ -177,14 +177,16 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		}
 	}
 	// The dashboard and the alerts read the sidecar's checker; both are
-	// built before Run, so the closures see them set.
+	// built before Run, so the closures see it set. The alert manager
+	// evaluates the one policy that the dashboard and Datadog read.
 	var s *sidecar.Sidecar
-	var alerts *alert.Manager
+	states := policy.New(alert.DefaultResolveAfter)
 	dash := dashboard.New(dashboard.Options{
-		Checker: func() *checker.Checker { return s.Checker() },
-		Firing:  func(contract, rule string) bool { return alerts.Policy().Rule(contract, rule).State == policy.Firing },
-		Token:   token,
-		Logger:  log.With("component", "dashboard"),
+		Checker:      func() *checker.Checker { return s.Checker() },
+		States:       states,
+		DecodeErrors: func() []dashboard.DecodeErrors { return dashboardDecodeErrors(s) },
+		Token:        token,
+		Logger:       log.With("component", "dashboard"),
 	})
 	var schemas *confluent.Decoder
 	if f.schemaRegistry != "" {
@@ -224,7 +226,8 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		log.Error("cannot start", "err", err)
 		return exitViolations
 	}
-	alerts = alert.New(alert.Options{
+	alerts := alert.New(alert.Options{
+		Policy:       states,
 		Checker:      s.Checker,
 		Channels:     svc.alertChannels(),
 		DashboardURL: svc.DashboardURL,
@@ -273,6 +276,21 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 	}
 	log.Info("stopped cleanly")
 	return exitOK
+}
+
+// dashboardDecodeErrors adapts the sidecar's undecodable records to the
+// dashboard.
+func dashboardDecodeErrors(s *sidecar.Sidecar) []dashboard.DecodeErrors {
+	var out []dashboard.DecodeErrors
+	for _, u := range s.Undecodable() {
+		d := dashboard.DecodeErrors{Topic: u.Topic, Format: u.Format, Count: u.Count}
+		for _, x := range u.Samples {
+			d.Samples = append(d.Samples, dashboard.DecodeSample{Partition: x.Partition, Offset: x.Offset,
+				Reason: x.Reason, Preview: x.Preview, Bytes: x.Bytes, Seen: x.Seen})
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // datadogSources adapts the sidecar's figures to the Datadog sink.
