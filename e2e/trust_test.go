@@ -167,3 +167,65 @@ alert: {ratio: 0.1, window: 5s, min_events: 10, channels: [hook]}
 		t.Errorf("exit %d", code)
 	}
 }
+
+// TestUndecodableRecordsInChromium: records that are not JSON, produced by
+// kcat, show on the dashboard Chromium renders with their exact count,
+// offsets and a masked preview, and in /api/v1/decode_errors.
+func TestUndecodableRecordsInChromium(t *testing.T) {
+	kcat := testenv.Need(t, "kcat")
+	browser := testenv.Chromium(t)
+	dir := t.TempDir()
+	contracts := filepath.Join(dir, "contracts")
+	os.Mkdir(contracts, 0o755)
+	os.WriteFile(filepath.Join(contracts, "cards.yaml"), []byte(`
+contract: cards
+owner: team-cards
+topics: [cards]
+pii: [card]
+rules:
+  - {name: amount-positive, expr: amount > 0}
+`), 0o644)
+	kport := startBroker(t, 1)
+	lines := []string{
+		`{"amount": 5}`,
+		`{"card": "4111111111111111", "amount": 5,}`, // offset 1: trailing comma
+		`not json at all, card 4111111111111111`,     // offset 2
+		`{"amount": 7}`,
+		`{"card": "5500000000000004", "amount": 1e999}`, // offset 4: out of float64's range
+	}
+	produce := exec.Command(kcat, "-b", fmt.Sprintf("127.0.0.1:%d", kport), "-P", "-t", "cards", "-p", "0")
+	produce.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+	if out, err := produce.CombinedOutput(); err != nil {
+		t.Fatalf("kcat: %v\n%s", err, out)
+	}
+	run, base := startRun(t, "assay run", kport, "assay-undecodable", "-c", contracts)
+	eventually(t, 30*time.Second, "3 undecodable records", func() bool {
+		m, _ := httpGet(base + "/metrics")
+		return strings.Contains(m, `assay_decode_errors_total{format="json",reason="corrupt_payload",topic="cards"} 3`) &&
+			strings.Contains(m, `assay_events_total{contract="cards",topic="cards"} 2`)
+	})
+	dom := browser.Run(t, base+"/", "--dump-dom", "--virtual-time-budget=5000")
+	text := textOf(dom)
+	if !strings.Contains(text, "Undecodable records") {
+		t.Fatalf("the overview has no undecodable section:\n%s", text)
+	}
+	for _, want := range []string{"cards json 3", "partition 0 · offset 1 ·", "partition 0 · offset 2 ·", "partition 0 · offset 4 ·",
+		`{"card": "***", "amount": ***,}`, "*** *** *** ***, *** ***"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the overview lacks %q:\n%s", want, text)
+		}
+	}
+	api, _ := httpGet(base + "/api/v1/decode_errors")
+	if !strings.Contains(api, `"count":3`) && !strings.Contains(api, `"count": 3`) {
+		t.Errorf("/api/v1/decode_errors: %s", api)
+	}
+	for _, leak := range []string{"4111111111111111", "5500000000000004", "1e999"} {
+		if strings.Contains(dom, leak) || strings.Contains(api, leak) || strings.Contains(run.Output(), leak) {
+			t.Errorf("a pii topic's undecodable record shows %q", leak)
+		}
+	}
+	if !strings.Contains(run.Output(), "undecodable record") {
+		t.Errorf("no warn line for undecodable records:\n%s", run.Output())
+	}
+	stop(t, run, 20*time.Second)
+}
