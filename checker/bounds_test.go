@@ -107,9 +107,11 @@ rules:
 }
 
 // TestExpressionTimeBudget: the time budget stops a closure whose steps
-// each take long; a budget of 1ns stops any closure at its 17th step.
+// each take long; a budget of 1ns stops any closure of more than 1040
+// steps (the clock is first read at step 1024, then every 16 steps), and
+// none of fewer than 1024.
 func TestExpressionTimeBudget(t *testing.T) {
-	cs := mustContracts(t, "contract: c\nowner: o\ntopics: [t]\nrules:\n  - {name: loop, expr: 'all(1..1000, # > 0)'}\n  - {name: plain, expr: amount > 0}\n")
+	cs := mustContracts(t, "contract: c\nowner: o\ntopics: [t]\nrules:\n  - {name: loop, expr: 'all(1..1041, # > 0)'}\n  - {name: short, expr: 'all(1..1023, # > 0)'}\n  - {name: plain, expr: amount > 0}\n")
 	ch := checker.New(cs, checker.Options{MaxEvalTime: time.Nanosecond})
 	vs := ch.NewWorker().Check(ch.NewPartition("t", 0), event(t, `{"amount": 1}`))
 	if len(vs) != 1 || vs[0].Rule != "loop" || !strings.Contains(vs[0].Reason, "expression exceeded its time budget of 1ns") {
@@ -289,6 +291,17 @@ func TestReloadKeepsState(t *testing.T) {
 	ch.DropInherited("t", 3)
 	if got := check(ch, ch.NewWorker(), ch.NewPartition("t", 3), 2); len(got) != 0 {
 		t.Errorf("dropped partition kept its keys: %v", got)
+	}
+	// Two reloads before the partition is seen again: the state goes on.
+	old = checker.New(mustContracts(t, v1), opts)
+	ow, op = old.NewWorker(), old.NewPartition("t", 3)
+	check(old, ow, op, 1)
+	mid := checker.New(mustContracts(t, v1), opts)
+	mid.Inherit(old)
+	ch = checker.New(mustContracts(t, v1), opts)
+	ch.Inherit(mid)
+	if got := fmt.Sprint(check(ch, ch.NewWorker(), ch.NewPartition("t", 3), 2)); got != "[id order]" {
+		t.Errorf("after two reloads: %s", got)
 	}
 	// Partition.Inherit, explicitly, and offline fresh state.
 	const fresh = "contract: c\nowner: o\ntopics: [t]\nrules: [{name: f, fresh: ts, within: 5m}]\n"

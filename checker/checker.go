@@ -83,9 +83,10 @@ type Options struct {
 	// "expression exceeded its memory budget of 1 MiB". Default
 	// rules.DefaultMaxBytes (1 MiB).
 	MaxEvalBytes int
-	// MaxEvalTime bounds the duration of one evaluation, checked every 16
-	// closure steps: a backstop for steps that each scan a lot. Default
-	// rules.DefaultMaxTime (250ms); negative: no time bound.
+	// MaxEvalTime bounds the duration of one evaluation, measured from its
+	// 1024th closure step and checked every 16 steps: a backstop for
+	// closures whose steps each scan a lot. Default rules.DefaultMaxTime
+	// (250ms); negative: no time bound.
 	MaxEvalTime time.Duration
 	// OneByOne evaluates each rule with its own run, never the combined
 	// program (the simple path, kept to check the fast one against).
@@ -131,9 +132,26 @@ type Checker struct {
 	extra []uint64
 	// coverage of each contract online (SetCoverage); nil until set.
 	coverage atomic.Pointer[map[string]Coverage]
-	// inherited holds the partitions of the Checker this one inherited
-	// from (Inherit), until NewPartition takes their state over.
-	inherited map[topicPartition]*Partition
+	// inherited holds the state of the partitions of the Checker this one
+	// inherited from (Inherit), until NewPartition takes it over; it does
+	// not refer to that Checker.
+	inherited map[topicPartition]*heldState
+}
+
+// heldState is the state of one partition's rules, by rule identity, on
+// its way from one Checker to the next.
+type heldState struct {
+	unique map[ruleKey]*uniqueState
+	newest map[ruleKey]time.Time
+}
+
+// ruleKey is a rule's identity across Checkers.
+type ruleKey struct {
+	contract, rule, fingerprint string
+}
+
+func keyOf(c *contract, r *rule) ruleKey {
+	return ruleKey{c.c.Name, r.r.Name, r.fingerprint}
 }
 
 type topicPartition struct {
@@ -354,12 +372,10 @@ func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
 	ch.mu.Lock()
 	ch.partitions[p] = struct{}{}
 	tp := topicPartition{topic, partition}
-	old := ch.inherited[tp]
+	held := ch.inherited[tp]
 	delete(ch.inherited, tp)
 	ch.mu.Unlock()
-	if old != nil {
-		p.Inherit(old)
-	}
+	p.adopt(held)
 	return p
 }
 
@@ -374,26 +390,53 @@ func (p *Partition) Inherit(old *Partition) {
 	if old == nil || old == p || old.Topic != p.Topic || old.Partition != p.Partition {
 		return
 	}
-	for i, c := range p.ch.contracts {
-		pc := p.state[i]
+	p.adopt(old.held(nil))
+}
+
+// held is the partition's state by rule identity, of the rules keep wants
+// (all of them when keep is nil).
+func (p *Partition) held(keep map[ruleKey]bool) *heldState {
+	h := &heldState{unique: map[ruleKey]*uniqueState{}, newest: map[ruleKey]time.Time{}}
+	for i, pc := range p.state {
 		if pc == nil {
 			continue
 		}
-		oi, oc := old.ch.contractNamed(c.c.Name)
-		if oc == nil || old.state[oi] == nil {
-			continue
-		}
-		ops := old.state[oi]
+		c := p.ch.contracts[i]
 		for j, r := range c.rules {
-			oj := oc.ruleIndex(r)
-			if oj < 0 {
+			k := keyOf(c, r)
+			if keep != nil && !keep[k] {
 				continue
 			}
-			if u := ops.unique[oj]; u != nil && pc.unique[j] != nil {
+			if u := pc.unique[j]; u != nil {
+				h.unique[k] = u
+			}
+			if !pc.newest[j].IsZero() {
+				h.newest[k] = pc.newest[j]
+			}
+		}
+	}
+	return h
+}
+
+// adopt takes over held state for the rules of the same identity.
+func (p *Partition) adopt(h *heldState) {
+	if h == nil {
+		return
+	}
+	for i, pc := range p.state {
+		if pc == nil {
+			continue
+		}
+		c := p.ch.contracts[i]
+		for j, r := range c.rules {
+			k := keyOf(c, r)
+			if u := h.unique[k]; u != nil && pc.unique[j] != nil {
 				u.resize(p.ch.opts.UniqueMaxKeys)
 				pc.unique[j] = u
 			}
-			pc.newest[j] = ops.newest[oj]
+			if t, ok := h.newest[k]; ok {
+				pc.newest[j] = t
+			}
 		}
 	}
 }
@@ -546,7 +589,9 @@ func (ch *Checker) UniqueEvictions() uint64 {
 // that none shows what the new paths mask) and the state of its partitions:
 // unique keys and windows, the newest event time of offline fresh rules.
 // NewPartition takes each partition's state over when it is called for a
-// partition old held (or call Partition.Inherit). Rules that changed start
+// partition old held (or call Partition.Inherit); the state of a partition
+// that is revoked before that is forgotten with DropInherited. Rules that
+// changed start
 // afresh, with counts at zero; rules that are gone are dropped with their
 // series. Call Inherit before ch is used, after old has stopped checking.
 func (ch *Checker) Inherit(old *Checker) {
@@ -554,10 +599,20 @@ func (ch *Checker) Inherit(old *Checker) {
 	if m := old.coverage.Load(); m != nil {
 		ch.coverage.Store(m) // until the sidecar sets the new set's coverage
 	}
+	keep := map[ruleKey]bool{}
+	for _, c := range ch.contracts {
+		for _, r := range c.rules {
+			keep[keyOf(c, r)] = true
+		}
+	}
 	old.mu.Lock()
-	parts := make(map[topicPartition]*Partition, len(old.partitions))
+	held := make(map[topicPartition]*heldState, len(old.partitions)+len(old.inherited))
+	for tp, h := range old.inherited {
+		// Not taken over by old yet (two reloads in a row): passed on.
+		held[tp] = h.only(keep)
+	}
 	for p := range old.partitions {
-		parts[topicPartition{p.Topic, p.Partition}] = p
+		held[topicPartition{p.Topic, p.Partition}] = p.held(keep)
 	}
 	old.mu.Unlock()
 	ch.mu.Lock()
@@ -587,9 +642,30 @@ func (ch *Checker) Inherit(old *Checker) {
 			}
 		}
 	}
-	if len(parts) > 0 {
-		ch.inherited = parts
+	for tp, h := range held {
+		if len(h.unique)+len(h.newest) == 0 {
+			delete(held, tp)
+		}
 	}
+	if len(held) > 0 {
+		ch.inherited = held
+	}
+}
+
+// only is the held state of the rules keep names.
+func (h *heldState) only(keep map[ruleKey]bool) *heldState {
+	out := &heldState{unique: map[ruleKey]*uniqueState{}, newest: map[ruleKey]time.Time{}}
+	for k, u := range h.unique {
+		if keep[k] {
+			out.unique[k] = u
+		}
+	}
+	for k, t := range h.newest {
+		if keep[k] {
+			out.newest[k] = t
+		}
+	}
+	return out
 }
 
 // MaskedFields returns the JSON of decoded fields with the named

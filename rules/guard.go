@@ -15,7 +15,7 @@ import (
 
 // Budget bounds one evaluation: the closure steps it takes, the bytes of
 // the strings and lists it builds, and (as a backstop for steps that each
-// scan a lot) its duration. The checker puts a *Budget in the environment
+// scan a lot) its duration, measured from its 1024th closure step on. The checker puts a *Budget in the environment
 // under BudgetVar and resets it before each run; a program run without one
 // is not bounded.
 //
@@ -100,13 +100,19 @@ func budgetOf(env any) *Budget {
 	return nil
 }
 
-// step counts one closure step and checks the clock every 16 steps.
+// timedSteps is the closure step from which the clock is read (every 16
+// steps): evaluations shorter than that never read it, and the time of
+// their steps counts from there.
+const timedSteps = 1024
+
+// step counts one closure step and, past timedSteps, checks the clock
+// every 16 steps.
 func (b *Budget) step() error {
 	b.Steps++
 	if b.Steps > b.Max {
 		return &BudgetError{What: "step", Limit: fmt.Sprintf("%d closure steps", b.Max)}
 	}
-	if b.MaxTime > 0 && b.Steps&15 == 1 {
+	if b.MaxTime > 0 && b.Steps >= timedSteps && b.Steps&15 == 0 {
 		if b.start.IsZero() {
 			b.start = time.Now()
 		} else if time.Since(b.start) > b.MaxTime {
