@@ -116,10 +116,14 @@ channels:
 	}
 	msg := msgs[0]
 	for _, want := range []string{"/services/T000/B000/secret-token", "Contract alerting broken: above", "above (critical): 30% of 100 events",
-		"amount > 0 was false (amount = -1)", "https://assay.example/contracts/alerting", "team-orders"} {
+		"amount &gt; 0 was false (amount = -1)", "https://assay.example/contracts/alerting", "team-orders"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Slack message lacks %q:\n%s", want, msg)
 		}
+	}
+	// Slack reads &, < and > in any text as markup: values go escaped.
+	if strings.Contains(msg, "amount > 0") {
+		t.Errorf("Slack message holds an unescaped >:\n%s", msg)
 	}
 	if strings.Contains(msg, "under") || strings.Contains(msg, "clean") || strings.Contains(msg, "secret.test") {
 		t.Errorf("Slack message names a rule below its threshold or leaks PII:\n%s", msg)
@@ -131,6 +135,126 @@ channels:
 	}
 	if strings.Contains(run.Output(), "secret-token") {
 		t.Error("the webhook URL (a secret) appears in assay's logs")
+	}
+	if code := stop(t, run, 20*time.Second); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// TestAlertsContractReadsNoTopic: a contract whose only topic does not
+// exist is alerted on a generic webhook and on a real Alertmanager
+// (AssayContractReadsNothing), once; creating the topic resolves both.
+func TestAlertsContractReadsNoTopic(t *testing.T) {
+	kcat := testenv.Need(t, "kcat")
+	amBin := testenv.Need(t, "prometheus-alertmanager")
+
+	type message struct {
+		Version, Status, Title, Contract string
+		Alerts                           []struct {
+			Kind, Status, Severity, Message, Reason string
+			Missing                                 []string `json:"missing_topics"`
+			Reading                                 []string `json:"reading_topics"`
+		}
+	}
+	var mu sync.Mutex
+	var got []message
+	var raw []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var m message
+		json.Unmarshal(b, &m)
+		mu.Lock()
+		got, raw = append(got, m), append(raw, string(b))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "am.yml"), []byte("route: {receiver: nobody, group_wait: 0s}\nreceivers: [{name: nobody}]\n"), 0o644)
+	amPort := testenv.FreePort(t)
+	testenv.Start(t, "alertmanager", amBin, "--config.file", filepath.Join(dir, "am.yml"), "--storage.path", dir,
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", amPort), "--cluster.listen-address=")
+	testenv.WaitPort(t, amPort, 30*time.Second)
+	amAlerts := func() []map[string]string {
+		body, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/api/v2/alerts?active=true", amPort))
+		var active []struct {
+			Labels map[string]string `json:"labels"`
+		}
+		if err != nil || json.Unmarshal([]byte(body), &active) != nil {
+			return nil
+		}
+		var out []map[string]string
+		for _, a := range active {
+			out = append(out, a.Labels)
+		}
+		return out
+	}
+
+	contracts := filepath.Join(dir, "contracts")
+	os.Mkdir(contracts, 0o755)
+	os.WriteFile(filepath.Join(contracts, "payments.yaml"), []byte(`
+contract: payments
+owner: team-payments
+topics: [paymnts]
+rules:
+  - name: positive
+    expr: amount > 0
+    severity: critical
+alert: {channels: [audit, oncall]}
+`), 0o644)
+	cfg := filepath.Join(dir, "assay.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`channels:
+  audit: {type: webhook, url: %q}
+  oncall: {type: alertmanager, url: "http://127.0.0.1:%d"}
+`, hook.URL, amPort)), 0o644)
+
+	kport := startBroker(t, 1)
+	run, _ := startRun(t, "assay run", kport, "assay-reads-nothing", "-c", contracts, "--config", cfg, "--alert-interval", "300ms")
+	eventually(t, 30*time.Second, "a webhook message", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 0
+	})
+	eventually(t, 30*time.Second, "AssayContractReadsNothing in Alertmanager", func() bool {
+		a := amAlerts()
+		return len(a) == 1 && a[0]["alertname"] == "AssayContractReadsNothing" && a[0]["contract"] == "payments" &&
+			a[0]["severity"] == "warning" && a[0]["owner"] == "team-payments" && a[0]["topic"] == "paymnts"
+	})
+	mu.Lock()
+	first := got[0]
+	mu.Unlock()
+	if first.Version != "1" || first.Status != "firing" || first.Contract != "payments" ||
+		first.Title != "Contract payments reads no topic: 'paymnts' does not exist" || len(first.Alerts) != 1 {
+		t.Fatalf("first message: %s", raw[0])
+	}
+	if a := first.Alerts[0]; a.Kind != "reads_nothing" || a.Status != "firing" || a.Severity != "warning" ||
+		a.Reason != "'paymnts' does not exist" || len(a.Missing) != 1 || a.Missing[0] != "paymnts" ||
+		!strings.Contains(a.Message, "reads no topic: 'paymnts' does not exist") {
+		t.Fatalf("first alert: %s", raw[0])
+	}
+
+	// The topic appears (kcat's produce creates it): both resolve.
+	produce := exec.Command(kcat, "-b", fmt.Sprintf("127.0.0.1:%d", kport), "-P", "-t", "paymnts")
+	produce.Stdin = strings.NewReader(`{"amount": 5}` + "\n")
+	if out, err := produce.CombinedOutput(); err != nil {
+		t.Fatalf("kcat: %v\n%s", err, out)
+	}
+	eventually(t, 30*time.Second, "a resolved message", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 1
+	})
+	eventually(t, 30*time.Second, "no active alert in Alertmanager", func() bool { return len(amAlerts()) == 0 })
+	time.Sleep(time.Second) // more evaluations: nothing new may arrive
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("want 2 webhook messages (firing, resolved), got %d:\n%s", len(got), strings.Join(raw, "\n"))
+	}
+	if m := got[1]; m.Status != "resolved" || m.Title != "Contract payments reads topics again: paymnts" ||
+		len(m.Alerts) != 1 || m.Alerts[0].Kind != "reads_nothing" || m.Alerts[0].Status != "resolved" ||
+		len(m.Alerts[0].Reading) != 1 || m.Alerts[0].Reading[0] != "paymnts" {
+		t.Fatalf("second message: %s", raw[1])
 	}
 	if code := stop(t, run, 20*time.Second); code != 0 {
 		t.Errorf("exit %d", code)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -83,8 +85,6 @@ func (c *serviceConfig) alertChannels() []alert.Channel {
 	return out
 }
 
-var channelTypes = map[string]bool{"slack": true, "teams": true, "googlechat": true, "webhook": true, "alertmanager": true}
-
 // loadServiceConfig reads and validates the --config file; every problem is
 // reported, and no error message carries a secret value.
 func loadServiceConfig(path string) (*serviceConfig, error) {
@@ -134,8 +134,8 @@ func loadServiceConfig(path string) (*serviceConfig, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		ch := cfg.Channels[name]
-		if !channelTypes[ch.Type] {
-			errs = append(errs, fmt.Errorf("channel %q: type must be slack, teams, googlechat, webhook or alertmanager, not %q", name, ch.Type))
+		if types := alert.Types(); !slices.Contains(types, ch.Type) {
+			errs = append(errs, fmt.Errorf("channel %q: type must be one of %s, not %q", name, strings.Join(types, ", "), ch.Type))
 		}
 		ch.url, err = secret.FromSources(fmt.Sprintf("channel %q url", name), ch.URL, ch.URLEnv, ch.URLFile)
 		ch.URL = ""

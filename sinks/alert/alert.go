@@ -9,12 +9,13 @@
 //   - firing: the rule started firing (policy.Firing), or fires again
 //     after having no data. While it fires, chat channels are reminded
 //     every RepeatInterval;
-//   - no_data: a firing rule whose window has held too few events for
-//     ResolveAfter (the topic went quiet). It is not resolved: the message
-//     says it has no data ("no events for 5m") and since when it was
-//     firing. No reminders follow;
-//   - resolved: a firing rule, or one that had no data after firing, that
-//     events show fixed again.
+//   - no_data: a firing rule whose window holds fewer than min_events
+//     (the topic went quiet: about one window after its last events). It
+//     is not resolved: the message says it has no data ("no events for
+//     5m") and since when it was firing. No reminders follow;
+//   - resolved: a firing rule that events show fixed (not breaking, with
+//     min_events in its window, for ResolveAfter), or one that had no data
+//     after firing and whose events came back under its threshold.
 //
 // A rule that goes between ok and no_data without having fired sends
 // nothing: the dashboard and Datadog show that state.
@@ -89,9 +90,10 @@ type Options struct {
 	// Policy is the alert policy to drive, for callers that hand it to the
 	// dashboard before the Manager exists. Nil: policy.New(ResolveAfter).
 	Policy *policy.Policy
-	// ResolveAfter: how long a firing rule must stop breaking before it
-	// leaves firing (default DefaultResolveAfter); see package policy. It
-	// is not used when Policy is given.
+	// ResolveAfter: how long a firing rule must stop breaking, with enough
+	// events in its window, before it resolves (default
+	// DefaultResolveAfter); see package policy. It is not used when Policy
+	// is given.
 	ResolveAfter time.Duration
 	// RepeatInterval: reminders to chat channels while firing (default 4h).
 	RepeatInterval time.Duration

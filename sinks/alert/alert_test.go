@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -381,5 +382,23 @@ func TestShadowRulesNeverAlert(t *testing.T) {
 	waitFor(t, "a message", func() bool { return len(hook.got()) == 1 })
 	if strings.Contains(hook.got()[0], "amount-positive") {
 		t.Fatal("the message names a shadow rule")
+	}
+}
+
+// TestTypes: the channel types the service config accepts are the ones a
+// Manager delivers to, sorted; any other type is refused by name.
+func TestTypes(t *testing.T) {
+	want := []string{"alertmanager", "googlechat", "slack", "teams", "webhook"}
+	if got := alert.Types(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("Types() = %v, want %v", got, want)
+	}
+	var logs strings.Builder
+	m := alert.New(alert.Options{
+		Checker:  func() *checker.Checker { return nil },
+		Channels: []alert.Channel{{Name: "chat", Type: "irc", URL: secret.New("http://127.0.0.1:1")}},
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if m == nil || !strings.Contains(logs.String(), `type must be one of alertmanager, googlechat, slack, teams, webhook, not \"irc\"`) {
+		t.Errorf("unknown type not refused by name: %s", logs.String())
 	}
 }

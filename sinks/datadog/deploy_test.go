@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,35 @@ func TestDeployFiles(t *testing.T) {
 		}
 	}
 	checkNames(t, "monitors.json", string(data))
+
+	// The contract status monitor follows the alert policy: CRITICAL and
+	// WARNING notify, UNKNOWN (no data) neither notifies (a quiet contract
+	// that was never broken sends nothing) nor resolves (only OK does).
+	found := false
+	for _, m := range monitors {
+		if m.Type != "service check" || !strings.Contains(m.Query, `"`+ServiceCheckName+`"`) {
+			continue
+		}
+		found = true
+		th, _ := m.Options["thresholds"].(map[string]any)
+		for _, k := range []string{"critical", "warning", "ok"} {
+			if th[k] != 1.0 {
+				t.Errorf("status monitor: thresholds.%s = %v, want 1", k, th[k])
+			}
+		}
+		if _, ok := th["unknown"]; ok {
+			t.Errorf("status monitor notifies on UNKNOWN: %v", th)
+		}
+		if !strings.Contains(m.Query, ".last(2).count_by_status()") {
+			t.Errorf("status monitor query %q: want the last 2 statuses counted by status", m.Query)
+		}
+		if !strings.Contains(m.Message, "UNKNOWN") {
+			t.Errorf("status monitor message does not say what UNKNOWN means: %q", m.Message)
+		}
+	}
+	if !found {
+		t.Errorf("no service check monitor on %s", ServiceCheckName)
+	}
 }
 
 func read(t *testing.T, path string) []byte {
