@@ -13,10 +13,13 @@ all: build
 build:
 	$(GO) build -o bin/assay ./cmd/assay
 
-## deps: install the Debian packages the end-to-end tests need, when missing.
+## deps: install the Debian packages the end-to-end tests need, when missing
+## (with sudo when not root): real Prometheus, Alertmanager, kcat, Chromium,
+## and Node for Microsoft's Adaptive Cards parser.
 deps:
 	@missing=""; \
 	for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	{ command -v node >/dev/null && command -v npm >/dev/null; } || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
