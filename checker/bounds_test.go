@@ -163,6 +163,15 @@ func TestSamplesBoundedInBytes(t *testing.T) {
 		t.Errorf("samples hold %d bytes, more than the bound %d", held, bound)
 	}
 	snap := ch.Snapshot()
+	var all []checker.Violation
+	for _, r := range snap.Contracts[0].Rules {
+		all = append(all, r.Samples...)
+	}
+	whole, _ := json.Marshal(all)
+	t.Logf("%d samples: %d KiB of JSON", len(all), len(whole)>>10)
+	if len(whole) > len(all)*(8<<10) {
+		t.Errorf("%d samples encode to %d bytes", len(all), len(whole))
+	}
 	s := snap.Contracts[0].Rules[1].Samples
 	if len(s) != 20 {
 		t.Fatalf("%d samples", len(s))

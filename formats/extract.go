@@ -88,6 +88,7 @@ func Extract(data []byte, want *Fields, env map[string]any) error {
 	}
 	s.i++
 	s.depth = 1
+	s.object = true
 	s.ws()
 	if s.peek() == '}' {
 		s.i++
@@ -134,6 +135,9 @@ type scanner struct {
 	data  []byte
 	i     int
 	depth int
+	// object is set inside a top-level object: a value that is not one
+	// is only checked for being JSON (ErrNotObject), whatever its numbers.
+	object bool
 }
 
 func (s *scanner) err(msg string) error {
@@ -171,7 +175,7 @@ func (s *scanner) ws() {
 func (s *scanner) value(build bool, sub *Fields) (any, error) {
 	switch c := s.peek(); {
 	case c == '{':
-		return s.object(build, sub)
+		return s.obj(build, sub)
 	case c == '[':
 		return s.array(build)
 	case c == '"':
@@ -211,7 +215,7 @@ func (s *scanner) nest() error {
 	return nil
 }
 
-func (s *scanner) object(build bool, sub *Fields) (any, error) {
+func (s *scanner) obj(build bool, sub *Fields) (any, error) {
 	if err := s.nest(); err != nil {
 		return nil, err
 	}
@@ -485,7 +489,7 @@ func (s *scanner) number(build bool) (any, error) {
 		// A skipped number is still refused when it is out of float64's
 		// range, as DecodeJSON refuses it: only a literal with an exponent
 		// or of more than 300 digits can be.
-		if (fraction && bytes.IndexAny(b, "eE") >= 0) || len(b) > 300 {
+		if s.object && ((fraction && bytes.IndexAny(b, "eE") >= 0) || len(b) > 300) {
 			if f, _ := strconv.ParseFloat(lit, 64); math.IsInf(f, 0) {
 				return nil, s.rangeErr(start, lit)
 			}
