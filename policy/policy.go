@@ -21,7 +21,9 @@
 //   - silence is not recovery: a firing rule whose events stop stays Firing
 //     while its window still holds the events that broke it, and moves to
 //     NoData as soon as the window holds fewer than min_events (about one
-//     window after the last events). It never resolves on silence;
+//     window after the last events). It never resolves on silence: it
+//     stays open, and resolves to OK only after its events have shown it
+//     fixed for ResolveAfter, like a firing rule;
 //   - any other rule whose window holds fewer than min_events is NoData.
 //
 // Every rule starts in NoData; counts checked before the first evaluation
@@ -140,7 +142,8 @@ type point struct {
 type ruleState struct {
 	status     RuleStatus
 	history    []point   // readings within the window, oldest first
-	clearSince time.Time // not breaking since (while firing)
+	clearSince time.Time // not breaking since (while firing, or no_data after firing)
+	open       bool      // fired and not yet shown fixed: resolving needs ResolveAfter
 	lastFail   uint64    // volume rule: counts at the previous evaluation
 	lastPass   uint64
 }
@@ -263,37 +266,29 @@ func (s *ruleState) step(now time.Time, rs checker.RuleSnapshot, pol rules.Alert
 	s.status.Shadow = rs.Rule.Shadow
 	enough := w.Checked >= uint64(max(1, pol.MinEvents))
 	breaking := enough && w.Ratio > pol.Ratio
-	if s.status.State != Firing {
-		switch {
-		case breaking:
-			s.clearSince = time.Time{}
-			s.set(now, Firing)
-		case enough:
-			s.set(now, OK)
-		default:
-			s.set(now, NoData)
-		}
-		return
-	}
-	if breaking {
-		s.clearSince = time.Time{}
-		return
-	}
-	if !enough {
+	switch {
+	case breaking:
+		s.clearSince, s.open = time.Time{}, true
+		s.set(now, Firing)
+	case !enough:
 		// Silence is not recovery: the window no longer holds min_events,
-		// so nothing shows the rule fixed.
+		// so nothing shows the rule fixed. A rule that fired stays open.
 		s.clearSince = time.Time{}
 		s.set(now, NoData)
-		return
+	case !s.open:
+		s.set(now, OK)
+	default:
+		// It fired and events now show it fixed: it resolves once they
+		// have for ResolveAfter (hysteresis), in its current state until
+		// then.
+		if s.clearSince.IsZero() {
+			s.clearSince = now
+		}
+		if now.Sub(s.clearSince) >= resolveAfter {
+			s.clearSince, s.open = time.Time{}, false
+			s.set(now, OK)
+		}
 	}
-	if s.clearSince.IsZero() {
-		s.clearSince = now
-	}
-	if now.Sub(s.clearSince) < resolveAfter {
-		return
-	}
-	s.clearSince = time.Time{}
-	s.set(now, OK) // events show it fixed, for resolveAfter
 }
 
 // stepVolume advances the synthetic volume rule: the latest verdict

@@ -371,3 +371,40 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestNoDataAfterFiringResolvesWithHysteresis: a rule that fired, went
+// silent (no_data) and then gets clean events resolves only once they have
+// shown it fixed for ResolveAfter, as a firing rule would; a rule that
+// never fired is ok at once.
+func TestNoDataAfterFiringResolvesWithHysteresis(t *testing.T) {
+	f := newFixture(t, contractYAML, 30*time.Second)
+	f.eval(0)
+	f.feed(20, 10)
+	f.eval(time.Second)
+	if f.state("amount-positive") != policy.Firing {
+		t.Fatal("not firing")
+	}
+	f.eval(2 * time.Minute) // silence: the window empties
+	if f.state("amount-positive") != policy.NoData {
+		t.Fatalf("after silence: %s", f.state("amount-positive"))
+	}
+	f.feed(20, 0)
+	if got := f.eval(time.Second); len(got) != 0 {
+		t.Fatalf("clean events resolved it at once: %v", got)
+	}
+	f.feed(20, 0)
+	if got := f.eval(20 * time.Second); len(got) != 0 {
+		t.Fatalf("resolved before ResolveAfter: %v", got)
+	}
+	f.feed(20, 0)
+	if got := f.eval(10 * time.Second); !contains(got, "amount-positive:no_data>ok") {
+		t.Fatalf("after ResolveAfter of clean events: %v", got)
+	}
+	// Never fired: ok as soon as the window holds min_events.
+	g := newFixture(t, contractYAML, 30*time.Second)
+	g.eval(0)
+	g.feed(20, 0)
+	if got := g.eval(time.Second); !contains(got, "amount-positive:no_data>ok") {
+		t.Fatalf("a rule that never fired: %v", got)
+	}
+}

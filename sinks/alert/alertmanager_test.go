@@ -86,9 +86,12 @@ func TestRealAlertmanager(t *testing.T) {
 		got = activeAlerts(t, base)
 		return len(got) == 2 && got[0].Annotations["state"] == "no_data" && got[1].Annotations["state"] == "no_data"
 	})
-	// Clean events: resolved.
+	// Clean events for ResolveAfter: resolved.
 	f.now = f.now.Add(10 * time.Second)
 	f.feed(100, 0)
+	m.Evaluate()
+	f.now = f.now.Add(31 * time.Second)
+	f.feed(10, 0)
 	m.Evaluate()
 	waitFor(t, "the alerts to resolve in Alertmanager", func() bool { return len(activeAlerts(t, base)) == 0 })
 }

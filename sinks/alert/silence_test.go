@@ -111,11 +111,20 @@ func TestSilenceIsNotRecovery(t *testing.T) {
 		m.Evaluate()
 	}
 	waitMessages(t, hook, 2)
-	// Clean events: resolved, once.
+	// Clean events: still open (no_data) until they have shown the rule
+	// fixed for ResolveAfter (30s), then resolved, once.
 	f.feed(50, 0)
 	f.now = f.now.Add(10 * time.Second)
 	m.Evaluate()
+	f.now = f.now.Add(20 * time.Second)
+	f.feed(10, 0)
+	m.Evaluate()
+	if st := m.Policy().Rule("orders", "amount-positive"); st.State != policy.NoData {
+		t.Fatalf("resolved before ResolveAfter: %+v", st)
+	}
+	waitMessages(t, hook, 2)
 	f.now = f.now.Add(10 * time.Second)
+	f.feed(10, 0)
 	m.Evaluate()
 	msgs = waitMessages(t, hook, 3)
 	if msgs[2].Status != "resolved" || !strings.Contains(msgs[2].Title, "recovered") {

@@ -23,6 +23,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/internal/safetext"
 	"github.com/assay-dev/assay/rules"
 )
@@ -242,16 +243,9 @@ func Pct(f float64) string {
 	return s + "%"
 }
 
-// ShortDur formats a duration without zero units ("5m", "1h30m").
-func ShortDur(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	s = strings.TrimSuffix(s, "0m")
-	if s == "" {
-		return "0s"
-	}
-	return s
-}
+// ShortDur formats a duration without zero units ("10s", "5m", "1h30m"),
+// as reasons and the dashboard do.
+func ShortDur(d time.Duration) string { return checker.FormatDuration(d) }
 
 // Defang neutralises @-mentions (@here, @channel, @all, @someone): an @
 // that starts a word and is followed by a letter becomes the full-width

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/assay-dev/assay/sinks/alert/notify"
 )
@@ -51,5 +52,16 @@ func TestStatusAndTitle(t *testing.T) {
 func TestRetryable(t *testing.T) {
 	if !notify.Retryable(errors.New("connection refused")) || notify.Retryable(notify.Permanent(errors.New("400"))) || notify.Retryable(nil) {
 		t.Fatal("Retryable")
+	}
+}
+
+func TestShortDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		10 * time.Second: "10s", 30 * time.Second: "30s", 5 * time.Minute: "5m", 10 * time.Minute: "10m",
+		30 * time.Minute: "30m", 90 * time.Minute: "1h30m", time.Hour: "1h", 0: "0s", 1500 * time.Millisecond: "1.5s",
+	} {
+		if got := notify.ShortDur(d); got != want {
+			t.Errorf("ShortDur(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
