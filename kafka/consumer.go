@@ -220,6 +220,7 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 		readMax = max(fetchMax*2, 100<<20)
 	}
 	readMax = min(max(readMax, 2<<10), 1<<30)
+	c.cfg.MaxReadBytes = readMax
 	fetchMax = min(fetchMax, readMax/2)
 	opts = append(opts, kgo.FetchMaxBytes(int32(fetchMax)), kgo.MaxConcurrentFetches(2),
 		kgo.BrokerMaxReadBytes(int32(readMax)), kgo.MaxDecompressBatchBytes(min(2*readMax, 1<<30)))

@@ -83,8 +83,8 @@ func (c *Consumer) unstick(ctx context.Context) {
 		}
 		if next > first {
 			found = true
-			c.log.Info("record batch larger than the read limit; skipping it",
-				"topic", tp.Topic, "partition", tp.Partition, "offset", first, "next_offset", next)
+			c.log.Warn("record batch larger than the read limit skipped (counted in assay_records_skipped_total)",
+				"topic", tp.Topic, "partition", tp.Partition, "offset", first, "next_offset", next, "read_limit_bytes", c.cfg.MaxReadBytes)
 			c.skip(ctx, tp.Topic, tp.Partition, first, next, -1)
 		}
 	}

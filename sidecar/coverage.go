@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/assay-dev/assay/checker"
@@ -66,16 +67,23 @@ func (s *Sidecar) updateCoverage() {
 	}
 	for _, c := range ch.Contracts() {
 		cv := out[c.Name]
-		if !cv.ReadsNothing() {
+		var msg, reason string
+		switch {
+		case cv.ReadsNothing():
+			msg, reason = "contract reads no topic", policy.ReadsNothingReason(&cv)
+		case len(cv.Missing) > 0:
+			// It reads something, but one of its topics is missing: a
+			// typo in one of several names.
+			msg, reason = "contract topic does not exist", "'"+strings.Join(cv.Missing, "', '")+"' does not exist"
+		default:
 			delete(s.cov.warned, c.Name)
 			continue
 		}
-		reason := policy.ReadsNothingReason(&cv)
 		if s.cov.warned[c.Name] == reason {
 			continue
 		}
 		s.cov.warned[c.Name] = reason
-		s.log.Warn("contract reads no topic", "contract", c.Name, "reason", reason)
+		s.log.Warn(msg, "contract", c.Name, "reason", reason)
 	}
 	for name := range s.cov.warned {
 		if _, ok := out[name]; !ok {

@@ -167,6 +167,7 @@ func TestTypoTopicIsReadyAndWarnedOnce(t *testing.T) {
 	defer broker.Close()
 	dir := t.TempDir()
 	writeContract(t, dir, "payments", "topics: [paymnts]\n"+positiveRule)
+	writeContract(t, dir, "refunds", "topics: [payments, refnds]\n"+positiveRule)
 	var logs logBuffer
 	r := startConfig(t, sidecar.Config{Contracts: []string{dir},
 		Kafka: kafka.Config{Brokers: broker.ListenAddrs(), Group: "assay-typo", SessionTimeout: 6 * time.Second,
@@ -194,6 +195,17 @@ func TestTypoTopicIsReadyAndWarnedOnce(t *testing.T) {
 	}
 	if !strings.Contains(lines[0], "level=WARN") {
 		t.Errorf("not at warn: %s", lines[0])
+	}
+	// One of several topics missing: the contract reads something, and
+	// the missing one is named once.
+	var partial []string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "contract topic does not exist") {
+			partial = append(partial, l)
+		}
+	}
+	if len(partial) != 1 || !strings.Contains(partial[0], "contract=refunds") || !strings.Contains(partial[0], "'refnds' does not exist") {
+		t.Errorf("want one warning for the missing one of two topics, got %q", partial)
 	}
 	if topicExists(t, producer(t, broker.ListenAddrs()), "paymnts") {
 		t.Error("assay created the misspelt topic")
