@@ -112,9 +112,13 @@ func (o *Options) defaults() {
 		o.SamplesPerRule = 20
 	}
 	if o.SampleMaxBytes <= 0 {
-		o.SampleMaxBytes = 4 << 10
+		o.SampleMaxBytes = DefaultSampleMaxBytes
 	}
 }
+
+// DefaultSampleMaxBytes bounds the payload a violation sample keeps
+// (Options.SampleMaxBytes).
+const DefaultSampleMaxBytes = 4 << 10
 
 // Checker evaluates one set of contracts. It is safe for concurrent use
 // through its Workers.

@@ -70,6 +70,9 @@ type Config struct {
 	// Token, when set, is required by POST /-/reload as
 	// "Authorization: Bearer <token>".
 	Token secret.Secret
+	// Limits bound contract files and expressions (zero fields: the
+	// defaults of rules.DefaultLimits).
+	Limits rules.Limits
 	// Schemas decodes records in the Confluent wire format (contracts with
 	// format confluent or auto); nil: such records are decode errors.
 	Schemas *confluent.Decoder
@@ -249,7 +252,7 @@ func subscription(contracts []*rules.Contract) (topics, patterns []string) {
 // load reads the contracts and fingerprints their files.
 func (s *Sidecar) load() ([]*rules.Contract, [32]byte, error) {
 	fp := fingerprint(s.cfg.Contracts)
-	cs, err := rules.Load(s.cfg.Contracts...)
+	cs, err := s.cfg.Limits.Load(s.cfg.Contracts...)
 	if err != nil {
 		return nil, fp, err
 	}
@@ -357,6 +360,7 @@ func (s *Sidecar) Drop(topic string, partition int32) {
 		}
 		e.mu[w].Unlock()
 	}
+	e.ch.DropInherited(topic, partition) // state carried over by a reload, not taken up yet
 }
 
 // Handle checks the records of one partition.

@@ -14,6 +14,8 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 	var dirs stringList
 	fs.Var(&dirs, "c", "contract file or directory (repeatable)")
 	fs.Var(&dirs, "contracts", "same as -c")
+	var lim limitFlags
+	lim.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: assay lint -c DIR|FILE [-c ...]\n\nParses and compiles every contract; prints file:line:col: message per problem.\nExit 0 when all are good, 2 when any problem is found.")
 		fs.PrintDefaults()
@@ -27,7 +29,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "assay lint: give contracts with -c DIR|FILE")
 		return exitBadInput
 	}
-	contracts, err := rules.Load(dirs...)
+	contracts, err := lim.limits().Load(dirs...)
 	if err != nil {
 		var errs rules.Errors
 		if errors.As(err, &errs) {

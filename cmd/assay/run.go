@@ -46,6 +46,10 @@ type runFlags struct {
 	uniqueMaxKeys  int
 	samplesPerRule int
 	schemaRegistry string
+	limits         limitFlags
+	maxEvalBytes   int
+	maxEvalTime    time.Duration
+	sampleMaxBytes int
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -66,6 +70,10 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.schemaRegistry, "schema-registry", "", "Schema Registry URL(s), comma separated, for contracts with format confluent or auto (auth from --config schema_registry)")
 	fs.StringVar(&f.httpTokenFile, "http-token-file", "", "file holding a token that the dashboard and /api/v1 require (bearer or login form); /metrics and probes stay open")
 	fs.DurationVar(&f.alertInterval, "alert-interval", 15*time.Second, "how often alert policies are evaluated")
+	f.limits.register(fs)
+	fs.IntVar(&f.maxEvalBytes, "max-eval-bytes", rules.DefaultMaxBytes, "memory one rule may build while evaluating one event (strings, lists); beyond, the rule gives error for that event")
+	fs.DurationVar(&f.maxEvalTime, "max-eval-time", rules.DefaultMaxTime, "time one rule may take on one event; beyond, the rule gives error for that event")
+	fs.IntVar(&f.sampleMaxBytes, "sample-max-bytes", checker.DefaultSampleMaxBytes, "bytes of the masked event kept with each violation sample (the rest is cut, marked truncated)")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often contract files are checked for changes (0 turns it off)")
 }
 
@@ -209,7 +217,9 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		Routes:         dash.Routes,
 		Token:          token,
 		Schemas:        schemas,
-		Checker:        checker.Options{UniqueMaxKeys: f.uniqueMaxKeys, SamplesPerRule: f.samplesPerRule},
+		Limits:         f.limits.limits(),
+		Checker: checker.Options{UniqueMaxKeys: f.uniqueMaxKeys, SamplesPerRule: f.samplesPerRule,
+			SampleMaxBytes: f.sampleMaxBytes, MaxEvalBytes: f.maxEvalBytes, MaxEvalTime: f.maxEvalTime},
 	})
 	if err != nil {
 		var errs rules.Errors

@@ -28,6 +28,8 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "backtest: from an RFC 3339 time or an offset")
 	to := fs.String("to", "", "backtest: up to an RFC 3339 time or an offset (default: the end when the run starts)")
 	config := fs.String("config", "", "backtest: service config for tls and sasl")
+	var lim limitFlags
+	lim.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: assay test -c DIR --topic T [flags] FILE... ("-" reads stdin)
 
@@ -59,7 +61,7 @@ for the topic).`)
 		fmt.Fprintln(stderr, "assay test: needs -c DIR, --topic T and either FILEs (- for stdin) or --brokers for a backtest")
 		return exitBadInput
 	}
-	all, err := rules.Load(dirs...)
+	all, err := lim.limits().Load(dirs...)
 	if err != nil {
 		var errs rules.Errors
 		if errors.As(err, &errs) {
