@@ -1,5 +1,5 @@
 // Package report renders the result of an offline check (`assay test`) as
-// text for people, JSON for tools (the shape is fixed by DESIGN.md) and
+// text for people, JSON for tools (a stable shape, documented in the README) and
 // JUnit XML for CI systems.
 package report
 

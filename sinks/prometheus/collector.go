@@ -2,7 +2,7 @@
 //
 // The Collector reads the checker's tallies when it is scraped: nothing is
 // counted per event here, so the hot path does no label lookups. Metric
-// names and labels are fixed by DESIGN.md; labels are bounded (contract,
+// names and labels are stable (the README lists them); labels are bounded (contract,
 // rule, topic, partition, ...), never an event value.
 package prometheus
 
