@@ -159,6 +159,7 @@ func TestBounds(t *testing.T) {
 		"1 more events could not be decoded",
 		"owner: team-x",
 		"contract: bounded",
+		"more rules were left out: a contract holds at most 200",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("lacks %q", want)

@@ -134,6 +134,10 @@ func (p *Profiler) Contract(opts Options) ([]byte, error) {
 	g := &gen{p: p, names: map[string]bool{}}
 	g.prepare()
 	g.build()
+	if g.over > 0 {
+		g.notes = append(g.notes, fmt.Sprintf("%d more rules were left out: a contract holds at most %d (split the topic's fields over several contracts)",
+			g.over, rules.DefaultLimits.MaxRules))
+	}
 	if len(g.rules) == 0 {
 		return nil, fmt.Errorf("infer: no rule could be inferred from %d events (no field was always there or had a stable shape)", p.events)
 	}
@@ -155,6 +159,7 @@ type gen struct {
 	uniques []rule
 	fresh   *rule
 	notes   []string // fields without rules, and why
+	over    int      // rules left out beyond the rules a contract may hold
 	names   map[string]bool
 	ruled   map[*field]bool
 }
@@ -304,6 +309,10 @@ func (g *gen) add(r rule) {
 			g.notes = append(g.notes, fmt.Sprintf("%s: rule left out, its expression did not compile", r.name))
 			return
 		}
+	}
+	if len(g.rules)+len(g.uniques) >= rules.DefaultLimits.MaxRules {
+		g.over++ // the contract would not load
+		return
 	}
 	switch r.key {
 	case "unique":
