@@ -90,10 +90,11 @@ type Config struct {
 	// fetched (default 1 MiB, franz-go's default).
 	MaxRecordBytes int
 	// MaxReadBytes bounds the memory of one fetch response (default
-	// max(2 × the fetch size, 100 MiB), at most 1 GiB). A broker returns a
+	// 2 × the fetch size: 16 MiB; at most 1 GiB). A broker returns a
 	// record batch larger than the fetch size whole (KIP-74); one larger
 	// than MaxReadBytes cannot be read at all and is skipped (Skipped). A
-	// compressed batch may decompress to at most twice MaxReadBytes.
+	// compressed batch may decompress to at most four fetches (default
+	// 32 MiB), and never more than twice MaxReadBytes.
 	MaxReadBytes int
 	// TopicRefresh is how often the cluster's topics are listed, and the
 	// end offsets of the assigned partitions read for Lag (default
@@ -217,13 +218,17 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 	fetchMax := max(cfg.MaxRecordBytes*2, 8<<20)
 	readMax := cfg.MaxReadBytes
 	if readMax <= 0 {
-		readMax = max(fetchMax*2, 100<<20)
+		readMax = fetchMax * 2 // 16 MiB by default
 	}
 	readMax = min(max(readMax, 2<<10), 1<<30)
 	c.cfg.MaxReadBytes = readMax
 	fetchMax = min(fetchMax, readMax/2)
+	// A compressed batch may decompress to at most four fetches (32 MiB by
+	// default): a small compressed batch of many large records cannot
+	// blow the heap up; a batch beyond it is skipped, each record counted.
+	decompressMax := min(max(4*fetchMax, 32<<20), 2*readMax, 1<<30)
 	opts = append(opts, kgo.FetchMaxBytes(int32(fetchMax)), kgo.MaxConcurrentFetches(2),
-		kgo.BrokerMaxReadBytes(int32(readMax)), kgo.MaxDecompressBatchBytes(min(2*readMax, 1<<30)))
+		kgo.BrokerMaxReadBytes(int32(readMax)), kgo.MaxDecompressBatchBytes(decompressMax))
 	if cfg.MaxRecordBytes > 1<<20 {
 		opts = append(opts, kgo.FetchMaxPartitionBytes(int32(min(cfg.MaxRecordBytes, readMax))))
 	}

@@ -6,8 +6,12 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/assay-dev/assay/internal/safetext"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -58,8 +62,44 @@ func (s *Sidecar) Handler() http.Handler {
 	} else {
 		mux.HandleFunc("GET /{$}", s.index)
 	}
-	return secureHeaders(mux)
+	return secureHeaders(s.checkHost(mux))
 }
+
+// openPaths are served whatever the Host: probes and scrapers reach a pod
+// by any name, and they show no business data.
+var openPaths = map[string]bool{"/metrics": true, "/healthz": true, "/readyz": true}
+
+// checkHost refuses, when no token protects the server, pages and API
+// answers for a Host that is not an IP address, localhost or one of
+// Config.AllowedHosts: a web page on another site could otherwise read
+// the dashboard through DNS rebinding (its own name resolved to this
+// server). With a token, a rebinding page has no token to send.
+func (s *Sidecar) checkHost(next http.Handler) http.Handler {
+	if !s.cfg.Token.IsZero() {
+		return next
+	}
+	allowed := map[string]bool{}
+	for _, h := range s.cfg.AllowedHosts {
+		allowed[strings.ToLower(hostOnly(h))] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := strings.ToLower(hostOnly(r.Host))
+		if openPaths[r.URL.Path] || literalHost(host) || allowed[host] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "host "+strconvQuote(host)+" is not allowed: add it with --http-allowed-hosts, or protect the dashboard with --http-token-file", http.StatusMisdirectedRequest)
+	})
+}
+
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return strings.Trim(h, "[]")
+	}
+	return strings.Trim(hostport, "[]")
+}
+
+func strconvQuote(s string) string { return strconv.Quote(safetext.Truncate(s, 100)) }
 
 // secureHeaders sets a strict baseline on every response; handlers that
 // serve pages (the dashboard) replace the Content-Security-Policy with
@@ -86,12 +126,21 @@ func secureHeaders(next http.Handler) http.Handler {
 // not an IP address or localhost (DNS rebinding).
 func (s *Sidecar) reloadHandler(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.Token.IsZero() {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token.Reveal())) != 1 {
+		if wait := s.reloadGuard.wait(time.Now()); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			http.Error(w, "too many wrong tokens; try again later", http.StatusTooManyRequests)
+			return
+		}
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.Token.Reveal())) != 1 {
+			if s.reloadGuard.failed(time.Now()) {
+				s.log.Warn("wrong tokens for POST /-/reload; it now waits", "remote", hostOnly(r.RemoteAddr))
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="assay"`)
 			http.Error(w, "reload needs Authorization: Bearer <token of --http-token-file>", http.StatusUnauthorized)
 			return
 		}
+		s.reloadGuard.reset()
 	}
 	if why := crossSite(r); why != "" {
 		http.Error(w, "reload refused: "+why, http.StatusForbidden)
@@ -102,6 +151,41 @@ func (s *Sidecar) reloadHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, "reloaded")
+}
+
+// guessGuard slows down guessing of the reload token: after 5 wrong
+// tokens, every request waits a backoff that doubles from 1s to 5m with
+// each further wrong one; a right token starts afresh. Reloads are an
+// operator's rare act, so one guard for all clients is enough.
+type guessGuard struct {
+	mu       sync.Mutex
+	failures int
+	until    time.Time
+}
+
+func (g *guessGuard) wait(now time.Time) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return max(0, g.until.Sub(now))
+}
+
+// failed counts a wrong token and reports whether a wait starts now.
+func (g *guessGuard) failed(now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.failures++
+	if g.failures < 5 {
+		return false
+	}
+	d := time.Second << min(g.failures-5, 9)
+	g.until = now.Add(min(d, 5*time.Minute))
+	return true
+}
+
+func (g *guessGuard) reset() {
+	g.mu.Lock()
+	g.failures, g.until = 0, time.Time{}
+	g.mu.Unlock()
 }
 
 // crossSite says why a request may come from a page of another site, or ""

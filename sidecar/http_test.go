@@ -20,7 +20,7 @@ import (
 
 // httpSidecar runs a sidecar on a broker of its own, to exercise its HTTP
 // handler.
-func httpSidecar(t *testing.T, token string) http.Handler {
+func httpSidecar(t *testing.T, token string, allowedHosts ...string) http.Handler {
 	t.Helper()
 	broker, err := demo.StartBroker(0, 1, "t")
 	if err != nil {
@@ -38,6 +38,7 @@ func httpSidecar(t *testing.T, token string) http.Handler {
 		HTTPListen:    "127.0.0.1:0",
 		WatchInterval: -1,
 		Token:         secret.New(token),
+		AllowedHosts:  allowedHosts,
 	})
 	return r.s.Handler()
 }
@@ -64,7 +65,9 @@ func TestReloadRefusesWhatABrowserCouldBeTrickedIntoSending(t *testing.T) {
 		{"other origin", "", "127.0.0.1:9464", map[string]string{"Origin": "http://evil.example"}, 403},
 		{"cross-site fetch", "", "127.0.0.1:9464", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
 		{"same-site fetch", "", "127.0.0.1:9464", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
-		{"DNS rebinding: a browser at a host name", "", "evil.example:9464", map[string]string{"Origin": "http://evil.example:9464", "Sec-Fetch-Site": "same-origin"}, 403},
+		{"DNS rebinding: a browser at a host name", "", "evil.example:9464", map[string]string{"Origin": "http://evil.example:9464", "Sec-Fetch-Site": "same-origin"}, 421},
+		{"DNS rebinding with the token", token, "evil.example:9464", map[string]string{"Authorization": "Bearer " + token, "Origin": "http://evil.example:9464", "Sec-Fetch-Site": "same-origin"}, 403},
+		{"bearer in lower case", token, "10.0.0.7:9464", map[string]string{"Authorization": "bearer " + token}, 200},
 		{"same origin on an IP address", "", "127.0.0.1:9464", map[string]string{"Origin": "http://127.0.0.1:9464", "Sec-Fetch-Site": "same-origin"}, 200},
 		{"same origin on localhost", "", "localhost:9464", map[string]string{"Origin": "http://localhost:9464"}, 200},
 		{"JSON body from a script", "", "127.0.0.1:9464", map[string]string{"Content-Type": "application/json"}, 200},
@@ -138,6 +141,66 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 		_, err := io.Copy(io.Discard, c) // returns once the server closes
 		if err != nil {
 			t.Fatalf("connection %d was not closed by the server: %v", i, err)
+		}
+	}
+}
+
+// TestReloadTokenGuessingIsThrottled: after 5 wrong tokens the reload
+// endpoint answers 429 with Retry-After, even to the right token, until
+// the wait is over.
+func TestReloadTokenGuessingIsThrottled(t *testing.T) {
+	const token = "s3cret-token"
+	h := httpSidecar(t, token)
+	post := func(tok string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "http://127.0.0.1:9464/-/reload", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	var codes []int
+	for i := range 8 {
+		codes = append(codes, post(fmt.Sprintf("guess-%d", i)).Code)
+	}
+	want := []int{401, 401, 401, 401, 401, 429, 429, 429}
+	if fmt.Sprint(codes) != fmt.Sprint(want) {
+		t.Fatalf("codes %v, want %v", codes, want)
+	}
+	rec := post(token)
+	if rec.Code != 429 || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("the right token during the wait: %d %v", rec.Code, rec.Header())
+	}
+	time.Sleep(1100 * time.Millisecond) // the first wait is 1s
+	if rec := post(token); rec.Code != 200 {
+		t.Fatalf("the right token after the wait: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestDashboardRefusesUnknownHostsWithoutToken: without a token, pages and
+// the API answer only an IP address, localhost or an allowed host name (a
+// DNS-rebinding page cannot read them); probes and metrics answer any.
+func TestDashboardRefusesUnknownHostsWithoutToken(t *testing.T) {
+	h := httpSidecar(t, "", "assay.internal.example")
+	for _, c := range []struct {
+		host, path string
+		want       int
+	}{
+		{"127.0.0.1:9464", "/", 200},
+		{"localhost:9464", "/", 200},
+		{"[::1]:9464", "/", 200},
+		{"assay.internal.example", "/", 200},
+		{"ASSAY.internal.example:443", "/", 200},
+		{"evil.example:9464", "/", 421},
+		{"evil.example:9464", "/api/v1/contracts", 421},
+		{"evil.example:9464", "/metrics", 200},
+		{"evil.example:9464", "/healthz", 200},
+	} {
+		req := httptest.NewRequest("GET", "http://x"+c.path, nil)
+		req.Host = c.host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("GET %s at %s: %d, want %d", c.path, c.host, rec.Code, c.want)
 		}
 	}
 }

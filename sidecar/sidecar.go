@@ -70,6 +70,9 @@ type Config struct {
 	// Token, when set, is required by POST /-/reload as
 	// "Authorization: Bearer <token>".
 	Token secret.Secret
+	// AllowedHosts are the host names (besides IP addresses and localhost)
+	// under which the dashboard and API answer when no Token is set.
+	AllowedHosts []string
 	// Limits bound contract files and expressions (zero fields: the
 	// defaults of rules.DefaultLimits).
 	Limits rules.Limits
@@ -92,8 +95,9 @@ type Sidecar struct {
 	reloadM sync.Mutex // one reload at a time
 	watched [32]byte   // fingerprint of the contract files last loaded or tried
 
-	reloadOK   prometheus.Gauge
-	reloadTime prometheus.Gauge
+	reloadOK    prometheus.Gauge
+	reloadTime  prometheus.Gauge
+	reloadGuard guessGuard // wrong reload tokens
 
 	decodeErrors counters[decodeKey]
 	undecodable  undecodables

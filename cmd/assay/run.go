@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -43,6 +44,7 @@ type runFlags struct {
 	alertInterval  time.Duration
 	datadogAddr    string
 	httpTokenFile  string
+	allowedHosts   string
 	uniqueMaxKeys  int
 	samplesPerRule int
 	schemaRegistry string
@@ -69,6 +71,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.samplesPerRule, "samples-per-rule", 20, "violation samples kept per rule for the dashboard and alerts")
 	fs.StringVar(&f.schemaRegistry, "schema-registry", "", "Schema Registry URL(s), comma separated, for contracts with format confluent or auto (auth from --config schema_registry)")
 	fs.StringVar(&f.httpTokenFile, "http-token-file", "", "file holding a token that the dashboard and /api/v1 require (bearer or login form); /metrics and probes stay open")
+	fs.StringVar(&f.allowedHosts, "http-allowed-hosts", "", "host names, comma separated, under which the dashboard and API answer when no --http-token-file is set (IP addresses, localhost and dashboard_url's host always do)")
 	fs.DurationVar(&f.alertInterval, "alert-interval", 15*time.Second, "how often alert policies are evaluated")
 	f.limits.register(fs)
 	fs.IntVar(&f.maxEvalBytes, "max-eval-bytes", rules.DefaultMaxBytes, "memory one rule may build while evaluating one event (strings, lists); beyond, the rule gives error for that event")
@@ -216,6 +219,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		MaxRecordBytes: f.maxRecordBytes,
 		Routes:         dash.Routes,
 		Token:          token,
+		AllowedHosts:   allowedHosts(f.allowedHosts, svc.DashboardURL),
 		Schemas:        schemas,
 		Limits:         f.limits.limits(),
 		Checker: checker.Options{UniqueMaxKeys: f.uniqueMaxKeys, SamplesPerRule: f.samplesPerRule,
@@ -322,6 +326,15 @@ func datadogSources(s *sidecar.Sidecar) datadog.Sources {
 			return out
 		},
 	}
+}
+
+// allowedHosts are the --http-allowed-hosts and the host of dashboard_url.
+func allowedHosts(flag, dashboardURL string) []string {
+	out := splitList(flag)
+	if u, err := url.Parse(dashboardURL); err == nil && u.Hostname() != "" {
+		out = append(out, u.Hostname())
+	}
+	return out
 }
 
 func watchInterval(d time.Duration) time.Duration {
