@@ -11,7 +11,6 @@
 package googlechat
 
 import (
-	"context"
 	"html"
 	"net/http"
 	"strings"
@@ -20,28 +19,9 @@ import (
 	"github.com/assay-dev/assay/sinks/alert/notify"
 )
 
-// Notifier posts to one incoming webhook.
-type Notifier struct {
-	url    secret.Secret
-	client *http.Client
-}
-
-// New returns a Notifier for the webhook URL (a secret: it holds the key
-// and token).
-func New(url secret.Secret, client *http.Client) *Notifier {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	return &Notifier{url: url, client: client}
-}
-
-// Notify posts n.
-func (g *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
-	body, err := notify.JSON(Payload(n))
-	if err != nil {
-		return notify.Permanent(err)
-	}
-	return notify.Post(ctx, g.client, g.url.Reveal(), body)
+// New returns the Notifier for the webhook URL (a secret: it holds the key and token).
+func New(url secret.Secret, client *http.Client) *notify.JSONWebhook {
+	return notify.NewJSONWebhook(url, client, func(n *notify.Notification) any { return Payload(n) })
 }
 
 var color = map[string]string{notify.Firing: "#d93025", notify.NoData: "#e37400", notify.Resolved: "#188038"}

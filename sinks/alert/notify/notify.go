@@ -26,6 +26,7 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/internal/safetext"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/secret"
 )
 
 // The statuses of an alert (and of a notification, see Status).
@@ -328,4 +329,31 @@ func Post(ctx context.Context, client *http.Client, target string, body []byte) 
 		return fmt.Errorf("receiver answered %s", resp.Status)
 	}
 	return Permanent(fmt.Errorf("receiver refused the message: %s", resp.Status))
+}
+
+// JSONWebhook is a Notifier that posts the JSON of a channel's payload to
+// one webhook URL: what Slack, Teams, Google Chat and the generic webhook
+// have in common.
+type JSONWebhook struct {
+	url     secret.Secret
+	client  *http.Client
+	payload func(*Notification) any
+}
+
+// NewJSONWebhook returns a JSONWebhook; url is a secret (webhook URLs hold
+// their token), client nil means http.DefaultClient.
+func NewJSONWebhook(url secret.Secret, client *http.Client, payload func(*Notification) any) *JSONWebhook {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &JSONWebhook{url: url, client: client, payload: payload}
+}
+
+// Notify posts the payload of n.
+func (w *JSONWebhook) Notify(ctx context.Context, n *Notification) error {
+	body, err := JSON(w.payload(n))
+	if err != nil {
+		return Permanent(err)
+	}
+	return Post(ctx, w.client, w.url.Reveal(), body)
 }

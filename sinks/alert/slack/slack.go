@@ -12,7 +12,6 @@
 package slack
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -28,28 +27,9 @@ const (
 	maxText    = 2000
 )
 
-// Notifier posts to one incoming webhook.
-type Notifier struct {
-	url    secret.Secret
-	client *http.Client
-}
-
-// New returns a Notifier for the webhook URL (a secret: it holds the
-// token).
-func New(url secret.Secret, client *http.Client) *Notifier {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	return &Notifier{url: url, client: client}
-}
-
-// Notify posts n.
-func (s *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
-	body, err := notify.JSON(Payload(n))
-	if err != nil {
-		return notify.Permanent(err)
-	}
-	return notify.Post(ctx, s.client, s.url.Reveal(), body)
+// New returns the Notifier for the incoming webhook URL (a secret: it holds the token).
+func New(url secret.Secret, client *http.Client) *notify.JSONWebhook {
+	return notify.NewJSONWebhook(url, client, func(n *notify.Notification) any { return Payload(n) })
 }
 
 var emoji = map[string]string{notify.Firing: "🚨", notify.NoData: "❔", notify.Resolved: "✅"}

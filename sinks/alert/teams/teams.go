@@ -10,35 +10,15 @@
 package teams
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sinks/alert/notify"
 )
 
-// Notifier posts to one Workflows webhook.
-type Notifier struct {
-	url    secret.Secret
-	client *http.Client
-}
-
-// New returns a Notifier for the webhook URL (a secret: it holds the
-// token).
-func New(url secret.Secret, client *http.Client) *Notifier {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	return &Notifier{url: url, client: client}
-}
-
-// Notify posts n.
-func (t *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
-	body, err := notify.JSON(Payload(n))
-	if err != nil {
-		return notify.Permanent(err)
-	}
-	return notify.Post(ctx, t.client, t.url.Reveal(), body)
+// New returns the Notifier for the Workflows webhook URL (a secret: it holds the token).
+func New(url secret.Secret, client *http.Client) *notify.JSONWebhook {
+	return notify.NewJSONWebhook(url, client, func(n *notify.Notification) any { return Payload(n) })
 }
 
 var color = map[string]string{notify.Firing: "Attention", notify.NoData: "Warning", notify.Resolved: "Good"}

@@ -5,34 +5,15 @@
 package webhook
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sinks/alert/notify"
 )
 
-// Notifier posts to one URL.
-type Notifier struct {
-	url    secret.Secret
-	client *http.Client
-}
-
-// New returns a Notifier for the URL (a secret: it may hold a token).
-func New(url secret.Secret, client *http.Client) *Notifier {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	return &Notifier{url: url, client: client}
-}
-
-// Notify posts n.
-func (w *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
-	body, err := notify.JSON(Payload(n))
-	if err != nil {
-		return notify.Permanent(err)
-	}
-	return notify.Post(ctx, w.client, w.url.Reveal(), body)
+// New returns the Notifier for the URL (a secret: it may hold a token).
+func New(url secret.Secret, client *http.Client) *notify.JSONWebhook {
+	return notify.NewJSONWebhook(url, client, func(n *notify.Notification) any { return Payload(n) })
 }
 
 // Message is the JSON body.
