@@ -489,7 +489,7 @@ func (s *scanner) number(build bool) (any, error) {
 		// A skipped number is still refused when it is out of float64's
 		// range, as DecodeJSON refuses it: only a literal with an exponent
 		// or of more than 300 digits can be.
-		if s.object && ((fraction && bytes.IndexAny(b, "eE") >= 0) || len(b) > 300) {
+		if s.object && ((fraction && bytes.ContainsAny(b, "eE")) || len(b) > 300) {
 			if f, _ := strconv.ParseFloat(lit, 64); math.IsInf(f, 0) {
 				return nil, s.rangeErr(start, lit)
 			}
