@@ -83,10 +83,12 @@ type Options struct {
 	// "expression exceeded its memory budget of 1 MiB". Default
 	// rules.DefaultMaxBytes (1 MiB).
 	MaxEvalBytes int
-	// MaxEvalTime bounds the duration of one evaluation, measured from its
-	// 1024th closure step and checked every 16 steps: a backstop for
-	// closures whose steps each scan a lot. Default rules.DefaultMaxTime
-	// (250ms); negative: no time bound.
+	// MaxEvalTime bounds the duration of one evaluation, read every 16
+	// closure steps or units of work from the first one on. It also sets
+	// the work budget of builtins and operators (rules.WorkFor: 10,000,000
+	// units at 250ms, in proportion otherwise), charged before they run,
+	// so that one call cannot run long. Default rules.DefaultMaxTime
+	// (250ms); negative: no time bound (and the default work budget).
 	MaxEvalTime time.Duration
 	// OneByOne evaluates each rule with its own run, never the combined
 	// program (the simple path, kept to check the fast one against).

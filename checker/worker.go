@@ -339,7 +339,7 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 // run runs a program with a fresh evaluation budget.
 func (w *Worker) run(p *vm.Program, env map[string]any) (any, error) {
 	o := &w.ch.opts
-	w.budget = rules.Budget{Max: o.MaxSteps, MaxBytes: o.MaxEvalBytes, MaxTime: o.MaxEvalTime}
+	w.budget = rules.Budget{Max: o.MaxSteps, MaxWork: rules.WorkFor(o.MaxEvalTime), MaxBytes: o.MaxEvalBytes, MaxTime: o.MaxEvalTime}
 	return w.vm.Run(p, env)
 }
 

@@ -77,12 +77,13 @@ func compile(src string, kind exprKind, lim Limits) (*Program, error) {
 	if err := checkShape(src, lim); err != nil {
 		return nil, err
 	}
+	g := &guards{}
 	opts := []expr.Option{
 		expr.Env(compileEnv),
 		expr.AllowUndefinedVariables(), // a missing field is nil
 		expr.MaxNodes(uint(lim.MaxExprNodes)),
 		expr.Patch(fieldsOverBuiltins{}),
-		expr.Patch(guards{}),
+		expr.Patch(g),
 		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
 	}
 	opts = append(opts, guardFunctions...)
@@ -90,6 +91,9 @@ func compile(src string, kind exprKind, lim Limits) (*Program, error) {
 		opts = append(opts, expr.AsBool())
 	}
 	prog, err := expr.Compile(src, opts...)
+	if g.bad != nil {
+		return nil, g.bad.Bind(file.NewSource(src))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -405,7 +409,7 @@ func CompileAll(rs []*Rule) (*vm.Program, error) {
 		expr.AllowUndefinedVariables(),
 		expr.Patch(placeholderPatcher(nodes)), // first: the rules go in
 		expr.Patch(fieldsOverBuiltins{}),
-		expr.Patch(guards{}),
+		expr.Patch(&guards{}),
 		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
 	}
 	return expr.Compile("["+strings.Join(placeholders, ", ")+"]", append(opts, guardFunctions...)...)

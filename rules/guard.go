@@ -11,11 +11,14 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/file"
 )
 
-// Budget bounds one evaluation: the closure steps it takes, the bytes of
-// the strings and lists it builds, and (as a backstop for steps that each
-// scan a lot) its duration, measured from its 1024th closure step on. The checker puts a *Budget in the environment
+// Budget bounds one evaluation: the closure steps it takes, the work its
+// builtins and operators do within a step (charged before they run, see
+// DefaultMaxWork), the bytes of the strings and lists it builds, and its
+// duration, read every 16 steps or units of work from the first one on.
+// The checker puts a *Budget in the environment
 // under BudgetVar and resets it before each run; a program run without one
 // is not bounded.
 //
@@ -30,9 +33,11 @@ import (
 // before they are built: set it with VMBudget.
 type Budget struct {
 	Steps, Max      int           // closure steps taken, and allowed
+	Work, MaxWork   int           // units of work done, and allowed (0: DefaultMaxWork)
 	Bytes, MaxBytes int           // bytes built, and allowed
 	MaxTime         time.Duration // 0: no time bound
-	start           time.Time     // of the first closure step
+	start           time.Time     // of the first step or work
+	clockAt         int           // Steps+Work at which the clock is read next
 }
 
 // BudgetVar is the environment key of the evaluation budget; no event
@@ -57,8 +62,8 @@ var ErrBudget = errors.New("evaluation budget exceeded")
 
 // BudgetError is an evaluation stopped by its budget.
 type BudgetError struct {
-	What  string // "memory", "step" or "time"
-	Limit string // the budget, as people write it: "1 MiB", "1000000 closure steps", "250ms"
+	What  string // "memory", "step", "work" or "time"
+	Limit string // the budget, as people write it: "1 MiB", "1000000 closure steps", "10000000 operations", "250ms"
 }
 
 func (e *BudgetError) Error() string {
@@ -100,26 +105,14 @@ func budgetOf(env any) *Budget {
 	return nil
 }
 
-// timedSteps is the closure step from which the clock is read (every 16
-// steps): evaluations shorter than that never read it, and the time of
-// their steps counts from there.
-const timedSteps = 1024
-
-// step counts one closure step and, past timedSteps, checks the clock
-// every 16 steps.
+// step counts one closure step and reads the clock every clockEvery
+// steps.
 func (b *Budget) step() error {
 	b.Steps++
 	if b.Steps > b.Max {
 		return &BudgetError{What: "step", Limit: fmt.Sprintf("%d closure steps", b.Max)}
 	}
-	if b.MaxTime > 0 && b.Steps >= timedSteps && b.Steps&15 == 0 {
-		if b.start.IsZero() {
-			b.start = time.Now()
-		} else if time.Since(b.start) > b.MaxTime {
-			return &BudgetError{What: "time", Limit: b.MaxTime.String()}
-		}
-	}
-	return nil
+	return b.tick()
 }
 
 // charge counts n bytes built.
@@ -373,7 +366,7 @@ func toInt(v any) int {
 }
 
 // guardFunctions are the expr options that declare the guards.
-var guardFunctions = []expr.Option{
+var guardFunctions = append([]expr.Option{
 	expr.Function(stepFunc, step, new(func(any, any) any)),
 	expr.Function(stepBuildFunc, stepBuild, new(func(any, any) any)),
 	expr.Function(chargeFunc, charge, new(func(any, any) any)),
@@ -381,13 +374,13 @@ var guardFunctions = []expr.Option{
 	expr.Function(repeatFunc, repeat),
 	expr.Function(joinFunc, join),
 	expr.Function(replaceFunc, replace),
-}
+}, workFunctions...)
 
 // Builtins whose value is built from values that exist (counted shallow),
 // and those whose value is built whole (counted deep).
 var (
 	buildsShallow = map[string]bool{
-		"sort": true, "reverse": true, "uniq": true,
+		"sort": true, "reverse": true,
 		"concat": true, "flatten": true, "keys": true, "values": true, "take": true,
 		"split": true, "splitAfter": true, "upper": true, "lower": true, "string": true,
 		"toJSON": true, "toBase64": true, "fromBase64": true, "median": true,
@@ -405,12 +398,18 @@ var (
 // leaves its fusions: the lists that sum(map(...)), len(filter(...)),
 // first(...), last(...), filter(...)[0] and [-1], and map(filter(...))
 // consume are never built, so they are not counted either.
-type guards struct{}
+//
+// It also puts in the work guards (workGuard): a constant pattern too
+// large to compile is kept in bad, and compile reports it.
+type guards struct{ bad *file.Error }
 
-func (guards) Visit(n *ast.Node) {
+func (g *guards) Visit(n *ast.Node) {
 	env := func() ast.Node { return &ast.IdentifierNode{Value: "$env"} }
 	call := func(name string, args ...ast.Node) *ast.CallNode {
 		return &ast.CallNode{Callee: &ast.IdentifierNode{Value: name}, Arguments: append([]ast.Node{env()}, args...)}
+	}
+	if bad := workGuard(n, call); bad != nil && g.bad == nil {
+		g.bad = bad
 	}
 	switch node := (*n).(type) {
 	case *ast.BinaryNode:
@@ -429,7 +428,9 @@ func (guards) Visit(n *ast.Node) {
 		if buildsPerStep[node.Name] {
 			setStep(node, stepBuildFunc)
 		}
-		if name, ok := checkedFirst[node.Name]; ok {
+		if node.Name == "uniq" {
+			ast.Patch(n, call(uniqFunc, node.Arguments...))
+		} else if name, ok := checkedFirst[node.Name]; ok {
 			ast.Patch(n, call(name, node.Arguments...))
 		} else if buildsShallow[node.Name] {
 			ast.Patch(n, call(chargeFunc, node))

@@ -122,11 +122,28 @@ func checkShape(src string, l Limits) error {
 		run      int   // prefix operators waiting for their operand
 		operands int
 		prefix   = true // the next token starts an operand
+		matching bool   // after matches (and open brackets): a pattern
 	)
 	for {
 		tok, err := lx.Next()
 		if err != nil {
 			return nil // EOF, or a lexing error the parser reports
+		}
+		// A constant pattern is compiled by expr's checker: its size is
+		// checked first (a repeat of a repeat can take gigabytes).
+		wasMatching := matching
+		matching = false
+		switch tok.Kind {
+		case lexer.Operator:
+			matching = tok.Value == "matches"
+		case lexer.Bracket:
+			matching = wasMatching && tok.Value == "("
+		case lexer.String:
+			if wasMatching {
+				if n, err := checkRegexp(tok.Value); n > MaxRegexpInsts {
+					return shapeError(tok, source, err.Error())
+				}
+			}
 		}
 		switch tok.Kind {
 		case lexer.Bracket:
