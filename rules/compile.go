@@ -74,7 +74,7 @@ func Compile(src string) (*Program, error) {
 }
 
 func compile(src string, kind exprKind, lim Limits) (*Program, error) {
-	if err := checkShape(src, lim); err != nil {
+	if _, err := checkShape(src, lim); err != nil {
 		return nil, err
 	}
 	g := &guards{}
@@ -104,6 +104,7 @@ func compile(src string, kind exprKind, lim Limits) (*Program, error) {
 	if err := check(tree.Node, src, kind); err != nil {
 		return nil, err
 	}
+	dropTree(prog)
 	return &Program{Source: src, Program: prog, Paths: fieldPaths(tree.Node), WholeEvent: readsWholeEvent(tree.Node)}, nil
 }
 
@@ -126,6 +127,17 @@ func (d *decoder) compile(n *yaml.Node, key string, kind exprKind) *Program {
 	if strings.TrimSpace(src) == "" {
 		d.errorf(n, "%s must not be empty", key)
 		return nil
+	}
+	if d.nodesOver {
+		return nil // the contract is refused already: compile no more of it
+	}
+	if ops, err := checkShape(src, d.lim); err == nil {
+		if d.nodes+ops > d.lim.MaxContractNodes {
+			d.nodesOver = true
+			d.errorf(n, "%s: the contract's expressions have more than %d operands in all, the limit of a contract", key, d.lim.MaxContractNodes)
+			return nil
+		}
+		d.nodes += ops
 	}
 	p, err := compile(src, kind, d.lim)
 	if err == nil {
@@ -412,7 +424,9 @@ func CompileAll(rs []*Rule) (*vm.Program, error) {
 		expr.Patch(&guards{}),
 		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
 	}
-	return expr.Compile("["+strings.Join(placeholders, ", ")+"]", append(opts, guardFunctions...)...)
+	prog, err := expr.Compile("["+strings.Join(placeholders, ", ")+"]", append(opts, guardFunctions...)...)
+	dropTree(prog)
+	return prog, err
 }
 
 // placeholderPatcher replaces the integer i of the list by rule i's tree.

@@ -75,6 +75,7 @@ type Pos struct {
 // Contract is a compiled contract, ready for the checker. It is immutable
 // once loaded and safe to share between goroutines.
 type Contract struct {
+	operands     int // of its expressions (Limits.MaxContractNodes)
 	Name         string
 	Version      string
 	Owner        string

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/assay-dev/assay/internal/safetext"
 )
 
 var (
@@ -32,9 +34,53 @@ type decoder struct {
 	errs     Errors
 	contract string // name of the contract being decoded, for messages
 	rule     string // name of the rule being decoded, for messages
+	// nodes are the operands of the contract's expressions so far
+	// (Limits.MaxContractNodes); nodesOver is set past the limit.
+	nodes     int
+	nodesOver bool
+}
+
+// maxQuoted bounds a value quoted in an error: a contract file can hold
+// anything (a symlink to a secret, a megabyte scalar), and errors go to
+// terminals and logs.
+const maxQuoted = 40
+
+// quoted cuts the string arguments of the %q verbs of format to maxQuoted
+// bytes.
+func quoted(format string, args []any) []any {
+	out := args
+	arg := 0
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		j := i + 1
+		for j < len(format) && strings.IndexByte("+-# 0123456789.", format[j]) >= 0 {
+			j++
+		}
+		if j >= len(format) {
+			break
+		}
+		if format[j] == '%' {
+			i = j
+			continue
+		}
+		if arg < len(args) {
+			if s, ok := args[arg].(string); ok && format[j] == 'q' && len(s) > maxQuoted {
+				if &out[0] == &args[0] {
+					out = append([]any(nil), args...)
+				}
+				out[arg] = safetext.Truncate(s, maxQuoted)
+			}
+		}
+		arg++
+		i = j
+	}
+	return out
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	args = quoted(format, args)
 	e := &Error{Pos: Pos{File: d.file}, Contract: d.contract, Rule: d.rule, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
@@ -156,6 +202,22 @@ func (d *decoder) pairs(n *yaml.Node, what string) [][2]*yaml.Node {
 	return out
 }
 
+// onlyDots reports a name like . or .., which would read as a path.
+func onlyDots(s string) bool { return strings.Trim(s, ".") == "" }
+
+// scalarKind names the type of a scalar without its value.
+func scalarKind(n *yaml.Node) string {
+	switch n.Tag {
+	case "!!null":
+		return "empty"
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	}
+	return "a string"
+}
+
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -166,7 +228,7 @@ func kindName(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "empty"
 		}
-		return fmt.Sprintf("%q", n.Value)
+		return fmt.Sprintf("%q", safetext.Truncate(n.Value, maxQuoted))
 	}
 	return "an alias"
 }
@@ -239,24 +301,31 @@ func ParseDuration(s string) (time.Duration, error) {
 			unit *= 7
 		}
 		if k > int(math.MaxInt64/unit) {
-			return 0, fmt.Errorf("duration %q is too long", s)
+			return 0, fmt.Errorf("duration %q is too long", safetext.Truncate(s, maxQuoted))
 		}
 		dur = time.Duration(k) * unit
 	} else {
 		dur, err = time.ParseDuration(s)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q (use e.g. 30s, 5m, 1h, 7d)", s)
+		return 0, fmt.Errorf("invalid duration %q (use e.g. 30s, 5m, 1h, 7d)", safetext.Truncate(s, maxQuoted))
 	}
 	if dur <= 0 {
-		return 0, fmt.Errorf("duration %q must be positive", s)
+		return 0, fmt.Errorf("duration %q must be positive", safetext.Truncate(s, maxQuoted))
 	}
 	return dur, nil
 }
 
 func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	d.contract, d.rule = "", ""
+	d.nodes, d.nodesOver = 0, false
 	c := &Contract{Pos: Pos{File: d.file, Line: n.Line, Column: n.Column}, Format: "json", Sample: 1}
+	if n.Kind == yaml.ScalarNode {
+		// Not quoted: a file that is no contract (a symlink to a
+		// secret, say) is not echoed.
+		d.errorf(n, "a contract must be a mapping, not %s", scalarKind(n))
+		return nil
+	}
 	pairs := d.pairs(n, "a contract")
 	if pairs == nil {
 		return nil
@@ -267,6 +336,8 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			if s, ok := d.str(kv[1], "contract"); ok {
 				if !nameRE.MatchString(s) {
 					d.errorf(kv[1], "contract name %q must match [a-z0-9._-]+", s)
+				} else if onlyDots(s) {
+					d.errorf(kv[1], "contract name %q must not be only dots", s)
 				}
 				c.Name = s
 			}
@@ -365,6 +436,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	if len(d.errs) > errsBefore {
 		return nil
 	}
+	c.operands = d.nodes
 	return c
 }
 
@@ -529,6 +601,8 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 			r.Name, _ = d.str(kv[1], "name")
 			if r.Name != "" && !ruleNameRE.MatchString(r.Name) {
 				d.errorf(kv[1], "rule name %q must match [A-Za-z0-9._-]+", r.Name)
+			} else if onlyDots(r.Name) {
+				d.errorf(kv[1], "rule name %q must not be only dots", r.Name)
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/assay-dev/assay/internal/safetext"
 )
 
 // Error is one problem in a contract file, with its position and the
@@ -14,6 +16,9 @@ type Error struct {
 	Rule     string
 	Msg      string
 }
+
+// maxName bounds a contract or rule name quoted in an error.
+const maxName = 64
 
 // Error formats as file:line:col: contract "x", rule "y": message.
 func (e *Error) Error() string {
@@ -27,16 +32,18 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Contract != "" {
-		fmt.Fprintf(&b, "contract %q", e.Contract)
+		fmt.Fprintf(&b, "contract %q", safetext.Truncate(e.Contract, maxName))
 		if e.Rule != "" {
-			fmt.Fprintf(&b, ", rule %q", e.Rule)
+			fmt.Fprintf(&b, ", rule %q", safetext.Truncate(e.Rule, maxName))
 		}
 		b.WriteString(": ")
 	} else if e.Rule != "" {
-		fmt.Fprintf(&b, "rule %q: ", e.Rule)
+		fmt.Fprintf(&b, "rule %q: ", safetext.Truncate(e.Rule, maxName))
 	}
 	b.WriteString(e.Msg)
-	return b.String()
+	// Expressions quoted in messages and snippets may hold bidirectional
+	// overrides and control characters: they are shown escaped.
+	return safetext.Visible(b.String())
 }
 
 // Errors is every problem found while loading contracts.

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser/lexer"
@@ -32,6 +34,23 @@ type Limits struct {
 	// MaxNodes); an expression with more operands is refused before it is
 	// parsed. Default MaxNodes (2000).
 	MaxExprNodes int
+	// MaxContractNodes bounds the operands (identifiers and literals, as
+	// MaxExprNodes counts them) of all the expressions of one contract; the
+	// expression that goes past it is refused before it is compiled, and
+	// the contract's later ones are not compiled. A compiled operand costs
+	// some hundreds of bytes (the rule's program and the contract's
+	// combined one): at the default 20,000 a contract stays within a few
+	// MiB. Default 20,000.
+	MaxContractNodes int
+	// MaxTotalNodes bounds the operands of all contracts that Load and
+	// LoadFiles read together, so that a set of contracts, each within
+	// MaxContractNodes, stays within some tens of MiB compiled. Default
+	// 200,000.
+	MaxTotalNodes int
+	// MaxTotalBytes bounds the contract files Load and LoadFiles read
+	// together; a file that would go past it is refused unread, at
+	// file:1:1. Default 8 MiB.
+	MaxTotalBytes int64
 }
 
 // DefaultLimits are the limits of Load, LoadFiles, Parse and Compile.
@@ -41,6 +60,10 @@ var DefaultLimits = Limits{
 	MaxExprBytes: 8 << 10,
 	MaxExprDepth: 100,
 	MaxExprNodes: MaxNodes,
+
+	MaxContractNodes: 20_000,
+	MaxTotalNodes:    200_000,
+	MaxTotalBytes:    8 << 20,
 }
 
 // withDefaults fills the zero (or negative) fields from DefaultLimits.
@@ -59,6 +82,15 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxExprNodes <= 0 {
 		l.MaxExprNodes = DefaultLimits.MaxExprNodes
+	}
+	if l.MaxContractNodes <= 0 {
+		l.MaxContractNodes = DefaultLimits.MaxContractNodes
+	}
+	if l.MaxTotalNodes <= 0 {
+		l.MaxTotalNodes = DefaultLimits.MaxTotalNodes
+	}
+	if l.MaxTotalBytes <= 0 {
+		l.MaxTotalBytes = DefaultLimits.MaxTotalBytes
 	}
 	return l
 }
@@ -84,7 +116,7 @@ func (l Limits) Compile(src string) (*Program, error) {
 }
 
 // FormatBytes prints a byte count the way limits are written: 1 MiB, 8 KiB,
-// 300 B.
+// 300 B (1.5 MiB when it is not a whole number of them).
 func FormatBytes(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
@@ -107,27 +139,27 @@ func FormatBytes(n int64) string {
 // skipped exactly as the parser skips them. A text the lexer rejects is
 // left to the parser, which reports it. The depth counted is the parser's
 // recursion: each open bracket, and each prefix operator until its operand
-// (an identifier, a literal or a bracketed group) is read.
-func checkShape(src string, l Limits) error {
+// (an identifier, a literal or a bracketed group) is read. It returns the
+// operands counted.
+func checkShape(src string, l Limits) (operands int, err error) {
 	if len(src) > l.MaxExprBytes {
-		return fmt.Errorf("expression is %s long, more than the limit of %s",
+		return 0, fmt.Errorf("expression is %s long, more than the limit of %s",
 			FormatBytes(int64(len(src))), FormatBytes(int64(l.MaxExprBytes)))
 	}
 	source := file.NewSource(src)
 	lx := lexer.New()
 	lx.Reset(source)
 	var (
-		open     []int // pending prefix operators at each open bracket
-		pending  int   // their sum
-		run      int   // prefix operators waiting for their operand
-		operands int
+		open     []int  // pending prefix operators at each open bracket
+		pending  int    // their sum
+		run      int    // prefix operators waiting for their operand
 		prefix   = true // the next token starts an operand
 		matching bool   // after matches (and open brackets): a pattern
 	)
 	for {
 		tok, err := lx.Next()
 		if err != nil {
-			return nil // EOF, or a lexing error the parser reports
+			return operands, nil // EOF, or a lexing error the parser reports
 		}
 		// A constant pattern is compiled by expr's checker: its size is
 		// checked first (a repeat of a repeat can take gigabytes).
@@ -141,7 +173,7 @@ func checkShape(src string, l Limits) error {
 		case lexer.String:
 			if wasMatching {
 				if n, err := checkRegexp(tok.Value); n > MaxRegexpInsts {
-					return shapeError(tok, source, err.Error())
+					return operands, shapeError(tok, source, err.Error())
 				}
 			}
 		}
@@ -172,19 +204,40 @@ func checkShape(src string, l Limits) error {
 				prefix = true
 			}
 		case lexer.EOF:
-			return nil
+			return operands, nil
 		default: // identifiers, numbers, strings, bytes
 			operands++
 			run = 0
 			prefix = false
 			if operands > l.MaxExprNodes {
-				return shapeError(tok, source, fmt.Sprintf("expression has more than %d operands (the limit of its syntax tree)", l.MaxExprNodes))
+				return operands, shapeError(tok, source, fmt.Sprintf("expression has more than %d operands (the limit of its syntax tree)", l.MaxExprNodes))
 			}
 		}
 		if depth := len(open) + pending + run; depth > l.MaxExprDepth {
-			return shapeError(tok, source, fmt.Sprintf("expression nests more than %d levels deep", l.MaxExprDepth))
+			return operands, shapeError(tok, source, fmt.Sprintf("expression nests more than %d levels deep", l.MaxExprDepth))
 		}
 	}
+}
+
+// overLimit says that size is more than limit, in bytes: rounded
+// (1.5 MiB, more than the limit of 1 MiB) unless the rounded figures read
+// the same, then exact (1,100,000 bytes, more than the limit of 1,048,576
+// bytes (1 MiB)).
+func overLimit(size, limit int64) string {
+	a, b := FormatBytes(size), FormatBytes(limit)
+	if strings.TrimSuffix(strings.Fields(a)[0], ".0") != strings.Fields(b)[0] || strings.Fields(a)[1] != strings.Fields(b)[1] {
+		return fmt.Sprintf("%s, more than the limit of %s", a, b)
+	}
+	return fmt.Sprintf("%s bytes, more than the limit of %s bytes (%s)", groupDigits(size), groupDigits(limit), b)
+}
+
+// groupDigits writes n with thousands separators: 1,048,576.
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func shapeError(tok lexer.Token, source file.Source, msg string) error {

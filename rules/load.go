@@ -66,19 +66,36 @@ func LoadFiles(files []string) ([]*Contract, Errors) {
 func loadFiles(lim Limits, files []string) ([]*Contract, Errors) {
 	var all []*Contract
 	var errs Errors
+	var totalBytes int64
+	totalNodes := 0
 	for _, f := range files {
-		data, err := readLimited(f, lim.MaxFileBytes)
+		if totalBytes >= lim.MaxTotalBytes {
+			errs = append(errs, &Error{Pos: Pos{File: f, Line: 1, Column: 1}, Msg: fmt.Sprintf("not read: the contract files before it are %s in all, the limit of all contract files", FormatBytes(lim.MaxTotalBytes))})
+			continue
+		}
+		data, err := readLimited(f, min(lim.MaxFileBytes, lim.MaxTotalBytes-totalBytes))
 		var big *tooLargeError
 		if errors.As(err, &big) {
-			errs = append(errs, &Error{Pos: Pos{File: f, Line: 1, Column: 1}, Msg: big.Error()})
+			msg := big.Error()
+			if big.max < lim.MaxFileBytes {
+				msg = fmt.Sprintf("not read: it would take the contract files to more than %s in all, the limit of all contract files", FormatBytes(lim.MaxTotalBytes))
+			}
+			errs = append(errs, &Error{Pos: Pos{File: f, Line: 1, Column: 1}, Msg: msg})
 			continue
 		}
 		if err != nil {
 			errs = append(errs, &Error{Pos: Pos{File: f}, Msg: cleanPathError(err)})
 			continue
 		}
+		totalBytes += int64(len(data))
 		cs, es := parseFile(lim, f, data)
-		all = append(all, cs...)
+		for _, c := range cs {
+			if totalNodes += c.operands; totalNodes > lim.MaxTotalNodes {
+				errs = append(errs, &Error{Pos: c.Pos, Contract: c.Name, Msg: fmt.Sprintf("the contracts up to this one have more than %d expression operands in all, the limit of all contracts", lim.MaxTotalNodes)})
+				continue
+			}
+			all = append(all, c)
+		}
 		errs = append(errs, es...)
 	}
 	out, es := uniqueNames(all)
@@ -165,7 +182,7 @@ func (e *tooLargeError) Error() string {
 	if e.size < 0 {
 		return fmt.Sprintf("contract file is larger than the limit of %s", FormatBytes(e.max))
 	}
-	return fmt.Sprintf("contract file is %s, more than the limit of %s", FormatBytes(e.size), FormatBytes(e.max))
+	return "contract file is " + overLimit(e.size, e.max)
 }
 
 // IsContractFile reports whether a file in a contract directory is read:

@@ -83,18 +83,18 @@ func TestWorkBudget(t *testing.T) {
 func TestWorkBudgetKeepsResults(t *testing.T) {
 	for src, want := range map[string]any{
 		`uniq([1, 1.0, "a", "a", [1], [1], nil, nil, 2])`: []any{1, "a", []any{1}, nil, 2},
-		`len(uniq(1..10000))`:                              10000,
-		`"abc" matches "^a.c$"`:                            true,
-		`s matches p`:                                      true,
-		`s matches nil`:                                    false,
-		`3 in l`:                                           true,
-		`4 not in l`:                                       true,
-		`"x" in {"x": 1}`:                                  true,
-		`5 in 1..10`:                                       true,
+		`len(uniq(1..10000))`:                             10000,
+		`"abc" matches "^a.c$"`:                           true,
+		`s matches p`:                                     true,
+		`s matches nil`:                                   false,
+		`3 in l`:                                          true,
+		`4 not in l`:                                      true,
+		`"x" in {"x": 1}`:                                 true,
+		`5 in 1..10`:                                      true,
 		`"ab" contains "b" && "ab" startsWith "a" && "ab" endsWith "b"`: true,
-		`sort([3, 1, 2])`:        []any{1, 2, 3},
-		`len(filter(l, # > 1))`:  2,
-		`indexOf("abc", "c")`:    2,
+		`sort([3, 1, 2])`:       []any{1, 2, 3},
+		`len(filter(l, # > 1))`: 2,
+		`indexOf("abc", "c")`:   2,
 	} {
 		out, _, err := runBudget(t, src, map[string]any{"s": "xyz", "p": "y+", "l": []any{1, 2, 3}})
 		if err != nil {
@@ -107,7 +107,9 @@ func TestWorkBudgetKeepsResults(t *testing.T) {
 	}
 }
 
-func fmtv(v any) string { return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(sprint(v), "[]interface {}", ""), "[]int", "")) }
+func fmtv(v any) string {
+	return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(sprint(v), "[]interface {}", ""), "[]int", ""))
+}
 
 // TestRegexpTooLarge: a pattern whose compiled program would be huge is
 // refused before it is compiled: a constant one by Compile, a dynamic one
