@@ -355,3 +355,35 @@ func TestInfiniteNumberIsADecodeError(t *testing.T) {
 		t.Fatalf("%d events checked", c.Events)
 	}
 }
+
+// TestWorkBudgetPerEvent: builtins that loop inside one step (uniq, in
+// over a list, matches on a long string) are charged before they run: the
+// rules that took seconds to minutes per event give error with a budget
+// reason, and uniq of plain values is linear and passes.
+func TestWorkBudgetPerEvent(t *testing.T) {
+	cs := mustContracts(t, `contract: c
+owner: o
+topics: [t]
+rules:
+  - {name: uniq, expr: 'len(uniq(1..30000)) > 0'}
+  - {name: regex, expr: 'let s = repeat("a", 1000000); any(1..2000, s matches "(a|b)*c")'}
+  - {name: in, expr: 'let l = 1..120000; any(l, -1 in l)'}
+  - {name: bigregex, expr: '"a" matches repeat("[^a]{1000}", 3000)'}
+`)
+	ch := checker.New(cs, checker.Options{MaxEvalTime: -1}) // deterministic: work only
+	vs := ch.NewWorker().Check(ch.NewPartition("t", 0), event(t, `{"a": 1}`))
+	want := map[string]string{
+		"regex":    "expression exceeded its work budget of 10000000 operations",
+		"in":       "expression exceeded its work budget of 10000000 operations",
+		"bigregex": "regular expression too large",
+	}
+	for _, v := range vs {
+		if w, ok := want[v.Rule]; !ok || v.Result != "error" || !strings.Contains(v.Reason, w) {
+			t.Errorf("%s: %s %s", v.Rule, v.Result, v.Reason)
+		}
+		delete(want, v.Rule)
+	}
+	if len(want) > 0 {
+		t.Errorf("no violation of %v", want)
+	}
+}
