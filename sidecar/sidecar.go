@@ -88,12 +88,13 @@ type Sidecar struct {
 	reg      *prometheus.Registry
 	consumer *kafka.Consumer
 
-	cur     atomic.Pointer[engine]
-	pending chan *engine // handed to the consumer loop, applied in Idle
-	applied chan struct{}
-	running atomic.Bool
-	reloadM sync.Mutex // one reload at a time
-	watched [32]byte   // fingerprint of the contract files last loaded or tried
+	cur      atomic.Pointer[engine]
+	pending  chan *engine // handed to the consumer loop, applied in Idle
+	applied  chan struct{}
+	running  atomic.Bool
+	stopping atomic.Bool // Run's context is done: batches end early
+	reloadM  sync.Mutex  // one reload at a time
+	watched  [32]byte    // fingerprint of the contract files last loaded or tried
 
 	reloadOK    prometheus.Gauge
 	reloadTime  prometheus.Gauge
@@ -387,6 +388,12 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 	var dlqSource []int   // the index in records each copy comes from
 	done := len(records)
 	for i, r := range records {
+		if s.stopping.Load() {
+			// Shutting down: the rest of the batch is not checked now, nor
+			// marked; the next owner (or this one, restarted) checks it.
+			done = i
+			break
+		}
 		if size := recordBytes(r); size > s.cfg.MaxRecordBytes {
 			s.skipTooLarge(topic, partition, r.Offset, size)
 			continue
@@ -691,6 +698,8 @@ func (s *Sidecar) Run(ctx context.Context) error {
 		}()
 	}
 	s.running.Store(true)
+	stopWatch := context.AfterFunc(ctx, func() { s.stopping.Store(true) })
+	defer stopWatch()
 	err := s.consumer.Run(ctx)
 	s.running.Store(false)
 	select { // a reload waiting for the consumer loop is applied directly
