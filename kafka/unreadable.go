@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -104,9 +105,19 @@ func (c *Consumer) probe(ctx context.Context, tp TopicPartition, from, end int64
 	off := from
 	first = -1
 	for steps := 0; off < end && steps < maxProbeSteps; steps++ {
-		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		resp, err := c.cl.Broker(int(leader)).Request(rctx, fetchOne(tp, id, off))
-		cancel()
+		var resp kmsg.Response
+		var err error
+		// A too-large answer kills the connection: a request right after
+		// may fail on it, so another failure is tried again a few times.
+		for try := 0; try < 3; try++ {
+			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+			resp, err = c.cl.Broker(int(leader)).Request(rctx, fetchOne(tp, id, off))
+			cancel()
+			if err == nil || isResponseTooLarge(err) || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		if isResponseTooLarge(err) {
 			if first < 0 {
 				first = off
