@@ -68,31 +68,24 @@ var DefaultLimits = Limits{
 
 // withDefaults fills the zero (or negative) fields from DefaultLimits.
 func (l Limits) withDefaults() Limits {
-	if l.MaxFileBytes <= 0 {
-		l.MaxFileBytes = DefaultLimits.MaxFileBytes
+	d := DefaultLimits
+	return Limits{
+		MaxFileBytes:     orDefault(l.MaxFileBytes, d.MaxFileBytes),
+		MaxRules:         orDefault(l.MaxRules, d.MaxRules),
+		MaxExprBytes:     orDefault(l.MaxExprBytes, d.MaxExprBytes),
+		MaxExprDepth:     orDefault(l.MaxExprDepth, d.MaxExprDepth),
+		MaxExprNodes:     orDefault(l.MaxExprNodes, d.MaxExprNodes),
+		MaxContractNodes: orDefault(l.MaxContractNodes, d.MaxContractNodes),
+		MaxTotalNodes:    orDefault(l.MaxTotalNodes, d.MaxTotalNodes),
+		MaxTotalBytes:    orDefault(l.MaxTotalBytes, d.MaxTotalBytes),
 	}
-	if l.MaxRules <= 0 {
-		l.MaxRules = DefaultLimits.MaxRules
+}
+
+func orDefault[T int | int64](v, d T) T {
+	if v <= 0 {
+		return d
 	}
-	if l.MaxExprBytes <= 0 {
-		l.MaxExprBytes = DefaultLimits.MaxExprBytes
-	}
-	if l.MaxExprDepth <= 0 {
-		l.MaxExprDepth = DefaultLimits.MaxExprDepth
-	}
-	if l.MaxExprNodes <= 0 {
-		l.MaxExprNodes = DefaultLimits.MaxExprNodes
-	}
-	if l.MaxContractNodes <= 0 {
-		l.MaxContractNodes = DefaultLimits.MaxContractNodes
-	}
-	if l.MaxTotalNodes <= 0 {
-		l.MaxTotalNodes = DefaultLimits.MaxTotalNodes
-	}
-	if l.MaxTotalBytes <= 0 {
-		l.MaxTotalBytes = DefaultLimits.MaxTotalBytes
-	}
-	return l
+	return v
 }
 
 // Load is the package's Load with these limits.

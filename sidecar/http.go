@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/assay-dev/assay/internal/safetext"
+	"github.com/assay-dev/assay/internal/throttle"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -126,21 +126,22 @@ func secureHeaders(next http.Handler) http.Handler {
 // not an IP address or localhost (DNS rebinding).
 func (s *Sidecar) reloadHandler(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.Token.IsZero() {
-		if wait := s.reloadGuard.wait(time.Now()); wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-			http.Error(w, "too many wrong tokens; try again later", http.StatusTooManyRequests)
+		client := throttle.ClientKey(r)
+		if wait := s.reloadGuard.Wait(client); wait > 0 {
+			w.Header().Set("Retry-After", throttle.RetryAfter(wait))
+			http.Error(w, "too many wrong tokens from this address; try again later", http.StatusTooManyRequests)
 			return
 		}
 		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.Token.Reveal())) != 1 {
-			if s.reloadGuard.failed(time.Now()) {
-				s.log.Warn("wrong tokens for POST /-/reload; it now waits", "remote", hostOnly(r.RemoteAddr))
+			if f := s.reloadGuard.Fail(client); f.Warn {
+				s.log.Warn("wrong token for POST /-/reload", "remote", client, "failures", f.Failures, "wait", f.Wait)
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="assay"`)
 			http.Error(w, "reload needs Authorization: Bearer <token of --http-token-file>", http.StatusUnauthorized)
 			return
 		}
-		s.reloadGuard.reset()
+		s.reloadGuard.OK(client)
 	}
 	if why := crossSite(r); why != "" {
 		http.Error(w, "reload refused: "+why, http.StatusForbidden)
@@ -151,41 +152,6 @@ func (s *Sidecar) reloadHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, "reloaded")
-}
-
-// guessGuard slows down guessing of the reload token: after 5 wrong
-// tokens, every request waits a backoff that doubles from 1s to 5m with
-// each further wrong one; a right token starts afresh. Reloads are an
-// operator's rare act, so one guard for all clients is enough.
-type guessGuard struct {
-	mu       sync.Mutex
-	failures int
-	until    time.Time
-}
-
-func (g *guessGuard) wait(now time.Time) time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return max(0, g.until.Sub(now))
-}
-
-// failed counts a wrong token and reports whether a wait starts now.
-func (g *guessGuard) failed(now time.Time) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.failures++
-	if g.failures < 5 {
-		return false
-	}
-	d := time.Second << min(g.failures-5, 9)
-	g.until = now.Add(min(d, 5*time.Minute))
-	return true
-}
-
-func (g *guessGuard) reset() {
-	g.mu.Lock()
-	g.failures, g.until = 0, time.Time{}
-	g.mu.Unlock()
 }
 
 // crossSite says why a request may come from a page of another site, or ""
@@ -217,11 +183,7 @@ func crossSite(r *http.Request) string {
 }
 
 func literalHost(hostport string) bool {
-	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		host = hostport
-	}
-	host = strings.Trim(host, "[]")
+	host := hostOnly(hostport)
 	return host == "localhost" || net.ParseIP(host) != nil
 }
 

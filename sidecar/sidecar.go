@@ -33,6 +33,7 @@ import (
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats/confluent"
+	"github.com/assay-dev/assay/internal/throttle"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
@@ -98,7 +99,7 @@ type Sidecar struct {
 
 	reloadOK    prometheus.Gauge
 	reloadTime  prometheus.Gauge
-	reloadGuard guessGuard // wrong reload tokens
+	reloadGuard *throttle.Guard // wrong reload tokens, per client
 
 	decodeErrors counters[decodeKey]
 	undecodable  undecodables
@@ -171,7 +172,7 @@ func New(cfg Config) (*Sidecar, error) {
 	s := &Sidecar{
 		cfg: cfg, log: cfg.Logger, reg: cfg.Registry,
 		pending: make(chan *engine, 1), applied: make(chan struct{}, 1),
-		volume: map[string]*volumeWindow{},
+		volume: map[string]*volumeWindow{}, reloadGuard: throttle.New(time.Now),
 	}
 	contracts, fp, err := s.load()
 	if err != nil {

@@ -12,10 +12,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/assay-dev/assay/internal/throttle"
 )
 
 // cookieName is the session cookie set by POST /login.
 const cookieName = "assay_dashboard"
+
+// MaxLoginBytes bounds the body of POST /login (413 beyond).
+const MaxLoginBytes = 4 << 10
 
 // auth checks the dashboard token. It keeps a hash of the token (to compare
 // in constant time, whatever the length) and the session cookie's value,
@@ -77,22 +82,22 @@ func (d *Dashboard) check(r *http.Request) (ok bool, wait time.Duration) {
 // tryToken compares a token sent by r's client, unless the client must
 // wait, and counts a wrong one.
 func (d *Dashboard) tryToken(r *http.Request, tok, refusal string) (ok bool, wait time.Duration) {
-	key := clientKey(r)
-	if wait := d.throttle.wait(key); wait > 0 {
+	key := throttle.ClientKey(r)
+	if wait := d.throttle.Wait(key); wait > 0 {
 		return false, wait
 	}
 	if d.auth.tokenOK(tok) {
-		d.throttle.ok(key)
+		d.throttle.OK(key)
 		return true, 0
 	}
-	f := d.throttle.fail(key)
-	if f.warn {
-		args := []any{"remote", r.RemoteAddr, "failures", f.failures}
-		if f.wait > 0 {
-			args = append(args, "wait", f.wait.String())
+	f := d.throttle.Fail(key)
+	if f.Warn {
+		args := []any{"remote", r.RemoteAddr, "failures", f.Failures}
+		if f.Wait > 0 {
+			args = append(args, "wait", f.Wait.String())
 		}
-		if f.refused > 0 {
-			args = append(args, "refused_while_waiting", f.refused)
+		if f.Refused > 0 {
+			args = append(args, "refused_while_waiting", f.Refused)
 		}
 		d.log.Warn(refusal, args...)
 	}
@@ -101,7 +106,7 @@ func (d *Dashboard) tryToken(r *http.Request, tok, refusal string) (ok bool, wai
 
 // tooMany sets the Retry-After of a 429 to a client that must wait.
 func tooMany(w http.ResponseWriter, wait time.Duration) {
-	w.Header().Set("Retry-After", retryAfter(wait))
+	w.Header().Set("Retry-After", throttle.RetryAfter(wait))
 }
 
 // requirePage sends an unauthenticated browser to the login form, which
@@ -111,7 +116,7 @@ func (d *Dashboard) requirePage(h http.HandlerFunc) http.HandlerFunc {
 		ok, wait := d.check(r)
 		if wait > 0 {
 			tooMany(w, wait)
-			d.plainError(w, http.StatusTooManyRequests, "too many wrong tokens from this address: retry in "+retryAfter(wait)+"s")
+			d.plainError(w, http.StatusTooManyRequests, "too many wrong tokens from this address: retry in "+throttle.RetryAfter(wait)+"s")
 			return
 		}
 		if !ok {
@@ -137,7 +142,7 @@ func (d *Dashboard) requireAPI(h http.HandlerFunc) http.HandlerFunc {
 		ok, wait := d.check(r)
 		if wait > 0 {
 			tooMany(w, wait)
-			d.writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address: retry in "+retryAfter(wait)+"s")
+			d.writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address: retry in "+throttle.RetryAfter(wait)+"s")
 			return
 		}
 		if !ok {
@@ -229,7 +234,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	ok, wait := d.tryToken(r, r.PostForm.Get("token"), "dashboard sign-in refused: wrong token")
 	if wait > 0 {
 		tooMany(w, wait)
-		form(http.StatusTooManyRequests, "Too many wrong tokens from this address: try again in "+retryAfter(wait)+" s.")
+		form(http.StatusTooManyRequests, "Too many wrong tokens from this address: try again in "+throttle.RetryAfter(wait)+" s.")
 		return
 	}
 	if !ok {

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/assay-dev/assay/internal/throttle"
 )
 
 const testToken = "s3cret-Dashboard-token-0042"
@@ -114,7 +116,7 @@ func TestLoginFlow(t *testing.T) {
 	// once it waited, the right one sets an HttpOnly, SameSite=Strict
 	// cookie that is not the token, and goes back where the browser was
 	// going.
-	f.clk.set(f.clk.now().Add(FirstBackoff))
+	f.clk.set(f.clk.now().Add(throttle.FirstBackoff))
 	resp, body = post(testToken, "contracts/checkout-orders")
 	wantStatus(t, resp, body, 303)
 	leaks(t, "sign-in", resp, body)

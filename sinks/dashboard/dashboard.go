@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/internal/throttle"
 	"github.com/assay-dev/assay/secret"
 )
 
@@ -46,7 +47,7 @@ type Dashboard struct {
 	opts     Options
 	log      *slog.Logger
 	auth     *auth // nil without a token
-	throttle *throttle
+	throttle *throttle.Guard
 	hist     history
 }
 
@@ -59,7 +60,7 @@ func New(opts Options) *Dashboard {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Dashboard{opts: opts, log: opts.Logger, throttle: newThrottle(opts.Now)}
+	d := &Dashboard{opts: opts, log: opts.Logger, throttle: throttle.New(opts.Now)}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/assay-dev/assay/internal/throttle"
 )
 
 // TestSecurityHeadersOnEveryResponse: whatever a dashboard handler
@@ -51,7 +53,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		checkHeaders(t, c.method+" "+c.path, resp.Header, strings.HasPrefix(c.path, "/static/") && c.status == 200)
 	}
 	// 429, and 500 from an answer that cannot be encoded.
-	for range FreeFailures {
+	for range throttle.FreeFailures {
 		postLogin(f.d, "192.0.2.50:1", "wrong")
 	}
 	rec := postLogin(f.d, "192.0.2.50:1", "wrong")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/assay-dev/assay/internal/throttle"
 )
 
 // postLogin signs in from a client address, in this goroutine.
@@ -27,13 +29,13 @@ func postLogin(d *Dashboard, remote, token string, extra ...string) *httptest.Re
 }
 
 // TestLoginThrottle: five wrong tokens are answered 401; then the client
-// waits 1s, 2s, 4s ... up to MaxBackoff, answered 429 with Retry-After
+// waits 1s, 2s, 4s ... up to throttle.MaxBackoff, answered 429 with Retry-After
 // and without its token being looked at, while other clients go on; one
 // warning is logged at the first wrong token and one per wait.
 func TestLoginThrottle(t *testing.T) {
 	f := newFixture(t, testToken)
 	const a, b = "192.0.2.1:5000", "198.51.100.7:6000"
-	for i := 1; i <= FreeFailures; i++ {
+	for i := 1; i <= throttle.FreeFailures; i++ {
 		if rec := postLogin(f.d, a, "wrong"); rec.Code != 401 {
 			t.Fatalf("wrong token %d: %d", i, rec.Code)
 		}
@@ -54,7 +56,7 @@ func TestLoginThrottle(t *testing.T) {
 	}
 	// Each further wrong token doubles the wait.
 	for i, want := range []string{"2", "4", "8", "16"} {
-		f.clk.set(f.clk.now().Add(FirstBackoff << i))
+		f.clk.set(f.clk.now().Add(throttle.FirstBackoff << i))
 		if rec := postLogin(f.d, a, "wrong"); rec.Code != 401 {
 			t.Fatalf("after waiting %d: %d", i, rec.Code)
 		}
@@ -64,14 +66,14 @@ func TestLoginThrottle(t *testing.T) {
 	}
 	// The wait is capped.
 	for range 20 {
-		f.clk.set(f.clk.now().Add(MaxBackoff))
+		f.clk.set(f.clk.now().Add(throttle.MaxBackoff))
 		postLogin(f.d, a, "wrong")
 	}
-	if rec := postLogin(f.d, a, "wrong"); rec.Code != 429 || rec.Header().Get("Retry-After") != fmt.Sprint(int(MaxBackoff.Seconds())) {
+	if rec := postLogin(f.d, a, "wrong"); rec.Code != 429 || rec.Header().Get("Retry-After") != fmt.Sprint(int(throttle.MaxBackoff.Seconds())) {
 		t.Errorf("capped: %d %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
 	// Once it waited, the right token works and forgets the failures.
-	f.clk.set(f.clk.now().Add(MaxBackoff))
+	f.clk.set(f.clk.now().Add(throttle.MaxBackoff))
 	if rec := postLogin(f.d, a, testToken); rec.Code != 303 {
 		t.Fatalf("right token after waiting: %d", rec.Code)
 	}
@@ -100,7 +102,7 @@ func TestLoginFlood(t *testing.T) {
 	}
 	lines := strings.Count(f.logs.String(), "sign-in refused")
 	t.Logf("300 wrong tokens in 2.4s: statuses %v, %d warnings", codes, lines)
-	if codes[401] != FreeFailures+1 || codes[429] != 300-FreeFailures-1 || lines != 3 {
+	if codes[401] != throttle.FreeFailures+1 || codes[429] != 300-throttle.FreeFailures-1 || lines != 3 {
 		t.Errorf("statuses %v, %d warnings", codes, lines)
 	}
 }
@@ -124,7 +126,7 @@ func TestBearerThrottle(t *testing.T) {
 			t.Fatalf("malformed: %d", rec.Code)
 		}
 	}
-	for i := range FreeFailures {
+	for i := range throttle.FreeFailures {
 		if rec := get("Bearer wrong"); rec.Code != 401 {
 			t.Fatalf("wrong %d: %d", i, rec.Code)
 		}
@@ -134,50 +136,12 @@ func TestBearerThrottle(t *testing.T) {
 		rec.Header().Get("Content-Type") != "application/json" {
 		t.Errorf("waiting: %d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
-	// The same /64 is the same client.
-	req := httptest.NewRequest("GET", "/api/v1/contracts", nil)
-	req.RemoteAddr = "[2001:db8::ffff:1]:80"
-	if clientKey(req) != "2001:db8::/64" {
-		t.Errorf("key %q", clientKey(req))
-	}
-	f.clk.set(f.clk.now().Add(FirstBackoff))
+	f.clk.set(f.clk.now().Add(throttle.FirstBackoff))
 	if rec := get("Bearer " + testToken); rec.Code != 200 {
 		t.Errorf("after waiting: %d", rec.Code)
 	}
 	if !strings.Contains(f.logs.String(), "wrong bearer token") {
 		t.Errorf("logs:\n%s", f.logs)
-	}
-}
-
-// TestThrottleMemoryIsBounded: a flood of clients keeps at most
-// MaxClients, forgetting the least recently seen.
-func TestThrottleMemoryIsBounded(t *testing.T) {
-	now := t0
-	th := newThrottle(func() time.Time { return now })
-	for i := range 3 * MaxClients {
-		th.fail(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
-		if i == 0 {
-			for range FreeFailures - 1 {
-				th.fail("10.0.0.0")
-			}
-		}
-		if i%1000 == 0 {
-			th.wait("10.0.0.0") // seen recently: kept
-		}
-	}
-	if n := len(th.clients); n != MaxClients || th.lru.Len() != MaxClients {
-		t.Errorf("%d clients kept", n)
-	}
-	if th.wait("10.0.0.0") == 0 {
-		t.Error("a recently seen client was forgotten")
-	}
-	if _, ok := th.clients["10.0.0.1"]; ok {
-		t.Error("the oldest client was kept")
-	}
-	// A client quiet for ForgetAfter starts afresh.
-	now = now.Add(ForgetAfter)
-	if f := th.fail("10.0.0.0"); f.failures != 1 || f.wait != 0 {
-		t.Errorf("after a quiet while: %+v", f)
 	}
 }
 

@@ -1,4 +1,7 @@
-package dashboard
+// Package throttle slows down the guessing of a token: wrong tokens are
+// counted per client address and answered with a growing wait. The
+// dashboard's sign-in, its API and POST /-/reload share it.
+package throttle
 
 import (
 	"container/list"
@@ -24,11 +27,10 @@ const (
 	MaxBackoff   = 5 * time.Minute
 	ForgetAfter  = 15 * time.Minute
 	MaxClients   = 4096
-	// MaxLoginBytes bounds the body of POST /login (413 beyond).
-	MaxLoginBytes = 4 << 10
 )
 
-type throttle struct {
+// Guard counts wrong tokens per client; it is safe for concurrent use.
+type Guard struct {
 	now func() time.Time
 
 	mu      sync.Mutex
@@ -44,14 +46,15 @@ type client struct {
 	refused  int       // attempts refused while waiting, since the last warning
 }
 
-func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, clients: map[string]*list.Element{}}
+// New returns a Guard on the clock now.
+func New(now func() time.Time) *Guard {
+	return &Guard{now: now, clients: map[string]*list.Element{}}
 }
 
-// clientKey is the address a request comes from: the host of RemoteAddr
+// ClientKey is the address a request comes from: the host of RemoteAddr
 // (headers such as X-Forwarded-For can be forged), an IPv6 address cut to
 // its /64.
-func clientKey(r *http.Request) string {
+func ClientKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -70,7 +73,7 @@ func clientKey(r *http.Request) string {
 
 // get returns the client of key, touched, or nil; a client quiet for
 // ForgetAfter starts afresh.
-func (t *throttle) get(key string, now time.Time, create bool) *client {
+func (t *Guard) get(key string, now time.Time, create bool) *client {
 	if e, ok := t.clients[key]; ok {
 		c := e.Value.(*client)
 		if now.Sub(c.last) >= ForgetAfter && !now.Before(c.until) {
@@ -93,9 +96,9 @@ func (t *throttle) get(key string, now time.Time, create bool) *client {
 	return c
 }
 
-// wait returns how long the client must still wait before its token is
+// Wait returns how long the client must still wait before its token is
 // looked at; an attempt while waiting is counted as refused.
-func (t *throttle) wait(key string) time.Duration {
+func (t *Guard) Wait(key string) time.Duration {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -107,33 +110,33 @@ func (t *throttle) wait(key string) time.Duration {
 	return c.until.Sub(now)
 }
 
-// failure is what a wrong token did to its client.
-type failure struct {
-	failures int           // wrong tokens so far
-	wait     time.Duration // the wait this one started (0: none)
-	refused  int           // attempts refused since the last warning
-	warn     bool          // log it: the first wrong token, or a wait starts
+// Failure is what a wrong token did to its client.
+type Failure struct {
+	Failures int           // wrong tokens so far
+	Wait     time.Duration // the wait this one started (0: none)
+	Refused  int           // attempts refused since the last warning
+	Warn     bool          // log it: the first wrong token, or a wait starts
 }
 
-// fail counts a wrong token.
-func (t *throttle) fail(key string) failure {
+// Fail counts a wrong token.
+func (t *Guard) Fail(key string) Failure {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.get(key, now, true)
 	c.failures++
-	f := failure{failures: c.failures, wait: backoff(c.failures)}
-	if f.wait > 0 {
-		c.until = now.Add(f.wait)
+	f := Failure{Failures: c.failures, Wait: backoff(c.failures)}
+	if f.Wait > 0 {
+		c.until = now.Add(f.Wait)
 	}
-	if f.warn = c.failures == 1 || f.wait > 0; f.warn {
-		f.refused, c.refused = c.refused, 0
+	if f.Warn = c.failures == 1 || f.Wait > 0; f.Warn {
+		f.Refused, c.refused = c.refused, 0
 	}
 	return f
 }
 
-// ok forgets a client that sent the right token.
-func (t *throttle) ok(key string) {
+// OK forgets a client that sent the right token.
+func (t *Guard) OK(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e, ok := t.clients[key]; ok {
@@ -151,8 +154,8 @@ func backoff(n int) time.Duration {
 	return min(FirstBackoff<<shift, MaxBackoff)
 }
 
-// retryAfter is a wait as the Retry-After header writes it: whole seconds,
+// RetryAfter is a wait as the Retry-After header writes it: whole seconds,
 // rounded up.
-func retryAfter(d time.Duration) string {
+func RetryAfter(d time.Duration) string {
 	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
 }
