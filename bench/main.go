@@ -38,10 +38,18 @@ func main() {
 	topic := flag.String("topic", "checkout.orders", "topic (one of the demo topics)")
 	bin := flag.String("assay", "", "assay binary (default: build ./cmd/assay)")
 	contractsDir := flag.String("c", "contracts", "contracts")
-	mode := flag.String("mode", "all", "offline (assay test vs encoding/json), online (assay run), all, or soak")
+	mode := flag.String("mode", "all", "offline (assay test vs encoding/json), online (assay run), all, soak, or gen (write -events order events of the 20-rule contract to stdout)")
 	duration := flag.Duration("duration", 2*time.Minute, "soak: how long")
 	rate := flag.Int("rate", 1000, "soak: events per second per topic")
+	seed := flag.Uint64("seed", 1, "gen: seed of the generated events")
 	flag.Parse()
+	if *mode == "gen" {
+		if err := writeOrders(os.Stdout, *events, *seed); err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *mode == "soak" {
 		if err := soak(*bin, *contractsDir, *duration, *rate); err != nil {
 			fmt.Fprintln(os.Stderr, "soak:", err)
