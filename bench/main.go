@@ -28,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/assay-dev/assay/demo"
+	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/offline"
 	"github.com/assay-dev/assay/rules"
 )
@@ -44,7 +45,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "gen: seed of the generated events")
 	flag.Parse()
 	if *mode == "gen" {
-		if err := writeOrders(os.Stdout, *events, *seed); err != nil {
+		if err := demo.WriteOrders(os.Stdout, *events, *seed); err != nil {
 			fmt.Fprintln(os.Stderr, "gen:", err)
 			os.Exit(1)
 		}
@@ -107,7 +108,7 @@ func soak(bin, contractsDir string, d time.Duration, rate int) error {
 		return err
 	}
 	defer broker.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.ListenAddrs()...))
+	cl, err := kafka.NewProducer(broker.ListenAddrs())
 	if err != nil {
 		return err
 	}

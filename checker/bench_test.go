@@ -79,7 +79,7 @@ func BenchmarkCheck(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
 		b.ReportAllocs()
 		for b.Loop() {
-			vs, err := w.CheckJSON(p, raw, rules.KafkaMeta{Topic: "t"}, 0, "")
+			vs, err := checkJSON(w, p, raw, rules.KafkaMeta{Topic: "t"})
 			if err != nil || len(vs) != 0 {
 				b.Fatal(err, vs)
 			}

@@ -150,12 +150,12 @@ func TestSamplesBoundedInBytes(t *testing.T) {
 		if i >= 20 {
 			meta.Key = strings.Repeat("k", 4<<20)
 		}
-		vs, err := w.CheckJSON(p, []byte(b.String()), meta, 0, "")
+		vs, err := checkJSON(w, p, []byte(b.String()), meta)
 		if err != nil || len(vs) != 2 {
 			t.Fatalf("%v %d", err, len(vs))
 		}
 	}
-	w.CheckJSON(p, []byte(`{"n": 5}`), rules.KafkaMeta{Topic: "t"}, 0, "") // lets go of the last record
+	checkJSON(w, p, []byte(`{"n": 5}`), rules.KafkaMeta{Topic: "t"}) // lets go of the last record
 	held := heapInUse() - before
 	runtime.KeepAlive(big)
 	t.Logf("samples of 40 records of 1 MB (20 with 4 MB keys): %d KiB of heap, bound %d KiB", held>>10, bound>>10)
@@ -185,7 +185,7 @@ func TestSamplesBoundedInBytes(t *testing.T) {
 		t.Fatalf("text %d bytes", len(text))
 	}
 	// A small event is kept whole.
-	w.CheckJSON(p, []byte(`{"n": 30, "email": "jo@x.test", "a": {"b": [1, "c"]}}`), rules.KafkaMeta{Topic: "t", Key: "k1"}, 0, "")
+	checkJSON(w, p, []byte(`{"n": 30, "email": "jo@x.test", "a": {"b": [1, "c"]}}`), rules.KafkaMeta{Topic: "t", Key: "k1"})
 	s = ch.Snapshot().Contracts[0].Rules[1].Samples
 	small := s[len(s)-1]
 	if small.Truncated || small.Key != "k1" || fmt.Sprint(small.Payload) != "map[a:map[b:[1 c]] email:*** n:30]" {
@@ -347,7 +347,7 @@ func TestInfiniteNumberIsADecodeError(t *testing.T) {
 	ch := checker.New(cs, checker.Options{})
 	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
 	for _, raw := range []string{`{"amount": 1e999}`, `{"amount": 1, "other": -1e999}`} {
-		if vs, err := w.CheckJSON(p, []byte(raw), rules.KafkaMeta{Topic: "t"}, 0, ""); err == nil || !strings.Contains(err.Error(), "number out of range") {
+		if vs, err := checkJSON(w, p, []byte(raw), rules.KafkaMeta{Topic: "t"}); err == nil || !strings.Contains(err.Error(), "number out of range") {
 			t.Errorf("%s: %v %+v", raw, err, vs)
 		}
 	}

@@ -18,7 +18,6 @@
 package checker
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -27,7 +26,6 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
-	"github.com/assay-dev/assay/formats"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -142,6 +140,9 @@ type Checker struct {
 	// inherited from (Inherit), until NewPartition takes it over; it does
 	// not refer to that Checker.
 	inherited map[topicPartition]*heldState
+	// volume windows by contract (Volume).
+	volumeMu sync.Mutex
+	volume   map[string]*volumeWindow
 }
 
 // heldState is the state of one partition's rules, by rule identity, on
@@ -185,6 +186,9 @@ type contract struct {
 	piiKey    string      // the pii paths, to tell whether samples may carry over
 	sampleCut uint32      // events are checked when crc32(value) < sampleCut
 	all       *vm.Program // every rule in one program (nil: one by one)
+	// quarantineMasked: violations carry the masked event for the
+	// contract's quarantined copies.
+	quarantineMasked bool
 }
 
 type rule struct {
@@ -224,10 +228,11 @@ func Fingerprint(c *rules.Contract, r *rules.Rule) string {
 // New prepares a Checker for a set of contracts.
 func New(contracts []*rules.Contract, opts Options) *Checker {
 	opts.defaults()
-	ch := &Checker{opts: opts, partitions: map[*Partition]struct{}{}, retired: map[topicKey]*topicTally{}}
+	ch := &Checker{opts: opts, partitions: map[*Partition]struct{}{}, retired: map[topicKey]*topicTally{}, volume: map[string]*volumeWindow{}}
 	for i, c := range contracts {
 		cc := &contract{c: c, index: i, firstRule: ch.numRules, pii: newPIIPaths(c.PII), piiKey: strings.Join(c.PII, "\x00")}
 		cc.sampleCut = sampleCut(c.Sample)
+		cc.quarantineMasked = c.Quarantine != nil && c.Quarantine.MaskPII
 		if !opts.OneByOne && len(c.Rules) > 1 {
 			cc.all, _ = rules.CompileAll(c.Rules) // on failure: one by one
 		}
@@ -236,9 +241,10 @@ func New(contracts []*rules.Contract, opts Options) *Checker {
 			ch.numRules++
 		}
 		if c.Volume != nil {
-			// The synthetic rule "volume" is evaluated on a ticker by the
-			// sidecar, never per event; it has a slot in the tallies like
-			// any rule so that it is exported like one.
+			// The synthetic rule "volume" is evaluated on a ticker
+			// (Volume), never per event; it has a slot in the tallies
+			// like any rule so that it is exported like one. It is the
+			// contract's last rule.
 			vr := VolumeRule(c)
 			cc.rules = append(cc.rules, &rule{r: vr, synthetic: true, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, false), fingerprint: Fingerprint(c, vr)})
 			ch.numRules++
@@ -271,8 +277,8 @@ func (ch *Checker) Contracts() []*rules.Contract {
 // Options returns the options in effect.
 func (ch *Checker) Options() Options { return ch.opts }
 
-// Count adds n results to a rule from outside the per-event path: the
-// sidecar's volume ticker uses it. Unknown names are ignored.
+// Count adds n results to a rule from outside the per-event path (a tool
+// or test that replays results). Unknown names are ignored.
 func (ch *Checker) Count(contractName, ruleName string, res Result, n uint64) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
@@ -312,22 +318,6 @@ func (ch *Checker) bounded(v Violation, prune bool) Violation {
 	return v
 }
 
-// AddSample records a violation sample from outside the per-event path,
-// within the bounds of Options.SampleMaxBytes.
-func (ch *Checker) AddSample(v Violation) {
-	v = ch.bounded(v, true)
-	for _, c := range ch.contracts {
-		if c.c.Name != v.Contract {
-			continue
-		}
-		for _, r := range c.rules {
-			if r.r.Name == v.Rule {
-				r.samples.add(v)
-			}
-		}
-	}
-}
-
 // Partition holds the per-partition state of every contract that applies to
 // its topic: unique keys, events checked, the newest record time.
 // A Partition is used by one Worker at a time.
@@ -335,11 +325,6 @@ type Partition struct {
 	Topic     string
 	Partition int32
 	ch        *Checker
-	// want names the fields the partition's contracts read (nil: all of
-	// them), so that decoding can skip the rest.
-	want *formats.Fields
-	// format of the records: json, confluent or auto
-	format string
 	// per contract, nil when the contract does not apply to the topic
 	state []*partContract
 }
@@ -355,25 +340,10 @@ type partContract struct {
 // partition is revoked.
 func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
 	p := &Partition{Topic: topic, Partition: partition, ch: ch, state: make([]*partContract, len(ch.contracts))}
-	var paths []string
-	whole := false
 	for i, c := range ch.contracts {
-		if !c.c.MatchesTopic(topic) {
-			continue
+		if c.c.MatchesTopic(topic) {
+			p.state[i] = p.stateFor(i)
 		}
-		switch {
-		case p.format == "" || p.format == "json":
-			p.format = c.c.Format
-		case c.c.Format == "confluent":
-			p.format = "confluent" // the strictest wins
-		}
-		ps, ok := fieldsRead(c.c)
-		paths = append(paths, ps...)
-		whole = whole || !ok
-		p.state[i] = p.stateFor(i)
-	}
-	if !whole {
-		p.want = formats.NewFields(paths)
 	}
 	ch.mu.Lock()
 	ch.partitions[p] = struct{}{}
@@ -477,33 +447,6 @@ func (ch *Checker) DropInherited(topic string, partition int32) {
 	ch.mu.Unlock()
 }
 
-// fieldsRead lists the field paths a contract reads (its expressions and,
-// for the PII safety net, its pii paths); false when it reads the whole
-// event.
-func fieldsRead(c *rules.Contract) ([]string, bool) {
-	progs := []*rules.Program{c.Where}
-	for _, r := range c.Rules {
-		progs = append(progs, r.Expr, r.When)
-	}
-	paths := append([]string(nil), c.PII...)
-	for _, p := range progs {
-		if p == nil {
-			continue
-		}
-		if p.WholeEvent {
-			return nil, false
-		}
-		paths = append(paths, p.Paths...)
-	}
-	out := paths[:0]
-	for _, path := range paths {
-		if root, _, _ := strings.Cut(path, "."); root != rules.MetaVar {
-			out = append(out, path)
-		}
-	}
-	return out, true
-}
-
 // stateFor makes the per-partition state of contract i.
 func (p *Partition) stateFor(i int) *partContract {
 	c := p.ch.contracts[i]
@@ -516,15 +459,15 @@ func (p *Partition) stateFor(i int) *partContract {
 	return pc
 }
 
-// Format is how the partition's records are decoded: json, confluent (the
-// Confluent wire format) or auto (the wire format when the magic byte is
-// there, JSON otherwise). Contracts that disagree: confluent wins over auto,
-// auto over json.
-func (p *Partition) Format() string {
-	if p.format == "" {
-		return "json"
+// Contracts returns the contracts that apply to the partition's topic.
+func (p *Partition) Contracts() []*rules.Contract {
+	var out []*rules.Contract
+	for i, s := range p.state {
+		if s != nil {
+			out = append(out, p.ch.contracts[i].c)
+		}
 	}
-	return p.format
+	return out
 }
 
 // Matches reports whether any contract applies to the partition's topic.
@@ -602,6 +545,7 @@ func (ch *Checker) UniqueEvictions() uint64 {
 // series. Call Inherit before ch is used, after old has stopped checking.
 func (ch *Checker) Inherit(old *Checker) {
 	snap := old.Snapshot()
+	ch.inheritVolume(old)
 	if m := old.coverage.Load(); m != nil {
 		ch.coverage.Store(m) // until the sidecar sets the new set's coverage
 	}
@@ -672,35 +616,6 @@ func (h *heldState) only(keep map[ruleKey]bool) *heldState {
 		}
 	}
 	return out
-}
-
-// MaskedFields returns the JSON of decoded fields with the named
-// contract's pii paths masked (quarantined copies of records that were not
-// JSON).
-func (ch *Checker) MaskedFields(contract string, fields map[string]any) ([]byte, error) {
-	for _, c := range ch.contracts {
-		if c.c.Name == contract {
-			return json.Marshal(c.pii.maskEvent(fields))
-		}
-	}
-	return nil, fmt.Errorf("unknown contract %q", contract)
-}
-
-// MaskedJSON returns a JSON value with the named contract's pii paths
-// masked (for quarantined copies of violating events). An unknown contract
-// or a value that is not a JSON object is an error.
-func (ch *Checker) MaskedJSON(contract string, raw []byte) ([]byte, error) {
-	for _, c := range ch.contracts {
-		if c.c.Name != contract {
-			continue
-		}
-		fields, err := formats.DecodeJSON(raw)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(c.pii.maskEvent(fields))
-	}
-	return nil, fmt.Errorf("unknown contract %q", contract)
 }
 
 // MaskedHeaders returns record headers with the named contract's

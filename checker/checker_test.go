@@ -422,7 +422,7 @@ func TestUniqueMemoryBounded(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	for i := range n {
 		raw := []byte(fmt.Sprintf(`{"id": "a-long-key-that-takes-some-room-%d"}`, i))
-		w.CheckJSON(p, raw, rules.KafkaMeta{Topic: "t"}, 0, "")
+		checkJSON(w, p, raw, rules.KafkaMeta{Topic: "t"})
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -432,4 +432,13 @@ func TestUniqueMemoryBounded(t *testing.T) {
 	if ev := ch.UniqueEvictions(); ev != uint64(n-10000) {
 		t.Fatalf("evictions %d, want %d", ev, n-10000)
 	}
+}
+
+// checkJSON decodes a JSON value whole and checks it.
+func checkJSON(w *checker.Worker, p *checker.Partition, raw []byte, meta rules.KafkaMeta) ([]checker.Violation, error) {
+	fields, err := formats.DecodeJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	return w.Check(p, &checker.Event{Fields: fields, Raw: raw, Meta: meta}), nil
 }

@@ -1,23 +1,23 @@
 package checker
 
 import (
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
 
-	"github.com/assay-dev/assay/formats"
 	"github.com/assay-dev/assay/rules"
 )
 
 // Event is one decoded record.
 type Event struct {
-	// Fields is the decoded value. Check adds the record metadata to it
-	// under rules.MetaVar, shadowing an event field of that name.
+	// Fields is the decoded value: the fields the rules read, or all of
+	// them when Whole is nil. Check adds the record metadata to it under
+	// rules.MetaVar, shadowing an event field of that name.
 	Fields map[string]any
 	Meta   rules.KafkaMeta
 	// Raw is the undecoded value. It decides which events a contract with
@@ -27,9 +27,11 @@ type Event struct {
 	// its input file when there are several.
 	Line   int
 	Source string
-	// borrowed: Fields may hold only some fields, and strings that point
-	// into Raw; samples decode Raw afresh.
-	borrowed bool
+	// Whole returns the whole decoded value when Fields holds only what
+	// the rules read (nil: Fields is whole). Check calls it at most once,
+	// on the event's first violation that keeps a sample or a masked copy.
+	// Its strings may point into Raw: what is kept is copied.
+	Whole func() map[string]any
 }
 
 // Violation is one rule that failed or errored on one event. Reason and
@@ -50,6 +52,10 @@ type Violation struct {
 	Seen      time.Time      `json:"seen"`              // when assay saw it
 	Key       string         `json:"key,omitempty"`     // record key, masked when a pii path is "kafka.key"
 	Payload   map[string]any `json:"payload,omitempty"` // the event with PII masked, within Options.SampleMaxBytes
+	// Masked is the whole event with the contract's PII masked, for the
+	// quarantined copy of a contract that masks it; nil otherwise. It is
+	// valid until the Worker checks the next event.
+	Masked map[string]any `json:"-"`
 	// Truncated is set when the payload, the key or the reason of a kept
 	// sample was cut to its bound (Options.SampleMaxBytes, MaxKeyBytes,
 	// MaxReasonBytes): what is shown is not all of the record.
@@ -64,46 +70,27 @@ type Worker struct {
 	counts []atomic.Uint64 // [rule index][result]
 	hist   []histogram     // per contract: evaluation time of one event
 	out    []Violation
-	env    map[string]any  // reused by CheckJSON
 	meta   rules.KafkaMeta // the metadata the expressions see
 	budget rules.Budget    // steps, bytes and time of the current run
-	// The sample payload of the event being checked, made once for all
-	// the rules of a contract that keep a sample of it, from the event
-	// decoded whole (full) once for all contracts.
-	payload         map[string]any
-	payloadCut      bool
-	payloadContract int // index of the contract payload was made for, -1: none
-	full            map[string]any
-	fullDecoded     bool
+	// The masked event and sample payload of the event being checked,
+	// made once for all the rules of a contract that keep them (contract
+	// is the index of the contract they were made for, -1: none), from the
+	// whole event (full) asked for once for all contracts.
+	masked     map[string]any
+	payload    map[string]any
+	payloadCut bool
+	contract   int
+	full       map[string]any
 }
 
 // NewWorker returns a Worker; use one per goroutine.
 func (ch *Checker) NewWorker() *Worker {
-	w := &Worker{ch: ch, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
+	w := &Worker{ch: ch, contract: -1, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
 	w.vm.MemoryBudget = rules.VMBudget(ch.opts.MaxEvalBytes)
 	ch.mu.Lock()
 	ch.workers = append(ch.workers, w)
 	ch.mu.Unlock()
 	return w
-}
-
-// CheckJSON decodes a JSON record value — only the fields the partition's
-// contracts read — and checks it. A value that is not a JSON object gives
-// the same error as formats.DecodeJSON and is not checked.
-func (w *Worker) CheckJSON(p *Partition, raw []byte, meta rules.KafkaMeta, line int, source string) ([]Violation, error) {
-	if w.env == nil {
-		w.env = make(map[string]any, 16)
-	}
-	if err := formats.Extract(raw, p.want, w.env); err != nil {
-		_, err = formats.DecodeJSON(raw) // its message, for reports
-		if err == nil {
-			err = errors.New("invalid JSON")
-		}
-		w.out = w.out[:0]
-		return nil, err
-	}
-	ev := Event{Fields: w.env, Raw: raw, Meta: meta, Line: line, Source: source, borrowed: true}
-	return w.Check(p, &ev), nil
 }
 
 // sampleCut turns a sample fraction into a threshold on a 32-bit hash.
@@ -123,7 +110,6 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 	clear(w.out) // the last event's violations hold its key and payload
 	w.out = w.out[:0]
-	w.payload, w.payloadContract = nil, -1
 	defer w.forgetEvent()
 	if ev.Fields == nil {
 		ev.Fields = map[string]any{}
@@ -191,7 +177,7 @@ func (w *Worker) violation(c *contract, r *rule, res Result, reason string, ev *
 	v := Violation{
 		Contract: c.c.Name, Rule: r.r.Name, Severity: r.r.Severity, Shadow: r.r.Shadow, Result: res.String(),
 		Reason: reason, Topic: ev.Meta.Topic, Partition: int32(ev.Meta.Partition), Offset: ev.Meta.Offset,
-		Line: ev.Line, Source: ev.Source, Time: ev.Meta.Timestamp, Key: c.pii.maskKey(ev.Meta.Key),
+		Line: ev.Line, Source: ev.Source, Time: ev.Meta.Timestamp, Key: strings.Clone(c.pii.maskKey(ev.Meta.Key)),
 	}
 	if w.ch.opts.Now != nil {
 		v.Seen = w.ch.opts.Now()
@@ -200,43 +186,46 @@ func (w *Worker) violation(c *contract, r *rule, res Result, reason string, ev *
 		v.Payload, v.Truncated = w.samplePayload(c, ev)
 		r.samples.add(w.ch.bounded(v, false))
 	}
+	if c.quarantineMasked && !r.r.Shadow {
+		v.Masked = w.maskedEvent(c, ev) // after the sample: no sample keeps it
+	}
 	w.out = append(w.out, v)
 }
 
-// samplePayload is the kept payload of the event for contract c: masked,
-// then pruned to Options.SampleMaxBytes; made once per contract and event
-// (the rules of a contract share it), from one whole decoding of the event.
-func (w *Worker) samplePayload(c *contract, ev *Event) (map[string]any, bool) {
-	if w.payloadContract == c.index {
-		return w.payload, w.payloadCut
+// maskedEvent is the whole event with contract c's PII masked, made once
+// per contract and event (the rules of a contract share it), from one
+// whole decoding of the event for all contracts.
+func (w *Worker) maskedEvent(c *contract, ev *Event) map[string]any {
+	if w.contract == c.index {
+		return w.masked
 	}
 	fields := ev.Fields
-	if ev.borrowed {
-		// Fields holds only what the rules read: decode the whole event.
-		// Its strings point into Raw; the pruned copy owns its own.
-		if !w.fullDecoded {
-			if w.full == nil {
+	if ev.Whole != nil {
+		if w.full == nil {
+			if w.full = ev.Whole(); w.full == nil {
 				w.full = map[string]any{}
 			}
-			if formats.Extract(ev.Raw, nil, w.full) != nil {
-				clear(w.full)
-			}
-			w.fullDecoded = true
 		}
 		fields = w.full
 	}
-	w.payload, w.payloadCut = prunePayload(c.pii.maskEvent(fields), w.ch.opts.SampleMaxBytes)
-	w.payloadContract = c.index
+	w.masked, w.payload, w.contract = c.pii.maskEvent(fields), nil, c.index
+	return w.masked
+}
+
+// samplePayload is the kept payload of the event for contract c: masked,
+// then pruned to Options.SampleMaxBytes, into a copy that owns its
+// strings; made once per contract and event.
+func (w *Worker) samplePayload(c *contract, ev *Event) (map[string]any, bool) {
+	masked := w.maskedEvent(c, ev)
+	if w.payload == nil {
+		w.payload, w.payloadCut = prunePayload(masked, w.ch.opts.SampleMaxBytes)
+	}
 	return w.payload, w.payloadCut
 }
 
 // forgetEvent drops what the worker held of the event it checked.
 func (w *Worker) forgetEvent() {
-	if w.fullDecoded {
-		clear(w.full)
-		w.fullDecoded = false
-	}
-	w.payload, w.payloadContract = nil, -1
+	w.full, w.masked, w.payload, w.contract = nil, nil, nil, -1
 }
 
 // evalRule evaluates one rule, isolated: a panic becomes an error result.

@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/assay-dev/assay/kafka"
 )
 
 // Topics are the topics of the example contracts in contracts/.
@@ -226,7 +227,7 @@ func (g *Generator) signup(broken bool) (map[string]any, string) {
 }
 
 // Produce sends rate events per second to each topic until ctx is done.
-func Produce(ctx context.Context, cl *kgo.Client, g *Generator, rate int, topics ...string) {
+func Produce(ctx context.Context, p *kafka.Producer, g *Generator, rate int, topics ...string) {
 	if len(topics) == 0 {
 		topics = Topics
 	}
@@ -248,7 +249,7 @@ func Produce(ctx context.Context, cl *kgo.Client, g *Generator, rate int, topics
 				mu.Lock()
 				k, v := g.Record(t)
 				mu.Unlock()
-				cl.Produce(ctx, &kgo.Record{Topic: t, Key: k, Value: v}, nil)
+				p.Send(ctx, kafka.Record{Topic: t, Key: k, Value: v})
 			}
 		}
 	}

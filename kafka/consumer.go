@@ -44,7 +44,7 @@ import (
 // or one partition. It returns how many records (a prefix of records) it
 // processed; the rest are fetched again.
 type Handler interface {
-	Handle(worker int, topic string, partition int32, records []*kgo.Record) int
+	Handle(worker int, topic string, partition int32, records []Record) int
 	// Drop is called when partitions are revoked or lost, with no Handle
 	// in flight.
 	Drop(topic string, partition int32)
@@ -121,6 +121,7 @@ type Consumer struct {
 	cfg    Config
 	cl     *kgo.Client
 	h      Handler
+	bufs   []convertBuf // per worker
 	log    *slog.Logger
 	joined atomic.Bool
 	kick   chan struct{} // an immediate topic refresh (after Subscribe)
@@ -173,6 +174,7 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 		cfg: cfg, h: h, log: cfg.Logger, kick: make(chan struct{}, 1), want: want,
 		born: map[string]bool{}, consuming: map[string]bool{}, assigned: map[TopicPartition]bool{},
 		pos: map[TopicPartition]int64{}, hwm: map[TopicPartition]int64{}, lastErr: map[string]time.Time{},
+		bufs: make([]convertBuf, cfg.Workers),
 	}
 	start := kgo.NewOffset().AtEnd()
 	switch cfg.Start {
@@ -278,11 +280,15 @@ func (c *Consumer) Subscribe(topics, patterns []string) {
 
 // Produce writes records (quarantined events) and returns one error per
 // record, nil for those written. It gives up after timeout.
-func (c *Consumer) Produce(ctx context.Context, recs []*kgo.Record, timeout time.Duration) []error {
+func (c *Consumer) Produce(ctx context.Context, recs []Record, timeout time.Duration) []error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	errs := make([]error, len(recs))
-	for i, r := range c.cl.ProduceSync(ctx, recs...) {
+	krecs := make([]*kgo.Record, len(recs))
+	for i := range recs {
+		krecs[i] = fromRecord(&recs[i])
+	}
+	for i, r := range c.cl.ProduceSync(ctx, krecs...) {
 		errs[i] = r.Err
 	}
 	return errs
@@ -526,6 +532,12 @@ type partBatch struct {
 	records   []*kgo.Record
 }
 
+// convertBuf holds a worker's converted records between batches.
+type convertBuf struct {
+	recs []Record
+	hdrs []Header
+}
+
 func (c *Consumer) workerOf(topic string, partition int32) int {
 	h := fnv.New32a()
 	h.Write([]byte(topic))
@@ -543,8 +555,10 @@ func (c *Consumer) process(batches [][]partBatch) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := &c.bufs[w]
 			for _, b := range bs {
-				done := c.h.Handle(w, b.topic, b.partition, b.records)
+				buf.recs, buf.hdrs = records(b.records, buf.recs, buf.hdrs)
+				done := c.h.Handle(w, b.topic, b.partition, buf.recs)
 				if done > 0 {
 					c.cl.MarkCommitRecords(b.records[done-1])
 				}

@@ -29,7 +29,7 @@ type recorder struct {
 	c       *kafka.Consumer
 }
 
-func (r *recorder) Handle(_ int, topic string, partition int32, records []*kgo.Record) int {
+func (r *recorder) Handle(_ int, topic string, partition int32, records []kafka.Record) int {
 	if r.hold != nil && r.hold(topic, partition) {
 		r.c.PauseFor(topic, partition, time.Hour)
 		return 0

@@ -44,7 +44,7 @@ type HistoryConfig struct {
 // group or committing anything, and calls fn for each, partition by
 // partition in order. total is called once with the number of records in
 // range (known from the offsets) before the first record.
-func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn func(*kgo.Record)) error {
+func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn func(Record)) error {
 	opts := []kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID("assay-backtest")}
 	if cfg.TLS != nil {
 		opts = append(opts, kgo.DialTLSConfig(cfg.TLS))
@@ -147,7 +147,7 @@ func ReadHistory(ctx context.Context, cfg HistoryConfig, total func(int64), fn f
 				if cfg.Limit > 0 && read >= cfg.Limit {
 					return
 				}
-				fn(r)
+				fn(toRecord(r))
 				read++
 				delivered = true
 				if r.Offset == ends[p]-1 {

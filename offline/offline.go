@@ -15,6 +15,8 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats"
 	"github.com/assay-dev/assay/internal/progress"
+	"github.com/assay-dev/assay/kafka"
+	"github.com/assay-dev/assay/pipeline"
 	"github.com/assay-dev/assay/report"
 	"github.com/assay-dev/assay/rules"
 )
@@ -41,8 +43,8 @@ const DefaultMaxLine = 16 << 20
 type Engine struct {
 	opts           Options
 	ch             *checker.Checker
-	w              *checker.Worker
-	parts          map[string]*checker.Partition
+	stage          *pipeline.Stage
+	parts          map[string]*pipeline.Partition
 	events         int
 	decodeErrors   int
 	decodeExamples []report.Example
@@ -57,24 +59,29 @@ func NewEngine(contracts []*rules.Contract, opts Options) *Engine {
 		opts.MaxLine = DefaultMaxLine
 	}
 	ch := checker.New(contracts, checker.Options{KeepFirstSamples: true, SamplesPerRule: report.MaxExamples})
-	return &Engine{opts: opts, ch: ch, w: ch.NewWorker(), parts: map[string]*checker.Partition{}}
+	return &Engine{opts: opts, ch: ch, stage: pipeline.New(ch.NewWorker(), nil), parts: map[string]*pipeline.Partition{}}
 }
 
-// Add checks one JSON value. input names the window it belongs to (a file,
-// a partition) and, when not empty, is shown with line in examples.
-func (e *Engine) Add(input string, line int, value []byte, meta rules.KafkaMeta) {
+// Add checks one record, as its topic's contracts decode it (JSON: there
+// is no Schema Registry offline). input names the window it belongs to (a
+// file, a partition) and, when not empty, is shown with line in examples.
+// An empty topic is Options.Topic; the contracts checked are those of
+// Options.Topic.
+func (e *Engine) Add(input string, line int, r *kafka.Record) bool {
 	e.events++
 	p := e.parts[input]
 	if p == nil {
-		p = e.ch.NewPartition(e.opts.Topic, int32(meta.Partition))
+		p = pipeline.NewPartition(e.ch, e.opts.Topic, r.Partition)
 		e.parts[input] = p
 	}
-	if meta.Topic == "" {
-		meta.Topic = e.opts.Topic
+	if r.Topic == "" {
+		r.Topic = e.opts.Topic
 	}
-	if _, err := e.w.CheckJSON(p, value, meta, line, input); err != nil {
-		e.decodeError(input, line, err)
+	if out := e.stage.Check(p, r, pipeline.Position{Line: line, Source: input}); out.Err != nil {
+		e.decodeError(input, line, out.Err)
+		return false
 	}
+	return true
 }
 
 func (e *Engine) decodeError(input string, line int, err error) {
@@ -118,9 +125,7 @@ func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Rep
 					e.events++
 					e.decodeError(source, line, fmt.Errorf("event longer than %d bytes", opts.MaxLine))
 				} else {
-					before := e.decodeErrors
-					e.Add(source, line, data, rules.KafkaMeta{Topic: opts.Topic, Offset: offset})
-					if e.decodeErrors == before {
+					if e.Add(source, line, &kafka.Record{Topic: opts.Topic, Offset: offset, Value: data}) {
 						offset++
 					}
 				}

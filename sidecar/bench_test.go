@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/assay-dev/assay/demo"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/sidecar"
@@ -20,10 +18,10 @@ func BenchmarkHandle(b *testing.B) {
 		b.Fatal(err)
 	}
 	g := demo.NewGenerator(1, 0.03, nil)
-	recs := make([]*kgo.Record, 1000)
+	recs := make([]kafka.Record, 1000)
 	for i := range recs {
 		k, v := g.Record("checkout.orders")
-		recs[i] = &kgo.Record{Topic: "checkout.orders", Key: k, Value: v, Offset: int64(i), Timestamp: time.Now()}
+		recs[i] = kafka.Record{Topic: "checkout.orders", Key: k, Value: v, Offset: int64(i), Timestamp: time.Now()}
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -10,8 +10,10 @@
 package sidecar
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,12 +31,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats/confluent"
 	"github.com/assay-dev/assay/internal/throttle"
 	"github.com/assay-dev/assay/kafka"
+	"github.com/assay-dev/assay/pipeline"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
 	promsink "github.com/assay-dev/assay/sinks/prometheus"
@@ -110,7 +112,6 @@ type Sidecar struct {
 	cov          coverageState
 
 	listener net.Listener
-	volume   map[string]*volumeWindow
 	tasks    []func(context.Context)
 }
 
@@ -125,12 +126,12 @@ func (s *Sidecar) Go(task func(ctx context.Context)) {
 type engine struct {
 	ch         *checker.Checker
 	quarantine map[string]*rules.Quarantine // by contract
-	workers    []*checker.Worker
-	mu         []sync.Mutex // per worker, guards parts[w]
-	parts      []map[kafka.TopicPartition]*checker.Partition
+	stages     []*pipeline.Stage            // per worker
+	mu         []sync.Mutex                 // per worker, guards parts[w]
+	parts      []map[kafka.TopicPartition]*pipeline.Partition
 }
 
-func newEngine(contracts []*rules.Contract, opts checker.Options, workers int) *engine {
+func newEngine(contracts []*rules.Contract, opts checker.Options, workers int, schemas *confluent.Decoder) *engine {
 	e := &engine{ch: checker.New(contracts, opts), mu: make([]sync.Mutex, workers), quarantine: map[string]*rules.Quarantine{}}
 	for _, c := range contracts {
 		if c.Quarantine != nil {
@@ -138,8 +139,8 @@ func newEngine(contracts []*rules.Contract, opts checker.Options, workers int) *
 		}
 	}
 	for range workers {
-		e.workers = append(e.workers, e.ch.NewWorker())
-		e.parts = append(e.parts, map[kafka.TopicPartition]*checker.Partition{})
+		e.stages = append(e.stages, pipeline.New(e.ch.NewWorker(), schemas))
+		e.parts = append(e.parts, map[kafka.TopicPartition]*pipeline.Partition{})
 	}
 	return e
 }
@@ -172,14 +173,14 @@ func New(cfg Config) (*Sidecar, error) {
 	s := &Sidecar{
 		cfg: cfg, log: cfg.Logger, reg: cfg.Registry,
 		pending: make(chan *engine, 1), applied: make(chan struct{}, 1),
-		volume: map[string]*volumeWindow{}, reloadGuard: throttle.New(time.Now),
+		reloadGuard: throttle.New(time.Now),
 	}
 	contracts, fp, err := s.load()
 	if err != nil {
 		return nil, err
 	}
 	s.watched = fp
-	s.cur.Store(newEngine(contracts, cfg.Checker, cfg.Kafka.Workers))
+	s.cur.Store(newEngine(contracts, cfg.Checker, cfg.Kafka.Workers, cfg.Schemas))
 	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "assay_contracts_last_reload_successful",
 		Help: "Whether the last contract (re)load succeeded (1) or was refused (0)."})
 	s.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "assay_contracts_last_reload_timestamp_seconds",
@@ -312,7 +313,7 @@ func (s *Sidecar) Reload() error {
 		}
 		return err
 	}
-	e := newEngine(contracts, s.cfg.Checker, s.cfg.Kafka.Workers)
+	e := newEngine(contracts, s.cfg.Checker, s.cfg.Kafka.Workers, s.cfg.Schemas)
 	if s.running.Load() {
 		// Hand the engine to the consumer loop, which swaps it between two
 		// batches so that no record is counted by both or neither.
@@ -361,7 +362,7 @@ func (s *Sidecar) Drop(topic string, partition int32) {
 	for w := range e.parts {
 		e.mu[w].Lock()
 		if p, ok := e.parts[w][tp]; ok {
-			p.Drop()
+			p.State.Drop()
 			delete(e.parts[w], tp)
 		}
 		e.mu[w].Unlock()
@@ -370,78 +371,54 @@ func (s *Sidecar) Drop(topic string, partition int32) {
 }
 
 // Handle checks the records of one partition.
-func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Record) int {
+func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.Record) int {
 	e := s.cur.Load()
 	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
 	e.mu[w].Lock()
 	p := e.parts[w][tp]
 	if p == nil {
-		p = e.ch.NewPartition(topic, partition)
+		p = pipeline.NewPartition(e.ch, topic, partition)
 		e.parts[w][tp] = p
 	}
 	e.mu[w].Unlock()
-	if !p.Matches() {
+	if !p.State.Matches() {
 		return len(records) // no contract reads this topic (any more)
 	}
-	worker := e.workers[w]
-	format := p.Format()
-	var dlq []*kgo.Record // quarantined copies of violating records
-	var dlqSource []int   // the index in records each copy comes from
+	stage := e.stages[w]
+	var dlq []kafka.Record // quarantined copies of violating records
+	var dlqSource []int    // the index in records each copy comes from
 	done := len(records)
-	for i, r := range records {
+	for i := range records {
+		r := &records[i]
 		if s.stopping.Load() {
 			// Shutting down: the rest of the batch is not checked now, nor
 			// marked; the next owner (or this one, restarted) checks it.
 			done = i
 			break
 		}
-		if size := recordBytes(r); size > s.cfg.MaxRecordBytes {
+		if size := r.Size(); size > s.cfg.MaxRecordBytes {
 			s.skipTooLarge(topic, partition, r.Offset, size)
 			continue
 		}
-		meta := rules.KafkaMeta{Topic: topic, Key: string(r.Key), Timestamp: r.Timestamp, Partition: int(partition), Offset: r.Offset}
-		if len(r.Headers) > 0 {
-			meta.Headers = make(map[string]string, len(r.Headers))
-			for _, h := range r.Headers {
-				meta.Headers[h.Key] = string(h.Value)
-			}
+		out := stage.Check(p, r, pipeline.Position{})
+		if out.Wait {
+			// Not the record's fault: it waits (this partition pauses)
+			// until the registry answers again; other partitions go on.
+			s.countDecodeError(topic, out.Format, out.Reason)
+			s.consumer.PauseFor(topic, partition, registryPause)
+			done = i
+			break
 		}
-		var vs []checker.Violation
-		var fields map[string]any // set for wire-format records
-		if format == "confluent" || (format == "auto" && confluent.IsWireFormat(r.Value)) {
-			var info confluent.SchemaInfo
-			var err error
-			if s.cfg.Schemas == nil {
-				err = &confluent.Error{Reason: confluent.ReasonUnsupported, Err: errors.New("no --schema-registry configured")}
-			} else {
-				fields, info, err = s.cfg.Schemas.Decode(r.Value)
-			}
-			if confluent.Reason(err) == confluent.ReasonRegistryUnreachable {
-				// Not the record's fault: it waits (this partition pauses)
-				// until the registry answers again; other partitions go on.
-				s.countDecodeError(topic, "confluent", confluent.ReasonRegistryUnreachable)
-				s.consumer.PauseFor(topic, partition, registryPause)
-				done = i
-				break
-			}
-			if err != nil {
-				s.undecodableRecord(e.ch.Contracts(), topic, partition, r.Offset, r.Value, "confluent", confluent.Reason(err), err)
-				continue
-			}
-			meta.Schema = rules.SchemaMeta{ID: info.ID, Subject: info.Subject, Version: info.Version}
-			vs = worker.Check(p, &checker.Event{Fields: fields, Raw: r.Value, Meta: meta})
-		} else {
-			var err error
-			if vs, err = worker.CheckJSON(p, r.Value, meta, 0, ""); err != nil {
-				s.undecodableRecord(e.ch.Contracts(), topic, partition, r.Offset, r.Value, "json", confluent.ReasonCorruptPayload, err)
-				continue
-			}
+		if out.Err != nil {
+			s.undecodableRecord(e.ch.Contracts(), topic, partition, r.Offset, r.Value, out.Format, out.Reason, out.Err)
+			continue
 		}
+		vs := out.Violations
 		if len(vs) == 0 {
 			continue
 		}
 		if len(e.quarantine) > 0 {
-			for _, q := range s.quarantineRecords(e, r, vs, fields) {
+			for _, q := range s.quarantineRecords(e, r, vs) {
 				dlq = append(dlq, q)
 				dlqSource = append(dlqSource, i)
 			}
@@ -456,7 +433,7 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []*kgo.Re
 		// whose copy failed, and it is fetched and checked again.
 		for j, err := range s.consumer.Produce(context.Background(), dlq, 10*time.Second) {
 			ok := err == nil
-			s.quarantined(dlq[j], ok)
+			s.quarantined(&dlq[j], ok)
 			if !ok && dlqSource[j] < done {
 				done = dlqSource[j]
 				s.log.Warn("quarantine write failed; the record will be checked again", "topic", dlq[j].Topic,
@@ -480,20 +457,21 @@ const quarantinePause = 2 * time.Second
 const registryPause = 5 * time.Second
 
 // quarantineRecords makes the quarantined copies of a violating record:
-// one per contract with a quarantine, carrying every rule it broke.
-// fields is the decoded record when it was not JSON (its masked copy is
-// written as JSON).
-func (s *Sidecar) quarantineRecords(e *engine, r *kgo.Record, vs []checker.Violation, fields map[string]any) []*kgo.Record {
-	var out []*kgo.Record
+// one per contract with a quarantine, carrying every rule it broke. A
+// contract that masks PII gets the violation's masked event, as JSON
+// whatever the record's format; the others the record's value. The copies
+// own their bytes: the record's are the consumer's.
+func (s *Sidecar) quarantineRecords(e *engine, r *kafka.Record, vs []checker.Violation) []kafka.Record {
+	var out []kafka.Record
 	for _, v := range vs {
 		q := e.quarantine[v.Contract]
 		if q == nil || v.Shadow {
 			continue // shadow rules are never quarantined
 		}
-		var rec *kgo.Record
-		for _, o := range out {
-			if headerValue(o, "assay.contract") == v.Contract {
-				rec = o
+		var rec *kafka.Record
+		for i := range out {
+			if c, _ := out[i].Header("assay.contract"); string(c) == v.Contract {
+				rec = &out[i]
 			}
 		}
 		if rec != nil { // another rule of the same contract
@@ -501,53 +479,41 @@ func (s *Sidecar) quarantineRecords(e *engine, r *kgo.Record, vs []checker.Viola
 			addToHeader(rec, "assay.reason", v.Reason, "; ")
 			continue
 		}
-		value := r.Value
+		value := bytes.Clone(r.Value)
 		headers := map[string]string{}
 		for _, h := range r.Headers {
 			headers[h.Key] = string(h.Value)
 		}
+		key := bytes.Clone(r.Key)
 		if q.MaskPII {
-			masked, err := e.ch.MaskedJSON(v.Contract, r.Value)
-			if fields != nil {
-				masked, err = e.ch.MaskedFields(v.Contract, fields)
-			}
-			if err != nil {
-				continue // cannot happen: the record was decoded to be checked
+			masked, err := json.Marshal(v.Masked)
+			if err != nil || v.Masked == nil {
+				continue // cannot happen: the checker masks for such contracts
 			}
 			value = masked
 			headers = e.ch.MaskedHeaders(v.Contract, headers)
+			if len(r.Key) > 0 && v.Key != string(r.Key) {
+				key = []byte(v.Key) // the violation's key is masked when kafka.key is pii
+			}
 		}
-		key := r.Key
-		if q.MaskPII && len(r.Key) > 0 && v.Key != string(r.Key) {
-			key = []byte(v.Key) // the violation's key is masked when kafka.key is pii
-		}
-		rec = &kgo.Record{Topic: q.Topic, Key: key, Value: value}
+		cp := kafka.Record{Topic: q.Topic, Key: key, Value: value}
 		for k, val := range headers {
-			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(val)})
+			cp.Headers = append(cp.Headers, kafka.Header{Key: k, Value: []byte(val)})
 		}
-		rec.Headers = append(rec.Headers,
-			kgo.RecordHeader{Key: "assay.contract", Value: []byte(v.Contract)},
-			kgo.RecordHeader{Key: "assay.rule", Value: []byte(v.Rule)},
-			kgo.RecordHeader{Key: "assay.reason", Value: []byte(v.Reason)},
-			kgo.RecordHeader{Key: "assay.source.topic", Value: []byte(r.Topic)},
-			kgo.RecordHeader{Key: "assay.source.partition", Value: []byte(strconv.Itoa(int(r.Partition)))},
-			kgo.RecordHeader{Key: "assay.source.offset", Value: []byte(strconv.FormatInt(r.Offset, 10))},
+		cp.Headers = append(cp.Headers,
+			kafka.Header{Key: "assay.contract", Value: []byte(v.Contract)},
+			kafka.Header{Key: "assay.rule", Value: []byte(v.Rule)},
+			kafka.Header{Key: "assay.reason", Value: []byte(v.Reason)},
+			kafka.Header{Key: "assay.source.topic", Value: []byte(r.Topic)},
+			kafka.Header{Key: "assay.source.partition", Value: []byte(strconv.Itoa(int(r.Partition)))},
+			kafka.Header{Key: "assay.source.offset", Value: []byte(strconv.FormatInt(r.Offset, 10))},
 		)
-		out = append(out, rec)
+		out = append(out, cp)
 	}
 	return out
 }
 
-func headerValue(r *kgo.Record, key string) string {
-	for _, h := range r.Headers {
-		if h.Key == key {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
-
-func addToHeader(r *kgo.Record, key, value, sep string) {
+func addToHeader(r *kafka.Record, key, value, sep string) {
 	for i, h := range r.Headers {
 		if h.Key == key {
 			r.Headers[i].Value = append(append(h.Value, sep...), value...)
@@ -556,26 +522,17 @@ func addToHeader(r *kgo.Record, key, value, sep string) {
 }
 
 // quarantined counts a quarantine write by contract and result.
-func (s *Sidecar) quarantined(r *kgo.Record, ok bool) {
+func (s *Sidecar) quarantined(r *kafka.Record, ok bool) {
 	result := "failure"
 	if ok {
 		result = "success"
 	}
-	s.quarantine.add(quarantineKey{headerValue(r, "assay.contract"), result})
+	c, _ := r.Header("assay.contract")
+	s.quarantine.add(quarantineKey{string(c), result})
 }
 
 func (s *Sidecar) countDecodeError(topic, format, reason string) {
 	s.decodeErrors.add(decodeKey{topic, format, reason})
-}
-
-// recordBytes is the size of a record as --max-record-bytes counts it: key,
-// value and headers.
-func recordBytes(r *kgo.Record) int {
-	n := len(r.Key) + len(r.Value)
-	for _, h := range r.Headers {
-		n += len(h.Key) + len(h.Value)
-	}
-	return n
 }
 
 // skipTooLarge counts a record skipped for its size and logs it (at most

@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/assay-dev/assay/internal/progress"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/offline"
@@ -82,15 +80,8 @@ func runBacktest(a backtestArgs, contracts []*rules.Contract, stdout, stderr io.
 	var bar *progress.Bar
 	err = kafka.ReadHistory(ctx, cfg, func(total int64) {
 		bar = progress.Start(stderr, total, "records", 200*time.Millisecond, false)
-	}, func(r *kgo.Record) {
-		meta := rules.KafkaMeta{Topic: r.Topic, Key: string(r.Key), Timestamp: r.Timestamp, Partition: int(r.Partition), Offset: r.Offset}
-		if len(r.Headers) > 0 {
-			meta.Headers = map[string]string{}
-			for _, h := range r.Headers {
-				meta.Headers[h.Key] = string(h.Value)
-			}
-		}
-		e.Add(fmt.Sprintf("%s/%d", r.Topic, r.Partition), int(r.Offset), r.Value, meta)
+	}, func(r kafka.Record) {
+		e.Add(fmt.Sprintf("%s/%d", r.Topic, r.Partition), int(r.Offset), &r)
 		bar.Add(1, 1)
 	})
 	bar.Done()

@@ -11,10 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/assay-dev/assay/contracts"
 	"github.com/assay-dev/assay/demo"
+	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/sidecar"
 )
 
@@ -55,7 +54,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "assay demo\n  Kafka broker  %s   (kcat -b %s -C -t checkout.orders)\n", addrs[0], addrs[0])
 
 	if *generate {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
+		cl, err := kafka.NewProducer(addrs)
 		if err != nil {
 			fmt.Fprintln(stderr, "assay demo:", err)
 			return exitViolations

@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/assay-dev/assay/formats"
 	"github.com/assay-dev/assay/infer"
 	"github.com/assay-dev/assay/internal/progress"
@@ -138,7 +136,7 @@ func inferFromTopic(p *infer.Profiler, brokers, topic, from, config string, limi
 	var bar *progress.Bar
 	err = kafka.ReadHistory(ctx, cfg, func(total int64) {
 		bar = progress.Start(stderr, total, "records", 200*time.Millisecond, false)
-	}, func(r *kgo.Record) {
+	}, func(r kafka.Record) {
 		bar.Add(1, 1)
 		if ev, err := formats.DecodeJSON(r.Value); err != nil {
 			p.AddDecodeError()

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bufio"
@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// writeOrders writes n order events of about 1 KB, one per line, for the
+// WriteOrders writes n order events of about 1 KB, one per line, for the
 // 20-rule contract testdata/bench/orders-20.yaml. The same seed gives the
 // same bytes. About one event in 25 breaks one rule.
-func writeOrders(w io.Writer, n int, seed uint64) error {
+func WriteOrders(w io.Writer, n int, seed uint64) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	base := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)

@@ -1,4 +1,4 @@
-package checker_test
+package pipeline_test
 
 import (
 	"reflect"
@@ -8,6 +8,8 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/demo"
 	"github.com/assay-dev/assay/formats"
+	"github.com/assay-dev/assay/kafka"
+	"github.com/assay-dev/assay/pipeline"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -37,14 +39,15 @@ func TestFastPathGivesTheSameVerdicts(t *testing.T) {
 		}
 		fast := checker.New(cs, checker.Options{Now: clock, KeepFirstSamples: true})
 		simple := checker.New(cs, checker.Options{Now: clock, KeepFirstSamples: true, OneByOne: true})
-		fw, fp := fast.NewWorker(), fast.NewPartition(topic, 0)
+		fw, fp := pipeline.New(fast.NewWorker(), nil), pipeline.NewPartition(fast, topic, 0)
 		sw, sp := simple.NewWorker(), simple.NewPartition(topic, 0)
 		g := demo.NewGenerator(99, 0.05, clock)
 		var fastErrs, simpleErrs int
 		for i := range n {
 			key, value := g.Record(topic)
 			meta := rules.KafkaMeta{Topic: topic, Key: string(key), Offset: int64(i), Timestamp: now}
-			if _, err := fw.CheckJSON(fp, value, meta, 0, ""); err != nil {
+			rec := kafka.Record{Topic: topic, Key: key, Value: value, Offset: int64(i), Timestamp: now}
+			if out := fw.Check(fp, &rec, pipeline.Position{}); out.Err != nil {
 				fastErrs++
 			}
 			fields, err := formats.DecodeJSON(value)

@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/kafka"
+	"github.com/assay-dev/assay/rules"
+)
+
+const twoContracts = `
+contract: orders
+owner: team
+topics: [t]
+pii: [email]
+quarantine: {topic: t.quarantine, mask_pii: true}
+rules:
+  - {name: positive, expr: amount > 0}
+  - {name: small, expr: amount < -100}
+---
+contract: audit
+owner: team
+topics: [t]
+pii: [email]
+rules:
+  - {name: positive, expr: amount > 0}
+`
+
+func stage(t testing.TB, yaml string) (*Stage, *Partition, *checker.Checker) {
+	t.Helper()
+	cs, err := rules.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := checker.New(cs, checker.Options{})
+	return New(ch.NewWorker(), nil), NewPartition(ch, "t", 0), ch
+}
+
+// The rules read amount only; the samples and the quarantined copy need the
+// whole event: it is decoded once for the three violations of two
+// contracts, and never for a record that violates nothing.
+func TestWholeEventIsDecodedOncePerRecord(t *testing.T) {
+	s, p, _ := stage(t, twoContracts)
+	calls := 0
+	s.wholeFn = func() map[string]any { calls++; return s.decodeWhole() }
+	rec := kafka.Record{Topic: "t", Value: []byte(`{"amount": -1, "email": "jo@example.com", "note": "kept"}`)}
+	out := s.Check(p, &rec, Position{})
+	if out.Err != nil || len(out.Violations) != 3 {
+		t.Fatalf("err %v, %d violations", out.Err, len(out.Violations))
+	}
+	if calls != 1 {
+		t.Errorf("whole event decoded %d times, want 1", calls)
+	}
+	for _, v := range out.Violations {
+		if v.Payload["note"] != "kept" || v.Payload["email"] != checker.Masked {
+			t.Errorf("%s/%s: payload %v", v.Contract, v.Rule, v.Payload)
+		}
+		if quarantined := v.Contract == "orders"; quarantined != (v.Masked != nil) {
+			t.Errorf("%s/%s: masked copy %v", v.Contract, v.Rule, v.Masked)
+		} else if quarantined && (v.Masked["email"] != checker.Masked || v.Masked["note"] != "kept") {
+			t.Errorf("masked copy %v", v.Masked)
+		}
+	}
+	calls = 0
+	rec = kafka.Record{Topic: "t", Value: []byte(`{"amount": 5, "email": "jo@example.com"}`)}
+	if out := s.Check(p, &rec, Position{}); out.Err != nil || len(out.Violations) != 1 || calls != 1 {
+		t.Errorf("err %v, %d violations, %d decodings", out.Err, len(out.Violations), calls)
+	}
+	// A record that passes every rule is never decoded whole.
+	calls = 0
+	s2, p2, _ := stage(t, strings.Replace(twoContracts, "amount < -100", "amount > -100", 1))
+	s2.wholeFn = func() map[string]any { calls++; return s2.decodeWhole() }
+	rec = kafka.Record{Topic: "t", Value: []byte(`{"amount": 5}`)}
+	if out := s2.Check(p2, &rec, Position{}); len(out.Violations) != 0 || calls != 0 {
+		t.Errorf("%d violations, %d decodings of a passing record", len(out.Violations), calls)
+	}
+}
+
+// The kept copies own their bytes: a sample still reads right after the
+// record's buffer is reused.
+func TestSamplesDoNotKeepTheRecord(t *testing.T) {
+	s, p, ch := stage(t, twoContracts)
+	value := []byte(`{"amount": -1, "email": "jo@example.com", "note": "kept"}`)
+	key := []byte("key-1")
+	rec := kafka.Record{Topic: "t", Key: key, Value: value}
+	out := s.Check(p, &rec, Position{})
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	for i := range value {
+		value[i] = 'x'
+	}
+	for i := range key {
+		key[i] = 'x'
+	}
+	snap := ch.Snapshot()
+	v := snap.Contracts[0].Rules[0].Samples[0]
+	if v.Payload["note"] != "kept" || v.Key != "key-1" {
+		t.Errorf("sample changed with the record's buffer: %v, key %q", v.Payload, v.Key)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	s, p, _ := stage(t, twoContracts)
+	for _, value := range []string{`not json`, `[1, 2]`, `{"amount": 1e999}`, `{"amount": 1`} {
+		rec := kafka.Record{Topic: "t", Value: []byte(value)}
+		out := s.Check(p, &rec, Position{})
+		if out.Err == nil || out.Format != "json" || out.Reason != "corrupt_payload" || out.Wait {
+			t.Errorf("%s: %+v", value, out)
+		}
+	}
+	conf, cp, _ := stage(t, "contract: c\nowner: o\ntopics: [t]\nformat: confluent\nrules: [{name: r, expr: 'true'}]\n")
+	rec := kafka.Record{Topic: "t", Value: []byte{0, 0, 0, 0, 1, 2}}
+	if out := conf.Check(cp, &rec, Position{}); out.Err == nil || out.Format != "confluent" || out.Reason != "unsupported" || out.Wait {
+		t.Errorf("confluent without a registry: %+v", out)
+	}
+}
