@@ -189,6 +189,7 @@ type contract struct {
 	// quarantineMasked: violations carry the masked event for the
 	// contract's quarantined copies.
 	quarantineMasked bool
+	stateful         bool // it has unique or fresh rules
 }
 
 type rule struct {
@@ -237,6 +238,7 @@ func New(contracts []*rules.Contract, opts Options) *Checker {
 			cc.all, _ = rules.CompileAll(c.Rules) // on failure: one by one
 		}
 		for _, r := range c.Rules {
+			cc.stateful = cc.stateful || r.Kind == rules.KindUnique || r.Kind == rules.KindFresh
 			cc.rules = append(cc.rules, &rule{r: r, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples), fingerprint: Fingerprint(c, r)})
 			ch.numRules++
 		}
@@ -263,6 +265,17 @@ const VolumeRuleName = "volume"
 func VolumeRule(c *rules.Contract) *rules.Rule {
 	return &rules.Rule{Name: VolumeRuleName, Severity: rules.Warning, Kind: rules.KindExpr,
 		Description: "The topic must not go silent: at least volume.min events per volume.per.", Within: c.Volume.Per}
+}
+
+// Stateful reports whether any contract has unique or fresh rules, whose
+// verdicts depend on the order of the events.
+func (ch *Checker) Stateful() bool {
+	for _, c := range ch.contracts {
+		if c.stateful {
+			return true
+		}
+	}
+	return false
 }
 
 // Contracts returns the contracts this Checker evaluates.

@@ -24,9 +24,11 @@ type Event struct {
 	// sample < 1 checks, the same way online and offline.
 	Raw []byte
 	// Line is the input line of an offline event (0 online), and Source
-	// its input file when there are several.
+	// its input file when there are several. Seq is its position among
+	// all the inputs offline: the samples kept are those of the lowest.
 	Line   int
 	Source string
+	Seq    int64
 	// Whole returns the whole decoded value when Fields holds only what
 	// the rules read (nil: Fields is whole). Check calls it at most once,
 	// on the event's first violation that keeps a sample or a masked copy.
@@ -56,16 +58,41 @@ type Violation struct {
 	// quarantined copy of a contract that masks it; nil otherwise. It is
 	// valid until the Worker checks the next event.
 	Masked map[string]any `json:"-"`
+	seq    int64          // Event.Seq
 	// Truncated is set when the payload, the key or the reason of a kept
 	// sample was cut to its bound (Options.SampleMaxBytes, MaxKeyBytes,
 	// MaxReasonBytes): what is shown is not all of the record.
 	Truncated bool `json:"truncated,omitempty"`
 }
 
+// Part is the rules a Worker evaluates.
+type Part uint8
+
+// The parts. An offline run splits its work between Stateless workers on
+// several goroutines and one Stateful worker that sees every event in
+// input order; together they count what one AllRules worker counts.
+const (
+	// AllRules evaluates every rule and counts the events checked.
+	AllRules Part = iota
+	// Stateless evaluates the rules without state (not unique, not
+	// fresh) and counts the events checked.
+	Stateless
+	// Stateful evaluates unique and fresh rules only, and counts no
+	// events: its events are those a Stateless worker counts.
+	Stateful
+)
+
+// evaluates reports whether a worker of part p evaluates rule r.
+func (p Part) evaluates(r *rule) bool {
+	stateful := r.r.Kind == rules.KindUnique || r.r.Kind == rules.KindFresh
+	return p == AllRules || (p == Stateful) == stateful
+}
+
 // Worker checks events on one goroutine. Its tallies are read concurrently
 // by Snapshot without locks.
 type Worker struct {
 	ch     *Checker
+	part   Part
 	vm     vm.VM
 	counts []atomic.Uint64 // [rule index][result]
 	hist   []histogram     // per contract: evaluation time of one event
@@ -83,9 +110,13 @@ type Worker struct {
 	full       map[string]any
 }
 
-// NewWorker returns a Worker; use one per goroutine.
-func (ch *Checker) NewWorker() *Worker {
-	w := &Worker{ch: ch, contract: -1, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
+// NewWorker returns a Worker of every rule; use one per goroutine.
+func (ch *Checker) NewWorker() *Worker { return ch.NewWorkerFor(AllRules) }
+
+// NewWorkerFor returns a Worker of part of the rules; use one per
+// goroutine.
+func (ch *Checker) NewWorkerFor(part Part) *Worker {
+	w := &Worker{ch: ch, part: part, contract: -1, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
 	w.vm.MemoryBudget = rules.VMBudget(ch.opts.MaxEvalBytes)
 	ch.mu.Lock()
 	ch.workers = append(ch.workers, w)
@@ -122,7 +153,7 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 	online := w.ch.opts.Now != nil
 	for i, c := range w.ch.contracts {
 		pc := p.state[i]
-		if pc == nil {
+		if pc == nil || (w.part == Stateful && !c.stateful) {
 			continue
 		}
 		if c.sampleCut != math.MaxUint32 {
@@ -140,20 +171,22 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 			}
 		}
 		start := time.Now()
-		pc.events.Add(1)
-		if ts := ev.Meta.Timestamp.UnixNano(); online && ts > pc.lastEvent.Load() {
-			pc.lastEvent.Store(ts)
+		if w.part != Stateful {
+			pc.events.Add(1)
+			if ts := ev.Meta.Timestamp.UnixNano(); online && ts > pc.lastEvent.Load() {
+				pc.lastEvent.Store(ts)
+			}
 		}
 		// One run for all rules; if it fails (some rule could not be
 		// evaluated), each rule runs on its own to say which and why.
 		var values []any
-		if c.all != nil {
+		if c.all != nil && w.part != Stateful {
 			if out, err := w.run(c.all, ev.Fields); err == nil {
 				values, _ = out.([]any)
 			}
 		}
 		for j, r := range c.rules {
-			if r.synthetic {
+			if r.synthetic || !w.part.evaluates(r) {
 				continue
 			}
 			var res Result
@@ -168,7 +201,9 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 				w.violation(c, r, res, reason, ev)
 			}
 		}
-		w.hist[i].observe(time.Since(start))
+		if w.part != Stateful {
+			w.hist[i].observe(time.Since(start))
+		}
 	}
 	return w.out
 }
@@ -178,11 +213,12 @@ func (w *Worker) violation(c *contract, r *rule, res Result, reason string, ev *
 		Contract: c.c.Name, Rule: r.r.Name, Severity: r.r.Severity, Shadow: r.r.Shadow, Result: res.String(),
 		Reason: reason, Topic: ev.Meta.Topic, Partition: int32(ev.Meta.Partition), Offset: ev.Meta.Offset,
 		Line: ev.Line, Source: ev.Source, Time: ev.Meta.Timestamp, Key: strings.Clone(c.pii.maskKey(ev.Meta.Key)),
+		seq: ev.Seq,
 	}
 	if w.ch.opts.Now != nil {
 		v.Seen = w.ch.opts.Now()
 	}
-	if r.samples.wants(v.Seen) {
+	if r.samples.wants(v.Seen, v.seq) {
 		v.Payload, v.Truncated = w.samplePayload(c, ev)
 		r.samples.add(w.ch.bounded(v, false))
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats"
@@ -32,6 +33,8 @@ type Options struct {
 	Topic   string         // the topic the events are checked as (kafka.topic)
 	FailOn  rules.Severity // default warning
 	MaxLine int            // longest line decoded, in bytes; default 16 MiB
+	// Workers is how many goroutines check events (Run only); default 1.
+	Workers int
 	// Progress, when set, is told of the bytes read and events checked.
 	Progress *progress.Bar
 }
@@ -69,11 +72,7 @@ func NewEngine(contracts []*rules.Contract, opts Options) *Engine {
 // Options.Topic.
 func (e *Engine) Add(input string, line int, r *kafka.Record) bool {
 	e.events++
-	p := e.parts[input]
-	if p == nil {
-		p = pipeline.NewPartition(e.ch, e.opts.Topic, r.Partition)
-		e.parts[input] = p
-	}
+	p := e.partition(input, r.Partition)
 	if r.Topic == "" {
 		r.Topic = e.opts.Topic
 	}
@@ -82,6 +81,16 @@ func (e *Engine) Add(input string, line int, r *kafka.Record) bool {
 		return false
 	}
 	return true
+}
+
+// partition is the state of one input: its rules' windows.
+func (e *Engine) partition(input string, partition int32) *pipeline.Partition {
+	p := e.parts[input]
+	if p == nil {
+		p = pipeline.NewPartition(e.ch, e.opts.Topic, partition)
+		e.parts[input] = p
+	}
+	return p
 }
 
 func (e *Engine) decodeError(input string, line int, err error) {
@@ -102,10 +111,39 @@ func (e *Engine) Report() *report.Report {
 // topic. Lines that are blank are ignored; lines that are not a JSON object
 // (or are longer than MaxLine) are counted as decode errors. An error is
 // returned only when an input cannot be read.
+//
+// With Workers > 1 the events are checked on that many goroutines; the
+// report is the same, byte for byte: rules with state (unique, fresh) see
+// the events in input order on one goroutine, and the samples kept are
+// the first in input order. Contracts that read kafka.offset (the index of
+// a decodable event, known only in order) are checked on one goroutine.
 func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Report, error) {
 	e := NewEngine(contracts, opts)
-	opts = e.opts
+	if e.opts.Workers > 1 && !readsOffset(contracts) {
+		return e.runParallel(inputs)
+	}
 	var offset int64
+	err := scan(inputs, e.opts, func(source string, line int, data []byte) {
+		if data == nil {
+			e.events++
+			e.decodeError(source, line, e.tooLong())
+		} else if e.Add(source, line, &kafka.Record{Topic: e.opts.Topic, Offset: offset, Value: data}) {
+			offset++
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.Report(), nil
+}
+
+func (e *Engine) tooLong() error { return fmt.Errorf("event longer than %d bytes", e.opts.MaxLine) }
+
+// scan reads the lines of the inputs and calls fn for each that is not
+// blank, with its input's name (when there are several), its line and its
+// data: valid during the call, nil when the line is longer than MaxLine.
+// The progress bar is told of every line.
+func scan(inputs []Input, opts Options, fn func(source string, line int, data []byte)) error {
 	for _, in := range inputs {
 		source := ""
 		if len(inputs) > 1 {
@@ -115,30 +153,46 @@ func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Rep
 		for line := 1; ; line++ {
 			data, n, tooLong, err := readLine(r, opts.MaxLine)
 			if err != nil && !errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%s: %w", in.Name, err)
+				return fmt.Errorf("%s: %w", in.Name, err)
 			}
 			if line == 1 {
 				data = trimBOM(data)
 			}
-			if len(formats.TrimSpace(data)) > 0 || tooLong {
+			if tooLong || len(formats.TrimSpace(data)) > 0 {
 				if tooLong {
-					e.events++
-					e.decodeError(source, line, fmt.Errorf("event longer than %d bytes", opts.MaxLine))
-				} else {
-					if e.Add(source, line, &kafka.Record{Topic: opts.Topic, Offset: offset, Value: data}) {
-						offset++
-					}
+					data = nil
 				}
+				fn(source, line, data)
 				opts.Progress.Add(int64(n), 1)
 			} else {
 				opts.Progress.Add(int64(n), 0)
 			}
 			if errors.Is(err, io.EOF) {
-				break
+				return nil
 			}
 		}
 	}
-	return e.Report(), nil
+	return nil
+}
+
+// readsOffset reports whether a contract reads kafka.offset (or all of
+// kafka, or the whole environment).
+func readsOffset(contracts []*rules.Contract) bool {
+	for _, c := range contracts {
+		progs := []*rules.Program{c.Where}
+		for _, r := range c.Rules {
+			progs = append(progs, r.Expr, r.When)
+		}
+		for _, p := range progs {
+			if p == nil {
+				continue
+			}
+			if p.WholeEvent || slices.Contains(p.Paths, rules.MetaVar) || slices.Contains(p.Paths, rules.MetaVar+".offset") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func trimBOM(b []byte) []byte {

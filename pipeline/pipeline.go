@@ -110,11 +110,13 @@ func fieldsRead(c *rules.Contract) ([]string, bool) {
 	return out, true
 }
 
-// Position is where an offline event comes from: its line and, when there
-// are several inputs, its input. Zero online.
+// Position is where an offline event comes from: its line, its input
+// when there are several, and its position among all the inputs (the
+// samples kept are the first by Seq). Zero online.
 type Position struct {
 	Line   int
 	Source string
+	Seq    int64
 }
 
 // Outcome is what came of one record.
@@ -145,7 +147,7 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 			meta.Headers[h.Key] = string(h.Value)
 		}
 	}
-	ev := checker.Event{Meta: meta, Raw: r.Value, Line: at.Line, Source: at.Source}
+	ev := checker.Event{Meta: meta, Raw: r.Value, Line: at.Line, Source: at.Source, Seq: at.Seq}
 	if p.Format == "confluent" || (p.Format == "auto" && confluent.IsWireFormat(r.Value)) {
 		if s.schemas == nil {
 			err := &confluent.Error{Reason: confluent.ReasonUnsupported, Err: errors.New("no --schema-registry configured")}

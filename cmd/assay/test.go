@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -106,7 +107,7 @@ for the topic).`)
 		inputs = append(inputs, offline.Input{Name: f, R: fh})
 	}
 	bar := progress.Start(stderr, size, "bytes", 200*time.Millisecond, false)
-	rep, err := offline.Run(contracts, inputs, offline.Options{Topic: *topic, FailOn: sev, MaxLine: *maxLine, Progress: bar})
+	rep, err := offline.Run(contracts, inputs, offline.Options{Topic: *topic, FailOn: sev, MaxLine: *maxLine, Progress: bar, Workers: runtime.GOMAXPROCS(0)})
 	bar.Done()
 	if err != nil {
 		fmt.Fprintln(stderr, "assay test:", err)
