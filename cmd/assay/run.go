@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -52,6 +51,7 @@ type runFlags struct {
 	maxEvalBytes   int
 	maxEvalTime    time.Duration
 	sampleMaxBytes int
+	memoryLimit    int64
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -68,6 +68,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.sessionTimeout, "session-timeout", 45*time.Second, "how long the group waits for a replica that stopped before moving its partitions")
 	fs.StringVar(&f.datadogAddr, "datadog-addr", "", "DogStatsD address, host:port or unix:///path (default: DD_DOGSTATSD_URL or DD_AGENT_HOST; off when none is set)")
 	fs.IntVar(&f.uniqueMaxKeys, "unique-max-keys", 100000, "keys a unique rule remembers per partition (about 70 bytes each); the least recently seen go first")
+	fs.Int64Var(&f.memoryLimit, "memory-limit", 0, "soft limit of the Go heap in bytes (default: 80% of the container's memory limit when there is one; GOMEMLIMIT overrides it)")
 	fs.IntVar(&f.samplesPerRule, "samples-per-rule", 20, "violation samples kept per rule for the dashboard and alerts")
 	fs.StringVar(&f.schemaRegistry, "schema-registry", "", "Schema Registry URL(s), comma separated, for contracts with format confluent or auto (auth from --config schema_registry)")
 	fs.StringVar(&f.httpTokenFile, "http-token-file", "", "file holding a token that the dashboard and /api/v1 require (bearer or login form); /metrics and probes stay open")
@@ -144,10 +145,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "assay run: give contracts with -c DIR|FILE (or ASSAY_CONTRACTS)")
 		return exitBadInput
 	}
-	if os.Getenv("GOGC") == "" {
-		// A sidecar shares its pod: trade a little CPU for a smaller heap.
-		debug.SetGCPercent(50)
-	}
+	tuneMemory(f.memoryLimit, log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return runSidecar(ctx, f, log, nil)
