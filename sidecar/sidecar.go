@@ -39,7 +39,6 @@ import (
 	"github.com/assay-dev/assay/pipeline"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
-	promsink "github.com/assay-dev/assay/sinks/prometheus"
 )
 
 // Config of a Sidecar.
@@ -188,14 +187,7 @@ func New(cfg Config) (*Sidecar, error) {
 	s.reloadOK.Set(1)
 	s.reloadTime.SetToCurrentTime()
 	s.reg.MustRegister(s.reloadOK, s.reloadTime,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		promsink.New(promsink.Sources{
-			Checker:      s.Checker,
-			Lag:          s.lag,
-			DecodeErrors: s.decodeErrorCounts,
-			Skipped:      s.skippedCounts,
-			Quarantined:  s.quarantineCounts,
-		}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	kcfg := cfg.Kafka
 	kcfg.Logger = cfg.Logger
 	kcfg.Topics, kcfg.Patterns = subscription(contracts)
@@ -557,59 +549,8 @@ func (s *Sidecar) skipTooLarge(topic string, partition int32, offset int64, size
 		"topic", topic, "partition", partition, "offset", offset, "bytes", size, "limit", s.cfg.MaxRecordBytes)
 }
 
-func (s *Sidecar) decodeErrorCounts() []promsink.DecodeErrors {
-	var out []promsink.DecodeErrors
-	s.decodeErrors.each(func(k decodeKey, n uint64) {
-		out = append(out, promsink.DecodeErrors{Topic: k.topic, Format: k.format, Reason: k.reason, Count: n})
-	})
-	return out
-}
-
-func (s *Sidecar) skippedCounts() []promsink.Skipped {
-	var out []promsink.Skipped
-	s.tooLarge.each(func(topic string, n uint64) {
-		out = append(out, promsink.Skipped{Topic: topic, Reason: "too_large", Count: n})
-	})
-	return out
-}
-
-func (s *Sidecar) quarantineCounts() []promsink.Quarantined {
-	var out []promsink.Quarantined
-	s.quarantine.each(func(k quarantineKey, n uint64) {
-		out = append(out, promsink.Quarantined{Contract: k.contract, Result: k.result, Count: n})
-	})
-	return out
-}
-
-// DecodeErrors returns the undecodable records per topic.
-func (s *Sidecar) DecodeErrors() map[string]uint64 {
-	out := map[string]uint64{}
-	for _, d := range s.decodeErrorCounts() {
-		out[d.Topic] += d.Count
-	}
-	return out
-}
-
-// DecodeErrorsByFormat returns the undecodable records per topic and
-// format ([2]string{topic, format}).
-func (s *Sidecar) DecodeErrorsByFormat() map[[2]string]uint64 {
-	out := map[[2]string]uint64{}
-	for _, d := range s.decodeErrorCounts() {
-		out[[2]string{d.Topic, d.Format}] += d.Count
-	}
-	return out
-}
-
 // Lag returns the consumer lag per partition.
 func (s *Sidecar) Lag() map[kafka.TopicPartition]int64 { return s.consumer.Lag() }
-
-func (s *Sidecar) lag() []promsink.Lag {
-	var out []promsink.Lag
-	for tp, n := range s.consumer.Lag() {
-		out = append(out, promsink.Lag{Topic: tp.Topic, Partition: tp.Partition, Records: n})
-	}
-	return out
-}
 
 // Run consumes and serves until ctx is done, then shuts down in order:
 // the batch in flight is finished and committed, the HTTP server stops.

@@ -82,6 +82,7 @@ func startConfig(t *testing.T, cfg sidecar.Config) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withMetrics(s)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{s: s, stop: cancel, done: make(chan struct{})}
 	if err := s.Listen(); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/assay-dev/assay/internal/safetext"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/sinks"
 )
 
 // Bounds of what is kept about undecodable records: the last few per topic,
@@ -22,32 +23,10 @@ const (
 	undecodableMaxTopics = 10000 // topics tracked; beyond, only counted
 )
 
-// Undecodable is what is known of one topic's undecodable records: the
-// count by format and the last few of them.
-type Undecodable struct {
-	Topic   string
-	Format  string // of the newest one: json or confluent
-	Count   uint64
-	Samples []UndecodableSample // newest last
-}
-
-// UndecodableSample is one undecodable record. Preview is the start of the
-// record, with control characters escaped and, when a contract reading the
-// topic declares pii, every value masked (keys stay): a record that failed
-// to decode cannot be masked by path, so no value of it is shown.
-type UndecodableSample struct {
-	Partition int32
-	Offset    int64
-	Reason    string
-	Preview   string
-	Bytes     int
-	Seen      time.Time
-}
-
 type undecodableTopic struct {
 	format  string
 	count   uint64
-	samples []UndecodableSample // ring, at most undecodableSamples
+	samples []sinks.UndecodableSample // ring, at most undecodableSamples
 	next    int
 	logged  time.Time
 }
@@ -60,7 +39,7 @@ type undecodables struct {
 
 // add records one undecodable record and reports whether it should be
 // logged (at most one line per topic every undecodableLogEvery).
-func (u *undecodables) add(topic, format string, s UndecodableSample) (logIt bool, suppressed uint64) {
+func (u *undecodables) add(topic, format string, s sinks.UndecodableSample) (logIt bool, suppressed uint64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.topics == nil {
@@ -89,12 +68,13 @@ func (u *undecodables) add(topic, format string, s UndecodableSample) (logIt boo
 	return false, 0
 }
 
-func (u *undecodables) list() []Undecodable {
+// list returns the undecodable records of every topic, sorted by topic.
+func (u *undecodables) list() []sinks.Undecodable {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	out := make([]Undecodable, 0, len(u.topics))
+	out := make([]sinks.Undecodable, 0, len(u.topics))
 	for name, t := range u.topics {
-		d := Undecodable{Topic: name, Format: t.format, Count: t.count}
+		d := sinks.Undecodable{Topic: name, Format: t.format, Count: t.count}
 		d.Samples = append(d.Samples, t.samples[t.next:]...)
 		d.Samples = append(d.Samples, t.samples[:t.next]...)
 		out = append(out, d)
@@ -102,10 +82,6 @@ func (u *undecodables) list() []Undecodable {
 	sort.Slice(out, func(i, j int) bool { return out[i].Topic < out[j].Topic })
 	return out
 }
-
-// Undecodable returns what is known of the undecodable records of every
-// topic, sorted by topic.
-func (s *Sidecar) Undecodable() []Undecodable { return s.undecodable.list() }
 
 // undecodableRecord counts, keeps and (rate-limited) logs a record that
 // could not be decoded.
@@ -120,7 +96,7 @@ func (s *Sidecar) undecodableRecord(contracts []*rules.Contract, topic string, p
 	if pii {
 		why = longDigits.ReplaceAllString(why, "***") // a decoder may quote a number
 	}
-	sample := UndecodableSample{
+	sample := sinks.UndecodableSample{
 		Partition: partition, Offset: offset, Bytes: len(value), Seen: time.Now(),
 		Reason:  safetext.Visible(why),
 		Preview: preview(value, pii),

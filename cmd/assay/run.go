@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -17,13 +18,10 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats/confluent"
 	"github.com/assay-dev/assay/kafka"
-	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sidecar"
-	"github.com/assay-dev/assay/sinks/alert"
 	"github.com/assay-dev/assay/sinks/dashboard"
-	"github.com/assay-dev/assay/sinks/datadog"
 )
 
 // runFlags are the flags of `assay run`; each can also be set with an
@@ -185,18 +183,6 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 			return exitViolations
 		}
 	}
-	// The dashboard and the alerts read the sidecar's checker; both are
-	// built before Run, so the closures see it set. The alert manager
-	// evaluates the one policy that the dashboard and Datadog read.
-	var s *sidecar.Sidecar
-	states := policy.New(alert.DefaultResolveAfter)
-	dash := dashboard.New(dashboard.Options{
-		Checker:      func() *checker.Checker { return s.Checker() },
-		States:       states,
-		DecodeErrors: func() []dashboard.DecodeErrors { return dashboardDecodeErrors(s) },
-		Token:        token,
-		Logger:       log.With("component", "dashboard"),
-	})
 	var schemas *confluent.Decoder
 	if f.schemaRegistry != "" {
 		rc := confluent.Config{URLs: splitList(f.schemaRegistry)}
@@ -208,14 +194,17 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 			return exitViolations
 		}
 	}
-	s, err = sidecar.New(sidecar.Config{
+	// The sinks are built on the sidecar (wireSinks, below); the sidecar
+	// mounts the dashboard's routes only when Run starts serving.
+	var dash *dashboard.Dashboard
+	s, err := sidecar.New(sidecar.Config{
 		Contracts:      f.contracts,
 		Kafka:          kcfg,
 		HTTPListen:     f.httpListen,
 		Logger:         log,
 		WatchInterval:  watchInterval(f.watchInterval),
 		MaxRecordBytes: f.maxRecordBytes,
-		Routes:         dash.Routes,
+		Routes:         func(mux *http.ServeMux) { dash.Routes(mux) },
 		Token:          token,
 		AllowedHosts:   allowedHosts(f.allowedHosts, svc.DashboardURL),
 		Schemas:        schemas,
@@ -238,31 +227,9 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		log.Error("cannot start", "err", err)
 		return exitViolations
 	}
-	alerts := alert.New(alert.Options{
-		Policy:       states,
-		Checker:      s.Checker,
-		Channels:     svc.alertChannels(),
-		DashboardURL: svc.DashboardURL,
-		Interval:     f.alertInterval,
-		Registerer:   s.Registry(),
-		Logger:       log.With("component", "alert"),
-	})
-	s.Go(alerts.Run)
-	s.Go(dash.Run)
-	if datadog.Enabled(f.datadogAddr, os.Getenv) {
-		dd, err := datadog.New(datadog.Options{
-			Addr:       f.datadogAddr,
-			Tags:       svc.Datadog.Tags,
-			States:     alerts.Policy(),
-			Logger:     log.With("component", "datadog"),
-			Registerer: s.Registry(),
-			Sources:    datadogSources(s),
-		})
-		if err != nil {
-			log.Error("cannot start the Datadog sink", "err", err)
-			return exitViolations
-		}
-		s.Go(dd.Run)
+	if dash, err = wireSinks(s, f, svc, token, log); err != nil {
+		log.Error("cannot start the Datadog sink", "err", err)
+		return exitViolations
 	}
 	if started != nil {
 		started(s)
@@ -288,42 +255,6 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 	}
 	log.Info("stopped cleanly")
 	return exitOK
-}
-
-// dashboardDecodeErrors adapts the sidecar's undecodable records to the
-// dashboard.
-func dashboardDecodeErrors(s *sidecar.Sidecar) []dashboard.DecodeErrors {
-	var out []dashboard.DecodeErrors
-	for _, u := range s.Undecodable() {
-		d := dashboard.DecodeErrors{Topic: u.Topic, Format: u.Format, Count: u.Count}
-		for _, x := range u.Samples {
-			d.Samples = append(d.Samples, dashboard.DecodeSample{Partition: x.Partition, Offset: x.Offset,
-				Reason: x.Reason, Preview: x.Preview, Bytes: x.Bytes, Seen: x.Seen})
-		}
-		out = append(out, d)
-	}
-	return out
-}
-
-// datadogSources adapts the sidecar's figures to the Datadog sink.
-func datadogSources(s *sidecar.Sidecar) datadog.Sources {
-	return datadog.Sources{
-		Checker: s.Checker,
-		Lag: func() []datadog.Lag {
-			var out []datadog.Lag
-			for tp, n := range s.Lag() {
-				out = append(out, datadog.Lag{Topic: tp.Topic, Partition: tp.Partition, Records: n})
-			}
-			return out
-		},
-		DecodeErrors: func() []datadog.DecodeErrors {
-			var out []datadog.DecodeErrors
-			for k, n := range s.DecodeErrorsByFormat() {
-				out = append(out, datadog.DecodeErrors{Topic: k[0], Format: k[1], Count: n})
-			}
-			return out
-		},
-	}
 }
 
 // allowedHosts are the --http-allowed-hosts and the host of dashboard_url.

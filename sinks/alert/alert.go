@@ -34,9 +34,10 @@
 // escaped; Teams TextRuns; Google Chat card paragraphs HTML-escaped), and
 // every value is made visible (control and bidi characters) and bounded.
 //
-// Evaluation runs on a ticker and reads snapshots: nothing here is on the
-// per-event path. Delivery is asynchronous with a bounded queue per channel,
-// timeouts and retries, so a dead channel never slows the checker.
+// Evaluation runs on a ticker and reads snapshots of the checker in force
+// (from a sinks.Source): nothing here is on the per-event path. Delivery is
+// asynchronous with a bounded queue per channel, timeouts and retries, so a
+// dead channel never slows the checker.
 package alert
 
 import (
@@ -56,6 +57,7 @@ import (
 	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
+	"github.com/assay-dev/assay/sinks"
 	"github.com/assay-dev/assay/sinks/alert/notify"
 )
 
@@ -79,8 +81,6 @@ const DefaultResolveAfter = time.Minute
 
 // Options of a Manager. Zero durations take the documented defaults.
 type Options struct {
-	// Checker returns the checker in use (it changes on reload).
-	Checker  func() *checker.Checker
 	Channels []Channel
 	// DashboardURL is the dashboard's base URL; messages link to
 	// DashboardURL + "contracts/NAME".
@@ -148,6 +148,7 @@ func (o *Options) defaults() {
 
 // Manager evaluates the alert policy and delivers notifications.
 type Manager struct {
+	src      sinks.Source
 	opts     Options
 	log      *slog.Logger
 	sent     *prometheus.CounterVec
@@ -166,11 +167,12 @@ type incident struct {
 	status   string    // notify.Firing or notify.NoData
 }
 
-// New prepares a Manager; call Run to evaluate and deliver.
-func New(opts Options) *Manager {
+// New prepares a Manager of the checker in force in src (the only thing it
+// reads there); call Run to evaluate and deliver.
+func New(src sinks.Source, opts Options) *Manager {
 	opts.defaults()
 	m := &Manager{
-		opts: opts, log: opts.Logger, channels: map[string]*sender{},
+		src: src, opts: opts, log: opts.Logger, channels: map[string]*sender{},
 		pol:  opts.Policy,
 		open: map[string]*incident{}, warned: map[string]bool{},
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -246,7 +248,7 @@ func (m *Manager) Run(ctx context.Context) {
 // Evaluate reads the tallies once, advances the policy and queues the
 // resulting notifications.
 func (m *Manager) Evaluate() {
-	ch := m.opts.Checker()
+	ch := m.src.Checker()
 	if ch == nil {
 		return
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sinks/alert"
+	"github.com/assay-dev/assay/sinks/sinkstest"
 )
 
 const contractYAML = `
@@ -131,8 +132,8 @@ func firing(m *alert.Manager, contract, rule string) bool {
 }
 
 func startManager(t *testing.T, f *fixture, chs []alert.Channel, reg prometheus.Registerer) (*alert.Manager, func()) {
-	m := alert.New(alert.Options{
-		Checker: func() *checker.Checker { return f.ch }, Channels: chs, DashboardURL: "https://assay.example/",
+	m := alert.New(sinkstest.Of(func() *checker.Checker { return f.ch }), alert.Options{
+		Channels: chs, DashboardURL: "https://assay.example/",
 		Interval: time.Hour, ResolveAfter: 30 * time.Second, RepeatInterval: time.Hour,
 		Timeout: 200 * time.Millisecond, Retries: 2, Backoff: 10 * time.Millisecond,
 		Registerer: reg, Now: func() time.Time { return f.now },
@@ -205,7 +206,7 @@ func TestThresholds(t *testing.T) {
 // TestMinEvents: too few events never alert, whatever the ratio.
 func TestMinEvents(t *testing.T) {
 	f := newFixture(t, contractYAML)
-	m := alert.New(alert.Options{Checker: func() *checker.Checker { return f.ch }, Now: func() time.Time { return f.now }})
+	m := alert.New(sinkstest.Of(func() *checker.Checker { return f.ch }), alert.Options{Now: func() time.Time { return f.now }})
 	m.Evaluate()
 	f.feed(9, 9)
 	f.now = f.now.Add(time.Second)
@@ -330,7 +331,7 @@ func TestQueueBounded(t *testing.T) {
 	defer close(block)
 	f := newFixture(t, strings.Replace(contractYAML, "ratio: 0.1", "ratio: 0", 1))
 	reg := prometheus.NewRegistry()
-	m := alert.New(alert.Options{Checker: func() *checker.Checker { return f.ch }, QueueSize: 2, Timeout: 50 * time.Millisecond,
+	m := alert.New(sinkstest.Of(func() *checker.Checker { return f.ch }), alert.Options{QueueSize: 2, Timeout: 50 * time.Millisecond,
 		Retries: -1, Registerer: reg, Now: func() time.Time { return f.now }, ResolveAfter: time.Nanosecond,
 		Channels: []alert.Channel{{Name: "hook", Type: "webhook", URL: secret.New(srv.URL)}}})
 	for range 10 { // fire, then resolve: 20 messages
@@ -393,8 +394,7 @@ func TestTypes(t *testing.T) {
 		t.Fatalf("Types() = %v, want %v", got, want)
 	}
 	var logs strings.Builder
-	m := alert.New(alert.Options{
-		Checker:  func() *checker.Checker { return nil },
+	m := alert.New(&sinkstest.Source{}, alert.Options{
 		Channels: []alert.Channel{{Name: "chat", Type: "irc", URL: secret.New("http://127.0.0.1:1")}},
 		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
 	})

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/sinks/sinkstest"
 )
 
 func decode[T any](t *testing.T, body string) T {
@@ -221,7 +222,7 @@ func TestAPIViolations(t *testing.T) {
 	}
 	// An empty answer is an empty list, not null.
 	rec := httptest.NewRecorder()
-	nothing := New(Options{Checker: func() *checker.Checker { return nil }})
+	nothing := New(sinkstest.Of(func() *checker.Checker { return nil }), Options{})
 	nothing.apiViolations(rec, httptest.NewRequest("GET", "/api/v1/violations", nil))
 	if body := rec.Body.String(); body != `{"violations":[]}`+"\n" {
 		t.Errorf("no checker: %s", body)
@@ -360,7 +361,7 @@ func headerValues(h http.Header) []string {
 }
 
 func TestNoContracts(t *testing.T) {
-	d := New(Options{}) // no checker yet
+	d := New(&sinkstest.Source{}, Options{}) // no checker yet
 	mux := http.NewServeMux()
 	d.Routes(mux)
 	for path, want := range map[string]string{

@@ -14,20 +14,15 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/internal/throttle"
 	"github.com/assay-dev/assay/secret"
+	"github.com/assay-dev/assay/sinks"
 )
 
 // Options configure a Dashboard.
 type Options struct {
-	// Checker returns the checker in use; it changes on reload. Nil, or a
-	// nil result, shows no contracts.
-	Checker func() *checker.Checker
 	// States are the alert policy's states, with the windows they were
 	// judged on: the *policy.Policy that the alert manager evaluates. Nil:
 	// every state is no_data (the dashboard never judges on its own).
 	States States
-	// DecodeErrors returns, per topic, the records that could not be
-	// decoded; nil: none are shown.
-	DecodeErrors func() []DecodeErrors
 	// Token, when set, protects the pages and the API: a request needs
 	// "Authorization: Bearer <token>" or the cookie set by signing in at
 	// /login. Zero: no protection.
@@ -42,8 +37,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Dashboard serves the web UI and the JSON API over a checker's tallies.
+// Dashboard serves the web UI and the JSON API over a Source: the tallies
+// of its checker (nil: no contracts shown) and its undecodable records.
 type Dashboard struct {
+	src      sinks.Source
 	opts     Options
 	log      *slog.Logger
 	auth     *auth // nil without a token
@@ -51,16 +48,16 @@ type Dashboard struct {
 	hist     history
 }
 
-// New returns a Dashboard. Mount it with Routes and drive its history with
-// Run.
-func New(opts Options) *Dashboard {
+// New returns a Dashboard of src. Mount it with Routes and drive its
+// history with Run.
+func New(src sinks.Source, opts Options) *Dashboard {
 	if opts.SampleEvery <= 0 {
 		opts.SampleEvery = 10 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Dashboard{opts: opts, log: opts.Logger, throttle: throttle.New(opts.Now)}
+	d := &Dashboard{src: src, opts: opts, log: opts.Logger, throttle: throttle.New(opts.Now)}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -123,13 +120,15 @@ func (d *Dashboard) Run(ctx context.Context) {
 }
 
 func (d *Dashboard) sample() {
-	var snap checker.Snapshot
-	if d.opts.Checker != nil {
-		if ch := d.opts.Checker(); ch != nil {
-			snap = ch.Snapshot()
-		}
+	d.hist.add(pointOf(d.snapshot(), d.opts.Now()))
+}
+
+// snapshot reads the checker in force; no checker reads as no contracts.
+func (d *Dashboard) snapshot() checker.Snapshot {
+	if ch := d.src.Checker(); ch != nil {
+		return ch.Snapshot()
 	}
-	d.hist.add(pointOf(snap, d.opts.Now()))
+	return checker.Snapshot{}
 }
 
 // Limits of GET /api/v1/violations.

@@ -3,32 +3,9 @@ package dashboard
 import (
 	"sort"
 	"time"
+
+	"github.com/assay-dev/assay/sinks"
 )
-
-// DecodeErrors are the records of one topic that could not be decoded,
-// as the sidecar counts them (Options.DecodeErrors).
-type DecodeErrors struct {
-	Topic  string
-	Format string // the contract format the records failed: json, confluent, auto
-	// Count is how many records failed since the process started.
-	Count uint64
-	// Samples are the latest failures, oldest first (the dashboard shows
-	// the newest MaxDecodeSamples).
-	Samples []DecodeSample
-}
-
-// DecodeSample is one record that could not be decoded.
-type DecodeSample struct {
-	Partition int32
-	Offset    int64
-	Reason    string // why it could not be decoded
-	// Preview is the start of the record's value, already cut and masked
-	// by the sidecar; the dashboard shows it with control and bidi
-	// characters escaped.
-	Preview string
-	Bytes   int       // the size of the record's value
-	Seen    time.Time // when assay read it
-}
 
 // Bounds of GET /api/v1/decode_errors and of the overview's section.
 const (
@@ -57,15 +34,12 @@ type DecodeRecord struct {
 	Seen      *time.Time `json:"seen,omitempty"`
 }
 
-// decodeErrors reads Options.DecodeErrors within the bounds: topics with
-// failures, sorted by topic, the samples newest first.
+// decodeErrors reads the Source's undecodable records within the bounds:
+// topics with failures, sorted by topic, the samples newest first.
 func (d *Dashboard) decodeErrors() []DecodeTopic {
 	out := []DecodeTopic{}
-	if d.opts.DecodeErrors == nil {
-		return out
-	}
-	var in []DecodeErrors
-	for _, e := range d.opts.DecodeErrors() {
+	var in []sinks.Undecodable
+	for _, e := range d.src.Undecodable() {
 		if e.Count > 0 || len(e.Samples) > 0 {
 			in = append(in, e)
 		}

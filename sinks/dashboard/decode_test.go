@@ -5,19 +5,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/assay-dev/assay/sinks"
 )
 
 // undecodable is what the fixture's sidecar would report: two topics, one
 // with more samples than the overview shows, a bidi character and a
 // control character in a preview.
-func undecodable() []DecodeErrors {
-	var samples []DecodeSample
+func undecodable() []sinks.Undecodable {
+	var samples []sinks.UndecodableSample
 	for i := range 12 { // oldest first
-		samples = append(samples, DecodeSample{Partition: 2, Offset: int64(7100 + i), Reason: "invalid JSON at byte 1: invalid character 'x' looking for beginning of value",
+		samples = append(samples, sinks.UndecodableSample{Partition: 2, Offset: int64(7100 + i), Reason: "invalid JSON at byte 1: invalid character 'x' looking for beginning of value",
 			Preview: fmt.Sprintf("x-not-json-%d \u202egnp.exe\x1b[2J", i), Bytes: 40 + i, Seen: t0.Add(time.Duration(i) * time.Second)})
 	}
-	return []DecodeErrors{
-		{Topic: "users.signups", Format: "json", Count: 1, Samples: []DecodeSample{{Partition: 0, Offset: 9, Reason: "empty value", Bytes: 0, Seen: t0}}},
+	return []sinks.Undecodable{
+		{Topic: "users.signups", Format: "json", Count: 1, Samples: []sinks.UndecodableSample{{Partition: 0, Offset: 9, Reason: "empty value", Bytes: 0, Seen: t0}}},
 		{Topic: "checkout.orders", Format: "json", Count: 1234, Samples: samples},
 		{Topic: "quiet", Format: "json"}, // nothing failed: not shown
 	}
@@ -49,7 +51,7 @@ func TestAPIDecodeErrors(t *testing.T) {
 		t.Errorf("control character not JSON-escaped: %s", body)
 	}
 	// Bounded: a preview or reason the sidecar did not cut is cut here.
-	f.setDecode([]DecodeErrors{{Topic: "t", Count: 1, Samples: []DecodeSample{{Reason: strings.Repeat("r", 5000), Preview: strings.Repeat("\x00", 5000)}}}})
+	f.setDecode([]sinks.Undecodable{{Topic: "t", Count: 1, Samples: []sinks.UndecodableSample{{Reason: strings.Repeat("r", 5000), Preview: strings.Repeat("\x00", 5000)}}}})
 	_, body = f.get(t, "/api/v1/decode_errors")
 	if len(body) > MaxPreviewBytes+MaxDecodeReasonBytes+200 {
 		t.Errorf("%d bytes", len(body))

@@ -15,6 +15,8 @@ import (
 	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
 	"github.com/assay-dev/assay/secret"
+	"github.com/assay-dev/assay/sinks"
+	"github.com/assay-dev/assay/sinks/sinkstest"
 )
 
 // The contracts and events of the fixture, with known results:
@@ -115,7 +117,7 @@ func (c *clock) set(t time.Time) {
 type fixture struct {
 	pol      *policy.Policy
 	decodeMu sync.Mutex
-	decode   []DecodeErrors // guarded by decodeMu
+	decode   []sinks.Undecodable // guarded by decodeMu
 	ch       *checker.Checker
 	w        *checker.Worker
 	parts    map[string]*checker.Partition
@@ -139,14 +141,16 @@ func newFixture(t *testing.T, token string) *fixture {
 	f.w = f.ch.NewWorker()
 	var logMu sync.Mutex
 	f.pol = policy.New(0)
-	f.d = New(Options{
-		Checker: func() *checker.Checker { return f.ch },
-		States:  f.pol,
-		DecodeErrors: func() []DecodeErrors {
+	src := &sinkstest.Source{
+		CheckerFunc: func() *checker.Checker { return f.ch },
+		UndecodableFunc: func() []sinks.Undecodable {
 			f.decodeMu.Lock()
 			defer f.decodeMu.Unlock()
 			return f.decode
 		},
+	}
+	f.d = New(src, Options{
+		States:      f.pol,
 		Token:       secret.New(token),
 		SampleEvery: 10 * time.Millisecond,
 		Now:         f.clk.now,
@@ -185,8 +189,8 @@ func (f *fixture) check(t *testing.T, topic, js string, offset int64) []checker.
 	return f.w.Check(p, ev)
 }
 
-// setDecode sets what Options.DecodeErrors returns.
-func (f *fixture) setDecode(d []DecodeErrors) {
+// setDecode sets the undecodable records that the Source returns.
+func (f *fixture) setDecode(d []sinks.Undecodable) {
 	f.decodeMu.Lock()
 	defer f.decodeMu.Unlock()
 	f.decode = d

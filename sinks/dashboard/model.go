@@ -194,12 +194,7 @@ type state struct {
 
 func (d *Dashboard) read() *state {
 	now := d.opts.Now()
-	var snap checker.Snapshot
-	if d.opts.Checker != nil {
-		if ch := d.opts.Checker(); ch != nil {
-			snap = ch.Snapshot()
-		}
-	}
+	snap := d.snapshot()
 	sort.SliceStable(snap.Contracts, func(i, j int) bool {
 		return snap.Contracts[i].Contract.Name < snap.Contracts[j].Contract.Name
 	})

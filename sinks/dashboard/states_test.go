@@ -11,6 +11,7 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/sinks/sinkstest"
 )
 
 // TestStatesAreThePolicys: the states, windows and thresholds shown are
@@ -87,7 +88,7 @@ func overviewOf(t *testing.T, f *fixture) string {
 // TestNoPolicyNoVerdict: without States the dashboard judges nothing.
 func TestNoPolicyNoVerdict(t *testing.T) {
 	f := newFixture(t, "")
-	d := New(Options{Checker: func() *checker.Checker { return f.ch }, Now: f.clk.now})
+	d := New(sinkstest.Of(func() *checker.Checker { return f.ch }), Options{Now: f.clk.now})
 	rec := serve(d, "/api/v1/contracts/checkout-orders")
 	c := decode[Contract](t, rec.Body.String())
 	if c.State != StateNoData || c.WorstRule != nil || len(c.FiringRules) != 0 {
@@ -145,7 +146,7 @@ rules:
 		"c/quiet": {State: policy.OK, Window: w(10, 0), Threshold: 0.01, WindowLen: time.Minute, MinEvents: 1, Evaluated: now},
 		"c/odd":   {State: "resolved", Evaluated: now},
 	}}
-	d := New(Options{Checker: func() *checker.Checker { return ch }, States: st})
+	d := New(sinkstest.Of(func() *checker.Checker { return ch }), Options{States: st})
 	c := decode[Contract](t, serve(d, "/api/v1/contracts/c").Body.String())
 	if c.State != StateOK || len(c.FiringRules) != 0 || c.WorstRule == nil || c.WorstRule.Name != "quiet" {
 		t.Errorf("contract %s firing %v worst %+v", c.State, c.FiringRules, c.WorstRule)

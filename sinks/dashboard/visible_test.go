@@ -8,6 +8,7 @@ import (
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/sinks/sinkstest"
 )
 
 // trojanContracts hide and reorder text with U+202E (right-to-left
@@ -36,7 +37,7 @@ func TestBidiAndControlCharactersAreShownEscaped(t *testing.T) {
 		Fields: map[string]any{"amount": int64(-1), "note\u202ekey": "va\u202elue\x7f", "nested": []any{"\u2067x"}},
 		Meta:   rules.KafkaMeta{Topic: "pay\u202ements", Key: "k\u202eey"},
 	})
-	d := New(Options{Checker: func() *checker.Checker { return ch }})
+	d := New(sinkstest.Of(func() *checker.Checker { return ch }), Options{})
 	hidden := regexp.MustCompile("[\u202a-\u202e\u2066-\u2069\u200b\x00-\x08\x0b-\x1f\x7f]")
 	for _, path := range []string{"/", "/contracts/trojan"} {
 		rec := serve(d, path)

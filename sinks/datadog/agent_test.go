@@ -17,6 +17,7 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/sinks"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -258,7 +259,7 @@ func (f *fixture) check(t *testing.T, events ...string) {
 }
 
 // newSink makes a Sink for tests: no origin detection, a private registry.
-func newSink(t *testing.T, opts Options) (*Sink, *prometheus.Registry) {
+func newSink(t *testing.T, src sinks.Source, opts Options) (*Sink, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	if opts.Registerer == nil {
@@ -268,7 +269,7 @@ func newSink(t *testing.T, opts Options) (*Sink, *prometheus.Registry) {
 		opts.FlushInterval = time.Hour // tests call Flush
 	}
 	opts.StatsdOptions = append(opts.StatsdOptions, statsd.WithoutOriginDetection())
-	s, err := New(opts)
+	s, err := New(src, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

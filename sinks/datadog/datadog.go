@@ -1,9 +1,10 @@
 // Package datadog sends assay's verdicts to a Datadog Agent over DogStatsD
 // (datadog-go/v5, client-side aggregation on).
 //
-// Nothing is counted per event here. A Sink reads the checker's cumulative
-// tallies on a ticker (every 10s by default) and sends what changed since
-// the previous flush:
+// Nothing is counted per event here. A Sink reads the cumulative tallies
+// of its sinks.Source (the checker's, the pipeline's decode errors and lag)
+// on a ticker (every 10s by default) and sends what changed since the
+// previous flush:
 //
 //	metric                        type   tags
 //	assay.events                  count  contract, topic, owner
@@ -69,6 +70,7 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/sinks"
 )
 
 // DefaultFlushInterval is how often a Sink sends when Options.FlushInterval
@@ -77,30 +79,6 @@ const DefaultFlushInterval = 10 * time.Second
 
 // ServiceCheckName is the name of the service check sent per contract.
 const ServiceCheckName = "assay.contract.status"
-
-// Sources are the functions a Sink reads on each flush. Any may be nil.
-type Sources struct {
-	// Checker returns the checker in use (it changes on reload).
-	Checker func() *checker.Checker
-	// Lag returns consumer lag per partition.
-	Lag func() []Lag
-	// DecodeErrors returns undecodable records per topic and format
-	// (cumulative counts).
-	DecodeErrors func() []DecodeErrors
-}
-
-// Lag of one partition.
-type Lag struct {
-	Topic     string
-	Partition int32
-	Records   int64
-}
-
-// DecodeErrors of one topic and format, counted since start.
-type DecodeErrors struct {
-	Topic, Format string
-	Count         uint64
-}
 
 // Options configure a Sink.
 type Options struct {
@@ -126,8 +104,6 @@ type Options struct {
 	// Registerer receives the counter assay_datadog_dropped_total. Nil: it
 	// is not registered.
 	Registerer prometheus.Registerer
-	// Sources are read on each flush.
-	Sources Sources
 	// StatsdOptions are appended to the client's options (tuning, or
 	// statsd.WithoutOriginDetection() in tests).
 	StatsdOptions []statsd.Option
@@ -146,9 +122,10 @@ func Enabled(addr string, getenv func(string) string) bool {
 	return addr != "" || getenv("DD_AGENT_HOST") != "" || getenv("DD_DOGSTATSD_URL") != ""
 }
 
-// Sink sends the checker's tallies to a Datadog Agent. Its methods are
+// Sink sends the tallies of a Source to a Datadog Agent. Its methods are
 // safe for concurrent use.
 type Sink struct {
+	src     sinks.Source
 	opts    Options
 	log     *slog.Logger
 	client  *statsd.Client
@@ -175,11 +152,11 @@ type evalTally struct {
 	sum   float64
 }
 
-// New creates the DogStatsD client. It does not contact the Agent: an
-// absent Agent only shows as dropped payloads. It fails when no address is
-// given and none is found in the environment (see Enabled), or when the
-// address is malformed.
-func New(opts Options) (*Sink, error) {
+// New creates the DogStatsD client of a Sink that reads src on each flush.
+// It does not contact the Agent: an absent Agent only shows as dropped
+// payloads. It fails when no address is given and none is found in the
+// environment (see Enabled), or when the address is malformed.
+func New(src sinks.Source, opts Options) (*Sink, error) {
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = DefaultFlushInterval
 	}
@@ -188,7 +165,7 @@ func New(opts Options) (*Sink, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Sink{
-		opts: opts, log: log,
+		src: src, opts: opts, log: log,
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "assay_datadog_dropped_total",
 			Help: "DogStatsD payloads that could not be sent to the Datadog Agent (Agent absent or slow, send queue full).",
@@ -287,23 +264,21 @@ func (s *Sink) flush() {
 		}
 		return int64(cur) // went backwards: a reset, count from zero
 	}
-	src := s.opts.Sources
-	if src.Checker != nil {
-		if chk := src.Checker(); chk != nil {
-			s.flushChecker(chk.Snapshot(), delta)
-		}
+	if chk := s.src.Checker(); chk != nil {
+		s.flushChecker(chk.Snapshot(), delta)
 	}
-	if src.DecodeErrors != nil {
-		for _, d := range src.DecodeErrors() {
-			n := delta(seriesKey{"assay.decode_errors", d.Topic, d.Format, ""}, d.Count)
-			s.count("assay.decode_errors", n, tag("topic", d.Topic), tag("format", d.Format))
-		}
+	counts := s.src.Counts()
+	decodeErrors := map[[2]string]uint64{} // by topic and format: reasons are not tagged
+	for _, d := range counts.DecodeErrors {
+		decodeErrors[[2]string{d.Topic, d.Format}] += d.Count
 	}
-	if src.Lag != nil {
-		for _, l := range src.Lag() {
-			s.client.Gauge("assay.consumer.lag", float64(l.Records),
-				[]string{tag("topic", l.Topic), "partition:" + strconv.Itoa(int(l.Partition))}, 1)
-		}
+	for k, cur := range decodeErrors {
+		n := delta(seriesKey{"assay.decode_errors", k[0], k[1], ""}, cur)
+		s.count("assay.decode_errors", n, tag("topic", k[0]), tag("format", k[1]))
+	}
+	for _, l := range counts.Lag {
+		s.client.Gauge("assay.consumer.lag", float64(l.Records),
+			[]string{tag("topic", l.Topic), "partition:" + strconv.Itoa(int(l.Partition))}, 1)
 	}
 	s.prev = next
 }

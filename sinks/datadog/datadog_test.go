@@ -12,6 +12,8 @@ import (
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/policy"
+	"github.com/assay-dev/assay/sinks"
+	"github.com/assay-dev/assay/sinks/sinkstest"
 )
 
 const orders = `
@@ -110,16 +112,23 @@ func TestCountsMatchVerdicts(t *testing.T) {
 			f := newFixture(t, orders)
 			cur := f.ch
 			var decodeErrors atomic.Uint64
-			s, _ := newSink(t, Options{
+			src := &sinkstest.Source{
+				CheckerFunc: func() *checker.Checker { return cur },
+				CountsFunc: func() sinks.Counts {
+					// Two reasons of one topic and format add up in one count.
+					n := decodeErrors.Load()
+					return sinks.Counts{
+						DecodeErrors: []sinks.DecodeErrors{
+							{Topic: "checkout.orders", Format: "json", Reason: "corrupt_payload", Count: n - min(n, 1)},
+							{Topic: "checkout.orders", Format: "json", Reason: "unsupported", Count: min(n, 1)},
+						},
+						Lag: []sinks.Lag{{Topic: "checkout.orders", Partition: 2, Records: 42}},
+					}
+				},
+			}
+			s, _ := newSink(t, src, Options{
 				Addr: a.addr,
 				Tags: []string{"team:billing", "cluster:main"}, // team:billing is also in DD_TAGS
-				Sources: Sources{
-					Checker: func() *checker.Checker { return cur },
-					DecodeErrors: func() []DecodeErrors {
-						return []DecodeErrors{{Topic: "checkout.orders", Format: "json", Count: decodeErrors.Load()}}
-					},
-					Lag: func() []Lag { return []Lag{{Topic: "checkout.orders", Partition: 2, Records: 42}} },
-				},
 			})
 			global := []string{"region:eu", "zone:a", "team:billing", "cluster:main"}
 			all := &received{}
@@ -229,7 +238,7 @@ func TestCounterGoesBackwards(t *testing.T) {
 			a := newUDPAgent(t)
 			f := newFixture(t, orders)
 			cur := f.ch
-			s, _ := newSink(t, Options{Addr: a.addr, Sources: Sources{Checker: func() *checker.Checker { return cur }}})
+			s, _ := newSink(t, sinkstest.Of(func() *checker.Checker { return cur }), Options{Addr: a.addr})
 			f.check(t, orderRange(0, 60)...)
 			s.Flush()
 			wantResults, _ := want(cur)
@@ -262,7 +271,7 @@ func TestNoPII(t *testing.T) {
 	noEnv(t)
 	a := newUDSAgent(t)
 	f := newFixture(t, orders)
-	s, _ := newSink(t, Options{Addr: a.addr, Sources: Sources{Checker: func() *checker.Checker { return f.ch }}})
+	s, _ := newSink(t, sinkstest.Of(func() *checker.Checker { return f.ch }), Options{Addr: a.addr})
 	var values []string
 	for i := range 60 {
 		values = append(values, fmt.Sprintf("alice%d@example.com", i), fmt.Sprintf("secret-%d", i),
@@ -297,7 +306,7 @@ func TestShutdownFlushesLastCounts(t *testing.T) {
 			noEnv(t)
 			a := newUDSAgent(t)
 			f := newFixture(t, orders)
-			s, _ := newSink(t, Options{Addr: a.addr, FlushInterval: tt.interval, Sources: Sources{Checker: func() *checker.Checker { return f.ch }}})
+			s, _ := newSink(t, sinkstest.Of(func() *checker.Checker { return f.ch }), Options{Addr: a.addr, FlushInterval: tt.interval})
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			go func() {
@@ -359,7 +368,7 @@ func TestAbsentAgent(t *testing.T) {
 			noEnv(t)
 			addr, path := tt.addr(t)
 			f := newFixture(t, orders)
-			s, reg := newSink(t, Options{Addr: addr, Sources: Sources{Checker: func() *checker.Checker { return f.ch }}})
+			s, reg := newSink(t, sinkstest.Of(func() *checker.Checker { return f.ch }), Options{Addr: addr})
 			within := func(what string, fn func()) {
 				t.Helper()
 				done := make(chan struct{})
@@ -497,11 +506,11 @@ func TestContractStatus(t *testing.T) {
 			a := newUDPAgent(t)
 			f := newFixture(t, orders)
 			cur := &states{}
-			opts := Options{Addr: a.addr, Sources: Sources{Checker: func() *checker.Checker { return f.ch }}}
+			opts := Options{Addr: a.addr}
 			if tt.withStates {
 				opts.States = statesFunc(func() *states { return cur })
 			}
-			s, _ := newSink(t, opts)
+			s, _ := newSink(t, sinkstest.Of(func() *checker.Checker { return f.ch }), opts)
 			for i, r := range tt.rounds {
 				if r.states != nil {
 					cur = r.states
@@ -560,7 +569,7 @@ func TestStatusFromRealPolicy(t *testing.T) {
 	a := newUDPAgent(t)
 	f := newFixture(t, orders)
 	pol := policy.New(time.Minute)
-	s, _ := newSink(t, Options{Addr: a.addr, States: pol, Sources: Sources{Checker: func() *checker.Checker { return f.ch }}})
+	s, _ := newSink(t, sinkstest.Of(func() *checker.Checker { return f.ch }), Options{Addr: a.addr, States: pol})
 	now := time.Now()
 	pol.Evaluate(now, f.ch.Snapshot())
 	s.Flush()
@@ -624,7 +633,7 @@ func TestAddressFromEnvironment(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			f := newFixture(t, orders)
-			s, _ := newSink(t, Options{Sources: Sources{Checker: func() *checker.Checker { return f.ch }}})
+			s, _ := newSink(t, sinkstest.Of(func() *checker.Checker { return f.ch }), Options{})
 			f.check(t, order(1))
 			s.Flush()
 			if got := tt.a.read().sums(t, "assay.events", "contract"); got["checkout-orders"] != 1 {
@@ -634,7 +643,7 @@ func TestAddressFromEnvironment(t *testing.T) {
 	}
 	t.Run("nothing set", func(t *testing.T) {
 		noEnv(t)
-		if _, err := New(Options{}); err == nil {
+		if _, err := New(&sinkstest.Source{}, Options{}); err == nil {
 			t.Error("New without an address succeeded")
 		}
 	})
@@ -682,8 +691,8 @@ func TestTag(t *testing.T) {
 func TestNewRegistersOnce(t *testing.T) {
 	noEnv(t)
 	a := newUDPAgent(t)
-	_, reg := newSink(t, Options{Addr: a.addr})
-	s, err := New(Options{Addr: a.addr, Registerer: reg})
+	_, reg := newSink(t, &sinkstest.Source{}, Options{Addr: a.addr})
+	s, err := New(&sinkstest.Source{}, Options{Addr: a.addr, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

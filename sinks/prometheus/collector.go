@@ -1,9 +1,10 @@
 // Package prometheus exports assay's verdicts as Prometheus metrics.
 //
-// The Collector reads the checker's tallies when it is scraped: nothing is
-// counted per event here, so the hot path does no label lookups. Metric
-// names and labels are stable (the README lists them); labels are bounded (contract,
-// rule, topic, partition, ...), never an event value.
+// The Collector reads its sinks.Source (the checker's tallies and the
+// pipeline's counts) when it is scraped: nothing is counted per event here,
+// so the hot path does no label lookups. Metric names and labels are stable
+// (the README lists them); labels are bounded (contract, rule, topic,
+// partition, ...), never an event value.
 package prometheus
 
 import (
@@ -12,49 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/sinks"
 )
-
-// Sources are the functions the Collector reads at scrape time. Any may be
-// nil.
-type Sources struct {
-	// Checker returns the checker in use (it changes on reload).
-	Checker func() *checker.Checker
-	// Lag returns consumer lag per partition.
-	Lag func() []Lag
-	// DecodeErrors returns undecodable records per topic and format.
-	DecodeErrors func() []DecodeErrors
-	// Skipped returns records skipped per topic and reason (too large).
-	Skipped func() []Skipped
-	// Quarantined returns quarantine writes per contract and result.
-	Quarantined func() []Quarantined
-}
-
-// Quarantined counts quarantine writes of one contract by result
-// (success, failure).
-type Quarantined struct {
-	Contract, Result string
-	Count            uint64
-}
-
-// Lag of one partition.
-type Lag struct {
-	Topic     string
-	Partition int32
-	Records   int64
-}
-
-// DecodeErrors of one topic, format and reason (unknown_schema,
-// registry_unreachable, corrupt_payload, unsupported).
-type DecodeErrors struct {
-	Topic, Format, Reason string
-	Count                 uint64
-}
-
-// Skipped records of one topic, by reason.
-type Skipped struct {
-	Topic, Reason string
-	Count         uint64
-}
 
 var (
 	eventsDesc = prometheus.NewDesc("assay_events_total",
@@ -87,45 +47,36 @@ var (
 		"Keys that unique rules forgot because a partition reached the key limit.", nil, nil)
 )
 
-// Collector is a prometheus.Collector over the checker's tallies. It is
-// unchecked (Describe sends nothing) because its series change with the
-// contracts on reload.
+// Collector is a prometheus.Collector over a Source. It is unchecked
+// (Describe sends nothing) because its series change with the contracts on
+// reload.
 type Collector struct {
-	src Sources
+	src sinks.Source
 }
 
-// New returns a Collector; register it on your registry.
-func New(src Sources) *Collector { return &Collector{src: src} }
+// New returns a Collector of src; register it on your registry.
+func New(src sinks.Source) *Collector { return &Collector{src: src} }
 
 // Describe sends nothing: the set of series follows the contracts.
 func (c *Collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect reads every tally once.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	if c.src.Checker != nil {
-		if chk := c.src.Checker(); chk != nil {
-			collectChecker(chk, ch)
-		}
+	if chk := c.src.Checker(); chk != nil {
+		collectChecker(chk, ch)
 	}
-	if c.src.Lag != nil {
-		for _, l := range c.src.Lag() {
-			ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l.Records), l.Topic, strconv.Itoa(int(l.Partition)))
-		}
+	n := c.src.Counts()
+	for _, l := range n.Lag {
+		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l.Records), l.Topic, strconv.Itoa(int(l.Partition)))
 	}
-	if c.src.DecodeErrors != nil {
-		for _, d := range c.src.DecodeErrors() {
-			ch <- prometheus.MustNewConstMetric(decodeDesc, prometheus.CounterValue, float64(d.Count), d.Topic, d.Format, d.Reason)
-		}
+	for _, d := range n.DecodeErrors {
+		ch <- prometheus.MustNewConstMetric(decodeDesc, prometheus.CounterValue, float64(d.Count), d.Topic, d.Format, d.Reason)
 	}
-	if c.src.Quarantined != nil {
-		for _, q := range c.src.Quarantined() {
-			ch <- prometheus.MustNewConstMetric(quarantineDesc, prometheus.CounterValue, float64(q.Count), q.Contract, q.Result)
-		}
+	for _, q := range n.Quarantined {
+		ch <- prometheus.MustNewConstMetric(quarantineDesc, prometheus.CounterValue, float64(q.Count), q.Contract, q.Result)
 	}
-	if c.src.Skipped != nil {
-		for _, s := range c.src.Skipped() {
-			ch <- prometheus.MustNewConstMetric(skippedDesc, prometheus.CounterValue, float64(s.Count), s.Topic, s.Reason)
-		}
+	for _, s := range n.Skipped {
+		ch <- prometheus.MustNewConstMetric(skippedDesc, prometheus.CounterValue, float64(s.Count), s.Topic, s.Reason)
 	}
 }
 

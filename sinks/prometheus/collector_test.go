@@ -11,7 +11,9 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/formats"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/sinks"
 	promsink "github.com/assay-dev/assay/sinks/prometheus"
+	"github.com/assay-dev/assay/sinks/sinkstest"
 )
 
 func TestCollector(t *testing.T) {
@@ -26,11 +28,15 @@ func TestCollector(t *testing.T) {
 		m, _ := formats.DecodeJSON([]byte(js))
 		w.Check(p, &checker.Event{Fields: m, Raw: []byte(js), Meta: rules.KafkaMeta{Topic: "t", Timestamp: ts}})
 	}
-	c := promsink.New(promsink.Sources{
-		Checker: func() *checker.Checker { return ch },
-		Lag:     func() []promsink.Lag { return []promsink.Lag{{Topic: "t", Partition: 0, Records: 7}} },
-		DecodeErrors: func() []promsink.DecodeErrors {
-			return []promsink.DecodeErrors{{Topic: "t", Format: "json", Reason: "corrupt_payload", Count: 2}}
+	c := promsink.New(&sinkstest.Source{
+		CheckerFunc: func() *checker.Checker { return ch },
+		CountsFunc: func() sinks.Counts {
+			return sinks.Counts{
+				Lag:          []sinks.Lag{{Topic: "t", Partition: 0, Records: 7}},
+				DecodeErrors: []sinks.DecodeErrors{{Topic: "t", Format: "json", Reason: "corrupt_payload", Count: 2}},
+				Skipped:      []sinks.Skipped{{Topic: "t", Reason: "too_large", Count: 3}},
+				Quarantined:  []sinks.Quarantined{{Contract: "c", Result: "success", Count: 4}, {Contract: "c", Result: "failure", Count: 1}},
+			}
 		},
 	})
 	reg := prometheus.NewPedanticRegistry()
@@ -57,9 +63,17 @@ assay_consumer_lag_records{partition="0",topic="t"} 7
 # HELP assay_last_event_timestamp_seconds Record timestamp of the newest event a contract checked.
 # TYPE assay_last_event_timestamp_seconds gauge
 assay_last_event_timestamp_seconds{contract="c",topic="t"} 1.7672256e+09
+# HELP assay_records_skipped_total Records not checked, by reason (too_large).
+# TYPE assay_records_skipped_total counter
+assay_records_skipped_total{reason="too_large",topic="t"} 3
+# HELP assay_quarantined_total Violating records written to a contract's quarantine topic, by result (a failed write is retried with the record).
+# TYPE assay_quarantined_total counter
+assay_quarantined_total{contract="c",result="failure"} 1
+assay_quarantined_total{contract="c",result="success"} 4
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_contract_info", "assay_events_total", "assay_rule_results_total",
-		"assay_decode_errors_total", "assay_consumer_lag_records", "assay_last_event_timestamp_seconds"); err != nil {
+		"assay_decode_errors_total", "assay_consumer_lag_records", "assay_last_event_timestamp_seconds",
+		"assay_records_skipped_total", "assay_quarantined_total"); err != nil {
 		t.Fatal(err)
 	}
 	if n := testutil.CollectAndCount(c, "assay_rule_eval_seconds"); n != 1 {
@@ -80,7 +94,7 @@ func TestCoverageGauges(t *testing.T) {
 		"pay":    {Missing: []string{"paymnts"}},
 		"orders": {Topics: []string{"orders.eu", "orders.us"}, Partitions: 5, Pattern: `^orders\.`, PatternMatches: 2},
 	})
-	c := promsink.New(promsink.Sources{Checker: func() *checker.Checker { return ch }})
+	c := promsink.New(sinkstest.Of(func() *checker.Checker { return ch }))
 	const want = `
 # HELP assay_contract_topics Existing topics that a contract's topics and topic_pattern match; 0 means the contract reads nothing.
 # TYPE assay_contract_topics gauge
