@@ -173,6 +173,7 @@ type topicKey struct {
 
 type topicTally struct {
 	events    uint64
+	passed    uint64
 	lastEvent int64 // unix nanoseconds of the newest record timestamp
 }
 
@@ -344,6 +345,7 @@ type Partition struct {
 
 type partContract struct {
 	events    atomic.Uint64
+	passed    atomic.Uint64 // events that passed every rule
 	lastEvent atomic.Int64
 	unique    []*uniqueState // per rule of the contract, nil for non-unique
 	newest    []time.Time    // per rule: newest event time seen (offline fresh)
@@ -506,20 +508,21 @@ func (p *Partition) Drop() {
 		if s == nil {
 			continue
 		}
-		ch.retire(i, p.Topic, s.events.Load(), s.lastEvent.Load())
+		ch.retire(i, p.Topic, topicTally{s.events.Load(), s.passed.Load(), s.lastEvent.Load()})
 	}
 }
 
-func (ch *Checker) retire(contract int, topic string, events uint64, last int64) {
+func (ch *Checker) retire(contract int, topic string, add topicTally) {
 	k := topicKey{contract, topic}
 	t := ch.retired[k]
 	if t == nil {
 		t = &topicTally{}
 		ch.retired[k] = t
 	}
-	t.events += events
-	if last > t.lastEvent {
-		t.lastEvent = last
+	t.events += add.events
+	t.passed += add.passed
+	if add.lastEvent > t.lastEvent {
+		t.lastEvent = add.lastEvent
 	}
 }
 
@@ -587,7 +590,7 @@ func (ch *Checker) Inherit(old *Checker) {
 			continue
 		}
 		for _, t := range cs.Topics {
-			ch.retire(i, t.Topic, t.Events, t.LastEvent.UnixNano())
+			ch.retire(i, t.Topic, topicTally{t.Events, t.Passed, t.LastEvent.UnixNano()})
 		}
 		for _, r := range c.rules {
 			oj := oc.ruleIndex(r)

@@ -442,3 +442,35 @@ func checkJSON(w *checker.Worker, p *checker.Partition, raw []byte, meta rules.K
 	}
 	return w.Check(p, &checker.Event{Fields: fields, Raw: raw, Meta: meta}), nil
 }
+
+// A contract's pass rate is the share of its checked events that passed
+// every rule: an event that breaks two rules counts once, a rule in shadow
+// mode and an event that where leaves out do not count.
+func TestPassedEvents(t *testing.T) {
+	ch := checker.New(mustContracts(t, `
+contract: c
+owner: o
+topics: [t]
+where: kind == "order"
+rules:
+  - {name: positive, expr: amount > 0}
+  - {name: small, expr: amount < 100}
+  - {name: trial, expr: amount > 10, mode: shadow}
+`), checker.Options{})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	for _, ev := range []string{
+		`{"kind": "order", "amount": 50}`,  // passes (trial too)
+		`{"kind": "order", "amount": 5}`,   // fails only the shadow rule: passed
+		`{"kind": "order", "amount": -1}`,  // fails positive and the shadow rule
+		`{"kind": "order", "amount": 500}`, // fails small
+		`{"kind": "refund", "amount": -1}`, // not checked
+	} {
+		if _, err := checkJSON(w, p, []byte(ev), rules.KafkaMeta{Topic: "t"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs := ch.Snapshot().Contracts[0]
+	if cs.Events != 4 || cs.Passed != 2 || cs.Topics[0].Passed != 2 {
+		t.Errorf("events %d, passed %d (topic %d), want 4 and 2", cs.Events, cs.Passed, cs.Topics[0].Passed)
+	}
+}

@@ -53,7 +53,12 @@ type Snapshot struct {
 type ContractSnapshot struct {
 	Contract *rules.Contract
 	Events   uint64 // events checked, all topics
-	Topics   []TopicSnapshot
+	// Passed counts the checked events that passed every rule (a skip is
+	// no violation): the contract's pass rate is Passed / Events. Workers
+	// that evaluate only part of the rules (checker.Stateless, Stateful)
+	// do not count it.
+	Passed uint64
+	Topics []TopicSnapshot
 	Rules    []RuleSnapshot
 	Eval     Histogram
 	// Coverage is what the contract reads online; nil when unknown
@@ -65,6 +70,7 @@ type ContractSnapshot struct {
 type TopicSnapshot struct {
 	Topic     string
 	Events    uint64
+	Passed    uint64    // events that passed every rule
 	LastEvent time.Time // newest record timestamp (online only)
 }
 
@@ -103,6 +109,7 @@ func (ch *Checker) Snapshot() Snapshot {
 				topics[k] = t
 			}
 			t.events += s.events.Load()
+			t.passed += s.passed.Load()
 			if last := s.lastEvent.Load(); last > t.lastEvent {
 				t.lastEvent = last
 			}
@@ -115,11 +122,12 @@ func (ch *Checker) Snapshot() Snapshot {
 			if k.contract != i {
 				continue
 			}
-			ts := TopicSnapshot{Topic: k.topic, Events: t.events}
+			ts := TopicSnapshot{Topic: k.topic, Events: t.events, Passed: t.passed}
 			if t.lastEvent != 0 {
 				ts.LastEvent = time.Unix(0, t.lastEvent)
 			}
 			cs.Events += t.events
+			cs.Passed += t.passed
 			cs.Topics = append(cs.Topics, ts)
 		}
 		sort.Slice(cs.Topics, func(a, b int) bool { return cs.Topics[a].Topic < cs.Topics[b].Topic })

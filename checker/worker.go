@@ -180,6 +180,7 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 		// One run for all rules; if it fails (some rule could not be
 		// evaluated), each rule runs on its own to say which and why.
 		var values []any
+		violations := len(w.out)
 		if c.all != nil && w.part != Stateful {
 			if out, err := w.run(c.all, ev.Fields); err == nil {
 				values, _ = out.([]any)
@@ -201,11 +202,25 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 				w.violation(c, r, res, reason, ev)
 			}
 		}
+		if w.part == AllRules && !broken(w.out[violations:]) {
+			pc.passed.Add(1)
+		}
 		if w.part != Stateful {
 			w.hist[i].observe(time.Since(start))
 		}
 	}
 	return w.out
+}
+
+// broken reports whether any of the violations is of a rule that is not
+// in shadow mode.
+func broken(vs []Violation) bool {
+	for _, v := range vs {
+		if !v.Shadow {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *Worker) violation(c *contract, r *rule, res Result, reason string, ev *Event) {
