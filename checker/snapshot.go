@@ -59,8 +59,8 @@ type ContractSnapshot struct {
 	// do not count it.
 	Passed uint64
 	Topics []TopicSnapshot
-	Rules    []RuleSnapshot
-	Eval     Histogram
+	Rules  []RuleSnapshot
+	Eval   Histogram
 	// Coverage is what the contract reads online; nil when unknown
 	// (offline, or before the sidecar first read the topic metadata).
 	Coverage *Coverage
