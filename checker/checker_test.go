@@ -474,3 +474,54 @@ rules:
 		t.Errorf("events %d, passed %d (topic %d), want 4 and 2", cs.Events, cs.Passed, cs.Topics[0].Passed)
 	}
 }
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		18*time.Minute + 11*time.Millisecond:    "18m",
+		7*time.Minute + 50*time.Second:          "7m50s",
+		90 * time.Minute:                        "1h30m",
+		2 * time.Hour:                           "2h",
+		12*time.Second + 345*time.Millisecond:   "12.3s",
+		1234 * time.Millisecond:                 "1.234s",
+		250 * time.Millisecond:                  "250ms",
+		-(3*time.Minute + 200*time.Millisecond): "-3m",
+	} {
+		if got := checker.FormatDuration(d); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
+	}
+}
+
+// Reasons that teach: an object that is a string, a number that is no
+// time, where a repeated key was first seen.
+func TestReasonsThatTeach(t *testing.T) {
+	ch := checker.New(mustContracts(t, `
+contract: c
+owner: o
+topics: [t]
+rules:
+  - {name: cid, expr: 'customer.id != nil'}
+  - {name: fresh-amount, fresh: amount, within: 5m}
+  - {name: id-unique, unique: order_id}
+`), checker.Options{KeepFirstSamples: true})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	for i, js := range []string{
+		`{"customer": "cus_1", "amount": 28.35, "order_id": "a"}`,
+		`{"customer": {"id": 1}, "amount": 1700000000, "order_id": "b"}`,
+		`{"customer": {"id": 2}, "amount": 1700000000, "order_id": "a"}`,
+	} {
+		ev := event(t, js)
+		ev.Line = 10 + i
+		w.Check(p, ev)
+	}
+	want := map[string]string{
+		"cid":          `customer.id != nil could not be evaluated: customer is a string "cus_1", not an object, so customer.id cannot be read (customer.id = nil)`,
+		"fresh-amount": `fresh: amount is not a time (a number is read as seconds since 1970 from 10^9 on, that is from September 2001; milliseconds, microseconds and nanoseconds by their size) (amount = 28.35)`,
+		"id-unique":    `unique key was already seen at line 10 (order_id = "a")`,
+	}
+	for _, rs := range ch.Snapshot().Contracts[0].Rules {
+		if len(rs.Samples) != 1 || rs.Samples[0].Reason != want[rs.Rule.Name] {
+			t.Errorf("%s: %d samples %+v\nwant %s", rs.Rule.Name, len(rs.Samples), rs.Samples, want[rs.Rule.Name])
+		}
+	}
+}

@@ -76,7 +76,64 @@ func (c *contract) explainError(prefix string, p *rules.Program, err error, env 
 	} else if errors.As(err, &fe) {
 		msg = fe.Message
 	}
+	for _, path := range p.Paths {
+		if at, v, ok := scalarOnPath(env, path); ok {
+			// Say what expr's error does not: the event has a value
+			// where the rule expects an object.
+			value := Masked
+			if !c.pii.masks(at) {
+				value = formatValue(v, func(s string) string { return maskSecrets(s, c.pii.secrets(env)) })
+			}
+			msg = fmt.Sprintf("%s is %s %s, not an object, so %s cannot be read", at, article(typeName(v)), value, path)
+			break
+		}
+	}
 	return c.explain(fmt.Sprintf("%s%s could not be evaluated: %s", prefix, source(p), msg), p, env)
+}
+
+// scalarOnPath finds a value on the way of a dotted path that is neither an
+// object nor nil (customer = "cus_1" on the way to customer.id), and the
+// path up to it.
+func scalarOnPath(env map[string]any, path string) (string, any, bool) {
+	parts := strings.Split(path, ".")
+	var cur any = env
+	for i, part := range parts[:len(parts)-1] {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return "", nil, false
+		}
+		if cur, ok = m[part]; !ok || cur == nil {
+			return "", nil, false
+		}
+		switch cur.(type) {
+		case map[string]any, map[string]string, *rules.KafkaMeta, *rules.Budget:
+		default:
+			return strings.Join(parts[:i+1], "."), cur, true
+		}
+	}
+	return "", nil, false
+}
+
+// typeName names a decoded value's type the way JSON does.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case []any:
+		return "list"
+	case int64, int, float64:
+		return "number"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func article(noun string) string {
+	if strings.IndexByte("aeiou", noun[0]) >= 0 {
+		return "an " + noun
+	}
+	return "a " + noun
 }
 
 // lookup follows a dotted path through nested maps.
@@ -223,10 +280,12 @@ func keyString(v any) string {
 // FormatDuration prints a duration the way people write it: 5m, 1h30m,
 // 7m50s, rounded to what matters at its size.
 func FormatDuration(d time.Duration) string {
-	switch {
-	case d >= time.Hour:
+	switch a := max(d, -d); {
+	case a >= time.Minute:
 		d = d.Round(time.Second)
-	case d >= time.Second:
+	case a >= 10*time.Second:
+		d = d.Round(100 * time.Millisecond)
+	case a >= time.Second:
 		d = d.Round(time.Millisecond)
 	}
 	s := d.String()

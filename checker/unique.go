@@ -30,6 +30,7 @@ type uniqueState struct {
 
 type uniqueSeen struct {
 	offset int64  // record offset of the latest sighting
+	first  int64  // where it was first seen (in the window): offset online, line offline
 	seq    uint64 // sighting number of the latest sighting
 	ts     int64  // newest record time (unix ns) the key was seen with
 }
@@ -48,7 +49,10 @@ func newUniqueState(max int) *uniqueState {
 // window. Offline (or with no window) every earlier occurrence counts.
 // Online, a record delivered again (same offset: a retry, at-least-once
 // delivery) is not a repeat of itself.
-func (u *uniqueState) seen(text string, ts, offset int64, within time.Duration, offline bool) bool {
+//
+// at is where the event is (its offset online, its line offline); first is
+// where the key was first seen, in the window: at itself for a new key.
+func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Duration, offline bool) (dup bool, first int64) {
 	key := maphash.String(u.seed, text)
 	windowed := !offline && within > 0
 	if windowed {
@@ -57,9 +61,12 @@ func (u *uniqueState) seen(text string, ts, offset int64, within time.Duration, 
 		}
 		u.expire(u.newest - int64(within))
 	}
-	prev, dup := u.keys[key]
+	prev, known := u.keys[key]
+	dup, first = known, at
 	if dup && windowed && prev.ts < ts-int64(within) {
-		dup = false // seen, but longer ago than the window
+		dup = false // seen, but longer ago than the window: a new first
+	} else if known {
+		first = prev.first
 	}
 	if dup && !offline && prev.offset == offset {
 		dup = false // the same record again
@@ -68,9 +75,9 @@ func (u *uniqueState) seen(text string, ts, offset int64, within time.Duration, 
 		u.evictOldest()
 	}
 	u.seq++
-	u.keys[key] = uniqueSeen{offset: offset, seq: u.seq, ts: max(prev.ts, ts)}
+	u.keys[key] = uniqueSeen{offset: offset, first: first, seq: u.seq, ts: max(prev.ts, ts)}
 	u.push(uniqueEntry{key, u.seq, ts})
-	return dup
+	return dup, first
 }
 
 func (u *uniqueState) push(e uniqueEntry) {

@@ -337,10 +337,19 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 		if online {
 			ts = ev.Meta.Timestamp.UnixNano()
 		}
-		if pc.unique[j].seen(keyString(v), ts, ev.Meta.Offset, rr.Within, !online) {
-			msg := "unique key was already seen"
-			if online && rr.Within > 0 {
-				msg += " within " + FormatDuration(rr.Within)
+		at := int64(ev.Line)
+		if online {
+			at = ev.Meta.Offset
+		}
+		if dup, first := pc.unique[j].seen(keyString(v), ts, ev.Meta.Offset, at, rr.Within, !online); dup {
+			msg := fmt.Sprintf("unique key was already seen at line %d", first)
+			if online {
+				msg = fmt.Sprintf("unique key was already seen at offset %d", first)
+				if rr.Within > 0 {
+					msg += " within " + FormatDuration(rr.Within)
+				}
+			} else if ev.Line == 0 {
+				msg = "unique key was already seen"
 			}
 			return Fail, c.explain(msg, rr.Expr, ev.Fields)
 		}
@@ -348,7 +357,11 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 	case rules.KindFresh:
 		t, ok := toTime(v)
 		if !ok {
-			return Error, c.explain(fmt.Sprintf("fresh: %s is not a time", source(rr.Expr)), rr.Expr, ev.Fields)
+			why := ""
+			if isNumber(v) {
+				why = " (a number is read as seconds since 1970 from 10^9 on, that is from September 2001; milliseconds, microseconds and nanoseconds by their size)"
+			}
+			return Error, c.explain(fmt.Sprintf("fresh: %s is not a time%s", source(rr.Expr), why), rr.Expr, ev.Fields)
 		}
 		var now time.Time
 		if online {
@@ -396,8 +409,11 @@ func (w *Worker) evalBool(p *rules.Program, env map[string]any) (bool, error) {
 }
 
 // toTime accepts a time, an RFC 3339 string, or a number of seconds (or
-// milliseconds, when larger than 1e11) since the Unix epoch.
+// milliseconds, when larger than 1e11) since the Unix epoch. A number
+// below 1e9 (September 2001) in size is no time: an amount or a count
+// read as seconds would be a date in 1970.
 func toTime(v any) (time.Time, bool) {
+	var f float64
 	switch v := v.(type) {
 	case time.Time:
 		return v, true
@@ -405,13 +421,26 @@ func toTime(v any) (time.Time, bool) {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		return t, err == nil
 	case int64:
-		return epoch(float64(v)), true
+		f = float64(v)
 	case int:
-		return epoch(float64(v)), true
+		f = float64(v)
 	case float64:
-		return epoch(v), true
+		f = v
+	default:
+		return time.Time{}, false
 	}
-	return time.Time{}, false
+	if math.Abs(f) < 1e9 {
+		return time.Time{}, false
+	}
+	return epoch(f), true
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int64, int, float64:
+		return true
+	}
+	return false
 }
 
 // epoch reads a number as seconds, milliseconds, microseconds or
