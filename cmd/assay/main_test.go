@@ -40,19 +40,28 @@ func golden(t *testing.T, name, got string) {
 
 var topics = []string{"checkout.orders", "payments.settled", "users.signups"}
 
+// formats are the --output formats and the extensions of their golden files.
+var outputFormats = []struct{ name, ext string }{
+	{"text", "txt"}, {"json", "json"}, {"junit", "xml"}, {"html", "html"}, {"github", "github.txt"},
+}
+
 // TestTestGolden runs `assay test` on the example events in every output
-// format and compares with the golden files.
+// format and compares with the golden files; testdata/report/tolerance.*
+// adds rules with a tolerance and reasons hostile to every format.
 func TestTestGolden(t *testing.T) {
+	type run struct{ name, contracts, topic, events string }
+	runs := []run{{"tolerance", "../../testdata/report/tolerance.yaml", "tolerance", "../../testdata/report/tolerance.ndjson"}}
 	for _, topic := range topics {
-		for _, format := range []string{"text", "json", "junit"} {
-			t.Run(topic+"/"+format, func(t *testing.T) {
-				code, out, errOut := runCLI(t, "", "test", "-c", "../../contracts", "--topic", topic, "--output", format,
-					"../../testdata/events/"+topic+".ndjson")
+		runs = append(runs, run{topic, "../../contracts", topic, "../../testdata/events/" + topic + ".ndjson"})
+	}
+	for _, r := range runs {
+		for _, f := range outputFormats {
+			t.Run(r.name+"/"+f.name, func(t *testing.T) {
+				code, out, errOut := runCLI(t, "", "test", "-c", r.contracts, "--topic", r.topic, "--output", f.name, r.events)
 				if code != exitViolations {
 					t.Fatalf("exit %d, want 1; stderr: %s", code, errOut)
 				}
-				ext := map[string]string{"text": "txt", "json": "json", "junit": "xml"}[format]
-				golden(t, topic+"."+ext, out)
+				golden(t, r.name+"."+f.ext, out)
 			})
 		}
 	}
@@ -74,7 +83,7 @@ func TestJSONShape(t *testing.T) {
 		sort.Strings(ks)
 		return ks
 	}
-	if got := keysOf(top); !reflect.DeepEqual(got, []string{"contracts", "decode_errors", "events"}) {
+	if got := keysOf(top); !reflect.DeepEqual(got, []string{"contracts", "decode_error_examples", "decode_errors", "events", "ok"}) {
 		t.Fatalf("top-level keys %v", got)
 	}
 	var contracts []map[string]json.RawMessage
@@ -84,7 +93,7 @@ func TestJSONShape(t *testing.T) {
 	}
 	var rules []map[string]json.RawMessage
 	json.Unmarshal(contracts[0]["rules"], &rules)
-	if got := keysOf(rules[0]); !reflect.DeepEqual(got, []string{"error", "examples", "fail", "pass", "rule", "severity", "skip"}) {
+	if got := keysOf(rules[0]); !reflect.DeepEqual(got, []string{"error", "examples", "fail", "ok", "pass", "rule", "severity", "skip", "violation_ratio"}) {
 		t.Fatalf("rule keys %v", got)
 	}
 	var examples []map[string]json.RawMessage
@@ -92,8 +101,16 @@ func TestJSONShape(t *testing.T) {
 	if got := keysOf(examples[0]); !reflect.DeepEqual(got, []string{"line", "reason"}) {
 		t.Fatalf("example keys %v", got)
 	}
-	if !strings.Contains(out, `"events": 42`) || !strings.Contains(out, `"decode_errors": 2`) {
+	if !strings.Contains(out, `"events": 42`) || !strings.Contains(out, `"decode_errors": 2`) || !strings.Contains(out, `"ok": false,`) {
 		t.Fatalf("counts: %s", out)
+	}
+	var decodeExamples []map[string]json.RawMessage
+	json.Unmarshal(top["decode_error_examples"], &decodeExamples)
+	if len(decodeExamples) != 2 {
+		t.Fatalf("decode_error_examples: %s", top["decode_error_examples"])
+	}
+	if got := keysOf(decodeExamples[0]); !reflect.DeepEqual(got, []string{"line", "reason"}) {
+		t.Fatalf("decode error example keys %v", got)
 	}
 }
 
@@ -117,6 +134,8 @@ func TestTestExitCodes(t *testing.T) {
 		{"flags after files", good, []string{"-", "--output", "json"}, exitOK},
 		{"bad fail-on", good, []string{"--fail-on", "fatal", "-"}, exitBadInput},
 		{"bad output", good, []string{"--output", "xml", "-"}, exitBadInput},
+		{"html", warning, []string{"--output", "html", "-"}, exitViolations},
+		{"github", good, []string{"--output", "github", "-"}, exitOK},
 		{"missing file", "", []string{"does-not-exist.ndjson"}, exitBadInput},
 		{"no file", "", nil, exitBadInput},
 		{"unknown flag", "", []string{"--nope", "-"}, exitBadInput},
@@ -208,7 +227,8 @@ func TestNoPIIInOutputs(t *testing.T) {
 		if len(secrets) == 0 {
 			t.Fatalf("%s: no PII found in the test events", topic)
 		}
-		for _, format := range []string{"text", "json", "junit"} {
+		for _, f := range outputFormats {
+			format := f.name
 			_, out, errOut := runCLI(t, "", "test", "-c", "../../contracts", "--topic", topic, "--output", format, "--fail-on", "info",
 				"../../testdata/events/"+topic+".ndjson")
 			for _, s := range secrets {
