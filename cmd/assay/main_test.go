@@ -283,6 +283,65 @@ examples:
 	}
 }
 
+// TestTolerance: a rule fails the run only when its violation ratio,
+// skips aside, exceeds its tolerance; the verdict is the same in the exit
+// code, the JSON and the JUnit XML.
+func TestTolerance(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(`contract: c
+owner: o
+topics: [t]
+rules:
+  - {name: positive, expr: amount > 0, when: amount != nil, tolerance: 0.1, severity: critical}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	events := func(good, bad, skipped int) string {
+		return strings.Repeat(`{"amount": 1}`+"\n", good) + strings.Repeat(`{"amount": -1}`+"\n", bad) + strings.Repeat(`{}`+"\n", skipped)
+	}
+	for _, tt := range []struct {
+		name           string
+		stdin          string
+		want           int
+		ok             bool
+		ratio          float64
+		text, junitOut string
+	}{
+		{"within", events(19, 1, 0), exitOK, true, 0.05, "tolerated: 5% ≤ 10%", "<system-out>critical: pass 19, fail 1, error 0, skip 0 of 20 events; tolerated: 5% ≤ 10%"},
+		{"at the bound", events(9, 1, 0), exitOK, true, 0.1, "PASS: no violation at or above warning beyond tolerance (1 rule tolerated)", "tolerated: 10% ≤ 10%"},
+		{"over", events(8, 1, 0), exitViolations, false, 1.0 / 9, "over tolerance: 11.1% > 10%", `<failure message="critical: pass 8, fail 1, error 0, skip 0 of 9 events; over tolerance: 11.1% &gt; 10%"`},
+		{"skips are no evaluation", events(8, 1, 100), exitViolations, false, 1.0 / 9, "skip 100  over tolerance", "skip 100 of 109 events"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base := []string{"test", "-c", dir, "--topic", "t"}
+			code, text, _ := runCLI(t, tt.stdin, append(base, "-")...)
+			if code != tt.want || !strings.Contains(text, tt.text) {
+				t.Errorf("text: exit %d, want %d, and %q in:\n%s", code, tt.want, tt.text, text)
+			}
+			_, out, _ := runCLI(t, tt.stdin, append(base, "--output", "json", "-")...)
+			var rep struct {
+				OK        bool
+				Contracts []struct {
+					Rules []struct {
+						OK             bool
+						ViolationRatio float64 `json:"violation_ratio"`
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if r := rep.Contracts[0].Rules[0]; rep.OK != tt.ok || r.OK != tt.ok || r.ViolationRatio != tt.ratio {
+				t.Errorf("json: ok %v, rule ok %v, ratio %v; want %v, %v\n%s", rep.OK, r.OK, r.ViolationRatio, tt.ok, tt.ratio, out)
+			}
+			_, xmlOut, _ := runCLI(t, tt.stdin, append(base, "--output", "junit", "-")...)
+			if !strings.Contains(xmlOut, tt.junitOut) {
+				t.Errorf("junit: %q not in\n%s", tt.junitOut, xmlOut)
+			}
+		})
+	}
+}
+
 // TestImport: an ODCS document and a Confluent rule set become contracts
 // that lint clean; what cannot be translated is listed.
 func TestImport(t *testing.T) {

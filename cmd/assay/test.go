@@ -36,8 +36,8 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, `Usage: assay test -c DIR --topic T [flags] FILE... ("-" reads stdin)
 
 Checks NDJSON events against the contracts that match topic T.
-Exit 0 when no rule at or above --fail-on is violated and every line decodes,
-1 when one is, 2 on bad input (unreadable file, broken contract, no contract
+Exit 0 when no rule at or above --fail-on is violated beyond its tolerance and
+every line decodes, 1 when one is, 2 on bad input (unreadable file, broken contract, no contract
 for the topic).`)
 		fs.PrintDefaults()
 	}
