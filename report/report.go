@@ -1,6 +1,7 @@
 // Package report renders the result of an offline check (`assay test`) as
-// text for people, JSON for tools (a stable shape, documented in the README) and
-// JUnit XML for CI systems.
+// text for people, JSON for tools (a stable shape, documented in the README),
+// JUnit XML for CI systems, a self-contained HTML page for a CI artifact and
+// GitHub Actions workflow commands (annotations).
 package report
 
 import (
@@ -8,22 +9,30 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/rules"
 )
 
-// Report is the JSON report of `assay test --output json`.
+// Report is the JSON report of `assay test --output json`. Fields are only
+// ever added.
 type Report struct {
-	Events       int        `json:"events"`
-	DecodeErrors int        `json:"decode_errors"`
-	Contracts    []Contract `json:"contracts"`
+	// OK is the run's verdict: true when `assay test` exits 0.
+	OK           bool `json:"ok"`
+	Events       int  `json:"events"`
+	DecodeErrors int  `json:"decode_errors"`
+	// DecodeExamples are the first decode errors (MaxExamples at most).
+	DecodeExamples []Example  `json:"decode_error_examples"`
+	Contracts      []Contract `json:"contracts"`
 
-	// Not in the JSON: the first decode errors, for the text output.
-	DecodeExamples []Example `json:"-"`
 	// Not in the JSON: the severity at which a violation fails the run.
 	FailOn rules.Severity `json:"-"`
+	// Not in the JSON: the input files as named on the command line
+	// (neither stdin nor a backtest's partitions), which the github
+	// output's annotations point into.
+	Files []string `json:"-"`
 }
 
 // Contract is one contract's part of the report.
@@ -41,9 +50,19 @@ type Rule struct {
 	Fail     uint64         `json:"fail"`
 	Error    uint64         `json:"error"`
 	Skip     uint64         `json:"skip"`
-	Examples []Example      `json:"examples"`
+	// ViolationRatio is Ratio(): (fail + error) / (pass + fail + error), 0
+	// when the rule evaluated no event.
+	ViolationRatio float64 `json:"violation_ratio"`
+	// OK is true when the rule does not fail the run: no violation, or a
+	// severity below FailOn, or a violation ratio within its tolerance, or
+	// a shadow rule.
+	OK       bool      `json:"ok"`
+	Examples []Example `json:"examples"`
 	// Shadow rules are reported but never fail the run.
 	Shadow bool `json:"-"`
+	// Tolerance is the violation ratio up to which the rule does not fail
+	// the run (the contract's tolerance; 0: any violation fails).
+	Tolerance float64 `json:"-"`
 }
 
 // Example is one violation: where it is and why. File is set only when the
@@ -60,7 +79,7 @@ const MaxExamples = 5
 // Build turns a checker snapshot into a report. Synthetic rules (volume),
 // which only run online, are left out.
 func Build(snap checker.Snapshot, events, decodeErrors int, failOn rules.Severity) *Report {
-	r := &Report{Events: events, DecodeErrors: decodeErrors, FailOn: failOn, Contracts: []Contract{}}
+	r := &Report{Events: events, DecodeErrors: decodeErrors, FailOn: failOn, DecodeExamples: []Example{}, Contracts: []Contract{}}
 	for _, cs := range snap.Contracts {
 		c := Contract{Contract: cs.Contract.Name, Events: cs.Events, Rules: []Rule{}}
 		for _, rs := range cs.Rules {
@@ -69,7 +88,8 @@ func Build(snap checker.Snapshot, events, decodeErrors int, failOn rules.Severit
 			}
 			rr := Rule{Rule: rs.Rule.Name, Severity: rs.Rule.Severity,
 				Pass: rs.Counts[checker.Pass], Fail: rs.Counts[checker.Fail],
-				Error: rs.Counts[checker.Error], Skip: rs.Counts[checker.Skip], Examples: []Example{}, Shadow: rs.Rule.Shadow}
+				Error: rs.Counts[checker.Error], Skip: rs.Counts[checker.Skip], Examples: []Example{},
+				Shadow: rs.Rule.Shadow, Tolerance: rs.Rule.Tolerance}
 			for _, v := range rs.Samples {
 				if len(rr.Examples) == MaxExamples {
 					break
@@ -80,15 +100,88 @@ func Build(snap checker.Snapshot, events, decodeErrors int, failOn rules.Severit
 		}
 		r.Contracts = append(r.Contracts, c)
 	}
+	r.judge()
 	return r
 }
 
 // Violations returns fail + error.
 func (r Rule) Violations() uint64 { return r.Fail + r.Error }
 
-// breaks reports whether the rule's violations fail the run.
+// Ratio is the violation ratio: (fail + error) / (pass + fail + error),
+// skips aside (they are no evaluation); 0 when there is no evaluation.
+func (r Rule) Ratio() float64 {
+	n := r.Pass + r.Fail + r.Error
+	if n == 0 {
+		return 0
+	}
+	return float64(r.Violations()) / float64(n)
+}
+
+// judged reports whether the rule can fail the run at all: it is enforced
+// and at or above FailOn.
+func (r *Report) judged(rule Rule) bool {
+	return !rule.Shadow && rule.Severity.Level() >= r.FailOn.Level()
+}
+
+// breaks reports whether the rule's violations fail the run: it is judged
+// and its violation ratio exceeds its tolerance (with tolerance 0, any
+// violation).
 func (r *Report) breaks(rule Rule) bool {
-	return rule.Violations() > 0 && !rule.Shadow && rule.Severity.Level() >= r.FailOn.Level()
+	return r.judged(rule) && rule.Violations() > 0 && rule.Ratio() > rule.Tolerance
+}
+
+// tolerated reports whether the rule would fail the run but for its
+// tolerance.
+func (r *Report) tolerated(rule Rule) bool {
+	return r.judged(rule) && rule.Violations() > 0 && !r.breaks(rule)
+}
+
+// judge sets the verdicts of the JSON: the report's and each rule's OK
+// and ViolationRatio.
+func (r *Report) judge() {
+	for i := range r.Contracts {
+		for j := range r.Contracts[i].Rules {
+			rule := &r.Contracts[i].Rules[j]
+			rule.ViolationRatio = rule.Ratio()
+			rule.OK = !r.breaks(*rule)
+		}
+	}
+	r.OK = !r.Failed()
+	if r.DecodeExamples == nil {
+		r.DecodeExamples = []Example{}
+	}
+}
+
+// toleranceNote says how a judged rule with violations and a tolerance
+// stands against it: "tolerated: 0.8% ≤ 1%" or "over tolerance: 2.5% >
+// 1%"; "" for every other rule.
+func (r *Report) toleranceNote(rule Rule) string {
+	if rule.Tolerance == 0 || !r.judged(rule) || rule.Violations() == 0 {
+		return ""
+	}
+	ratio, tol := percents(rule.Ratio(), rule.Tolerance)
+	if r.breaks(rule) {
+		return fmt.Sprintf("over tolerance: %s > %s", ratio, tol)
+	}
+	return fmt.Sprintf("tolerated: %s ≤ %s", ratio, tol)
+}
+
+// percents formats a ratio and a tolerance as percentages of three
+// significant digits, more when that would show two different numbers
+// as the same.
+func percents(ratio, tol float64) (string, string) {
+	a, b := percent(ratio, 3), percent(tol, 3)
+	for prec := 4; a == b && ratio != tol && prec <= 17; prec++ {
+		a, b = percent(ratio, prec), percent(tol, prec)
+	}
+	return a, b
+}
+
+// percent formats a ratio as a percentage of prec significant digits,
+// without an exponent: 0.008333 is "0.833%".
+func percent(f float64, prec int) string {
+	rounded, _ := strconv.ParseFloat(strconv.FormatFloat(f*100, 'g', prec, 64), 64)
+	return strconv.FormatFloat(rounded, 'f', -1, 64) + "%"
 }
 
 // Failed reports whether the run fails: a violation at or above FailOn, or
@@ -110,6 +203,7 @@ func (r *Report) Failed() bool {
 
 // JSON writes the report as indented JSON.
 func (r *Report) JSON(w io.Writer) error {
+	r.judge()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -120,7 +214,6 @@ func (r *Report) JSON(w io.Writer) error {
 func (r *Report) Text(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d events, %d decode errors\n", r.Events, r.DecodeErrors)
-	broken := map[rules.Severity]int{}
 	for _, c := range r.Contracts {
 		fmt.Fprintf(&b, "\n%s: %d events checked\n", c.Contract, c.Events)
 		width := 0
@@ -132,49 +225,78 @@ func (r *Report) Text(w io.Writer) error {
 			switch {
 			case r.breaks(rule):
 				mark = "FAIL"
-				broken[rule.Severity]++
 			case rule.Violations() > 0:
 				mark = "warn"
 			}
-			shadow := ""
+			note := ""
 			if rule.Shadow {
-				shadow = "  (shadow)"
+				note = "  (shadow)"
+			}
+			if t := r.toleranceNote(rule); t != "" {
+				note += "  " + t
 			}
 			fmt.Fprintf(&b, "  %s  %-*s  %-8s  pass %d  fail %d  error %d  skip %d%s\n",
-				mark, width, rule.Rule, rule.Severity, rule.Pass, rule.Fail, rule.Error, rule.Skip, shadow)
+				mark, width, rule.Rule, rule.Severity, rule.Pass, rule.Fail, rule.Error, rule.Skip, note)
 			for _, ex := range rule.Examples {
-				fmt.Fprintf(&b, "          %s: %s\n", where(ex), ex.Reason)
+				fmt.Fprintf(&b, "          %s: %s\n", where(ex), indented(ex.Reason, "            "))
 			}
 		}
 	}
 	if r.DecodeErrors > 0 {
 		b.WriteString("\ndecode errors:\n")
 		for _, ex := range r.DecodeExamples {
-			fmt.Fprintf(&b, "  %s: %s\n", where(ex), ex.Reason)
+			fmt.Fprintf(&b, "  %s: %s\n", where(ex), indented(ex.Reason, "    "))
 		}
 	}
-	b.WriteString("\n")
-	if !r.Failed() {
-		fmt.Fprintf(&b, "PASS: no violation at or above %s\n", r.FailOn)
-	} else {
-		var parts []string
-		for _, sev := range []rules.Severity{rules.Critical, rules.Warning, rules.Info} {
-			if broken[sev] > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", broken[sev], sev))
-			}
-		}
-		n := broken[rules.Critical] + broken[rules.Warning] + broken[rules.Info]
-		fmt.Fprintf(&b, "FAIL: %d %s violated", n, plural(n, "rule", "rules"))
-		if len(parts) > 0 {
-			fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
-		}
-		if r.DecodeErrors > 0 {
-			fmt.Fprintf(&b, ", %d decode %s", r.DecodeErrors, plural(r.DecodeErrors, "error", "errors"))
-		}
-		b.WriteString("\n")
-	}
+	b.WriteString("\n" + r.Verdict() + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Verdict is the run's verdict in one line: "PASS: no violation at or
+// above warning" or "FAIL: 2 rules violated (1 critical, 1 warning), 1
+// decode error".
+func (r *Report) Verdict() string {
+	broken := map[rules.Severity]int{}
+	tolerated := 0
+	for _, c := range r.Contracts {
+		for _, rule := range c.Rules {
+			if r.breaks(rule) {
+				broken[rule.Severity]++
+			} else if r.tolerated(rule) {
+				tolerated++
+			}
+		}
+	}
+	if !r.Failed() {
+		v := fmt.Sprintf("PASS: no violation at or above %s", r.FailOn)
+		if tolerated > 0 {
+			v = fmt.Sprintf("PASS: no violation at or above %s beyond tolerance (%d %s tolerated)",
+				r.FailOn, tolerated, plural(tolerated, "rule", "rules"))
+		}
+		return v
+	}
+	var parts []string
+	for _, sev := range []rules.Severity{rules.Critical, rules.Warning, rules.Info} {
+		if broken[sev] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", broken[sev], sev))
+		}
+	}
+	n := broken[rules.Critical] + broken[rules.Warning] + broken[rules.Info]
+	v := fmt.Sprintf("FAIL: %d %s violated", n, plural(n, "rule", "rules"))
+	if len(parts) > 0 {
+		v += fmt.Sprintf(" (%s)", strings.Join(parts, ", "))
+	}
+	if r.DecodeErrors > 0 {
+		v += fmt.Sprintf(", %d decode %s", r.DecodeErrors, plural(r.DecodeErrors, "error", "errors"))
+	}
+	return v
+}
+
+// indented indents the lines of a reason after its first (a multi-line
+// expression's text) so that they stay under their example.
+func indented(reason, indent string) string {
+	return strings.ReplaceAll(reason, "\n", "\n"+indent)
 }
 
 func where(ex Example) string {
@@ -220,8 +342,9 @@ type junitFailure struct {
 }
 
 // JUnit writes the report as JUnit XML: a test suite per contract and a test
-// case per rule; a rule fails when it has violations at or above FailOn.
-// Undecodable events form a suite of their own.
+// case per rule; a rule fails when it fails the run (violations at or above
+// FailOn, beyond its tolerance); a tolerated rule passes and says so in its
+// system-out. Undecodable events form a suite of their own.
 func (r *Report) JUnit(w io.Writer) error {
 	out := junitSuites{Name: "assay"}
 	for _, c := range r.Contracts {
@@ -230,6 +353,9 @@ func (r *Report) JUnit(w io.Writer) error {
 			tc := junitCase{Name: rule.Rule, Classname: c.Contract}
 			summary := fmt.Sprintf("%s: pass %d, fail %d, error %d, skip %d of %d events",
 				rule.Severity, rule.Pass, rule.Fail, rule.Error, rule.Skip, c.Events)
+			if t := r.toleranceNote(rule); t != "" {
+				summary += "; " + t
+			}
 			var lines []string
 			for _, ex := range rule.Examples {
 				lines = append(lines, where(ex)+": "+ex.Reason)

@@ -138,7 +138,11 @@ type Rule struct {
 	// never quarantine and never fail `assay test`: a way to try a rule on
 	// real traffic before it counts.
 	Shadow bool
-	Pos    Pos
+	// Tolerance is the violation ratio, (fail + error) / (pass + fail +
+	// error), up to which the rule does not fail `assay test`: in [0,1),
+	// 0 (the default) when any violation fails. Online it changes nothing.
+	Tolerance float64
+	Pos       Pos
 }
 
 // Volume asks that at least Min events arrive per Per.

@@ -634,6 +634,13 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 		case "within":
 			withinNode = v
 			r.Within, _ = d.duration(v, "within")
+		case "tolerance":
+			if f, ok := d.float(v, "tolerance"); ok {
+				if !(f >= 0 && f < 1) {
+					d.errorf(v, "tolerance must be in [0,1), not %v", f)
+				}
+				r.Tolerance = f
+			}
 		case "mode":
 			if s, ok := d.str(v, "mode"); ok {
 				switch s {

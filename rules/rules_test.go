@@ -156,10 +156,10 @@ func TestDecodedModel(t *testing.T) {
 	if r := byName["amount-positive"]; r.Severity != rules.Critical || r.When == nil || r.Kind != rules.KindExpr {
 		t.Errorf("amount-positive: %+v", r)
 	}
-	if r := byName["multi-line"]; r.Severity != rules.Warning {
-		t.Errorf("default severity: %v", r.Severity)
+	if r := byName["multi-line"]; r.Severity != rules.Warning || r.Tolerance != 0 {
+		t.Errorf("default severity and tolerance: %v %v", r.Severity, r.Tolerance)
 	}
-	if r := byName["id-unique"]; r.Kind != rules.KindUnique || r.Within != time.Hour {
+	if r := byName["id-unique"]; r.Kind != rules.KindUnique || r.Within != time.Hour || r.Tolerance != 0.001 {
 		t.Errorf("id-unique: %+v", r)
 	}
 	if r := byName["unique-forever"]; r.Within != 0 {

@@ -31,15 +31,16 @@ type fileContract struct {
 }
 
 type fileRule struct {
-	Name        string `json:"name" required:"true" pattern:"^[A-Za-z0-9._-]+$" doc:"Unique in the contract."`
-	Expr        string `json:"expr" doc:"Boolean expr-lang expression every event must meet."`
-	Unique      string `json:"unique" doc:"Key expression; fails on a repeat within the window."`
-	Fresh       string `json:"fresh" doc:"Event-time expression; fails when the event is older than within."`
-	Within      string `json:"within" pattern:"^[0-9][0-9a-z.]*$" doc:"Window of unique, bound of fresh: 30s, 5m, 1h, 7d, 2w."`
-	Severity    string `json:"severity" enum:"critical|warning|info" doc:"Default warning."`
-	Description string `json:"description" doc:"Why the rule matters: it is in every alert."`
-	When        string `json:"when" doc:"Boolean precondition; false gives skip."`
-	Mode        string `json:"mode" enum:"enforce|shadow" doc:"shadow: counted and shown, never alerted, quarantined or failing a test."`
+	Name        string  `json:"name" required:"true" pattern:"^[A-Za-z0-9._-]+$" doc:"Unique in the contract."`
+	Expr        string  `json:"expr" doc:"Boolean expr-lang expression every event must meet."`
+	Unique      string  `json:"unique" doc:"Key expression; fails on a repeat within the window."`
+	Fresh       string  `json:"fresh" doc:"Event-time expression; fails when the event is older than within."`
+	Within      string  `json:"within" pattern:"^[0-9][0-9a-z.]*$" doc:"Window of unique, bound of fresh: 30s, 5m, 1h, 7d, 2w."`
+	Severity    string  `json:"severity" enum:"critical|warning|info" doc:"Default warning."`
+	Description string  `json:"description" doc:"Why the rule matters: it is in every alert."`
+	When        string  `json:"when" doc:"Boolean precondition; false gives skip."`
+	Mode        string  `json:"mode" enum:"enforce|shadow" doc:"shadow: counted and shown, never alerted, quarantined or failing a test."`
+	Tolerance   float64 `json:"tolerance" min:"0" exclusiveMax:"1" doc:"assay test: the violation ratio, (fail + error) / (pass + fail + error), up to which the rule does not fail the run, [0,1); default 0. Online it changes nothing."`
 }
 
 type fileVolume struct {
@@ -119,10 +120,10 @@ func schemaOf(t reflect.Type) map[string]any {
 			if pat := f.Tag.Get("pattern"); pat != "" {
 				p["pattern"] = pat
 			}
-			for _, k := range []string{"min", "max"} {
+			for _, k := range []string{"min", "max", "exclusiveMax"} {
 				if v := f.Tag.Get(k); v != "" {
 					var n json.Number = json.Number(v)
-					p[map[string]string{"min": "minimum", "max": "maximum"}[k]] = n
+					p[map[string]string{"min": "minimum", "max": "maximum", "exclusiveMax": "exclusiveMaximum"}[k]] = n
 				}
 			}
 			if f.Tag.Get("required") == "true" {

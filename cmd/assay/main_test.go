@@ -40,19 +40,28 @@ func golden(t *testing.T, name, got string) {
 
 var topics = []string{"checkout.orders", "payments.settled", "users.signups"}
 
+// formats are the --output formats and the extensions of their golden files.
+var outputFormats = []struct{ name, ext string }{
+	{"text", "txt"}, {"json", "json"}, {"junit", "xml"}, {"html", "html"}, {"github", "github.txt"},
+}
+
 // TestTestGolden runs `assay test` on the example events in every output
-// format and compares with the golden files.
+// format and compares with the golden files; testdata/report/tolerance.*
+// adds rules with a tolerance and reasons hostile to every format.
 func TestTestGolden(t *testing.T) {
+	type run struct{ name, contracts, topic, events string }
+	runs := []run{{"tolerance", "../../testdata/report/tolerance.yaml", "tolerance", "../../testdata/report/tolerance.ndjson"}}
 	for _, topic := range topics {
-		for _, format := range []string{"text", "json", "junit"} {
-			t.Run(topic+"/"+format, func(t *testing.T) {
-				code, out, errOut := runCLI(t, "", "test", "-c", "../../contracts", "--topic", topic, "--output", format,
-					"../../testdata/events/"+topic+".ndjson")
+		runs = append(runs, run{topic, "../../contracts", topic, "../../testdata/events/" + topic + ".ndjson"})
+	}
+	for _, r := range runs {
+		for _, f := range outputFormats {
+			t.Run(r.name+"/"+f.name, func(t *testing.T) {
+				code, out, errOut := runCLI(t, "", "test", "-c", r.contracts, "--topic", r.topic, "--output", f.name, r.events)
 				if code != exitViolations {
 					t.Fatalf("exit %d, want 1; stderr: %s", code, errOut)
 				}
-				ext := map[string]string{"text": "txt", "json": "json", "junit": "xml"}[format]
-				golden(t, topic+"."+ext, out)
+				golden(t, r.name+"."+f.ext, out)
 			})
 		}
 	}
@@ -74,7 +83,7 @@ func TestJSONShape(t *testing.T) {
 		sort.Strings(ks)
 		return ks
 	}
-	if got := keysOf(top); !reflect.DeepEqual(got, []string{"contracts", "decode_errors", "events"}) {
+	if got := keysOf(top); !reflect.DeepEqual(got, []string{"contracts", "decode_error_examples", "decode_errors", "events", "ok"}) {
 		t.Fatalf("top-level keys %v", got)
 	}
 	var contracts []map[string]json.RawMessage
@@ -84,7 +93,7 @@ func TestJSONShape(t *testing.T) {
 	}
 	var rules []map[string]json.RawMessage
 	json.Unmarshal(contracts[0]["rules"], &rules)
-	if got := keysOf(rules[0]); !reflect.DeepEqual(got, []string{"error", "examples", "fail", "pass", "rule", "severity", "skip"}) {
+	if got := keysOf(rules[0]); !reflect.DeepEqual(got, []string{"error", "examples", "fail", "ok", "pass", "rule", "severity", "skip", "violation_ratio"}) {
 		t.Fatalf("rule keys %v", got)
 	}
 	var examples []map[string]json.RawMessage
@@ -92,8 +101,16 @@ func TestJSONShape(t *testing.T) {
 	if got := keysOf(examples[0]); !reflect.DeepEqual(got, []string{"line", "reason"}) {
 		t.Fatalf("example keys %v", got)
 	}
-	if !strings.Contains(out, `"events": 42`) || !strings.Contains(out, `"decode_errors": 2`) {
+	if !strings.Contains(out, `"events": 42`) || !strings.Contains(out, `"decode_errors": 2`) || !strings.Contains(out, `"ok": false,`) {
 		t.Fatalf("counts: %s", out)
+	}
+	var decodeExamples []map[string]json.RawMessage
+	json.Unmarshal(top["decode_error_examples"], &decodeExamples)
+	if len(decodeExamples) != 2 {
+		t.Fatalf("decode_error_examples: %s", top["decode_error_examples"])
+	}
+	if got := keysOf(decodeExamples[0]); !reflect.DeepEqual(got, []string{"line", "reason"}) {
+		t.Fatalf("decode error example keys %v", got)
 	}
 }
 
@@ -117,6 +134,8 @@ func TestTestExitCodes(t *testing.T) {
 		{"flags after files", good, []string{"-", "--output", "json"}, exitOK},
 		{"bad fail-on", good, []string{"--fail-on", "fatal", "-"}, exitBadInput},
 		{"bad output", good, []string{"--output", "xml", "-"}, exitBadInput},
+		{"html", warning, []string{"--output", "html", "-"}, exitViolations},
+		{"github", good, []string{"--output", "github", "-"}, exitOK},
 		{"missing file", "", []string{"does-not-exist.ndjson"}, exitBadInput},
 		{"no file", "", nil, exitBadInput},
 		{"unknown flag", "", []string{"--nope", "-"}, exitBadInput},
@@ -208,7 +227,8 @@ func TestNoPIIInOutputs(t *testing.T) {
 		if len(secrets) == 0 {
 			t.Fatalf("%s: no PII found in the test events", topic)
 		}
-		for _, format := range []string{"text", "json", "junit"} {
+		for _, f := range outputFormats {
+			format := f.name
 			_, out, errOut := runCLI(t, "", "test", "-c", "../../contracts", "--topic", topic, "--output", format, "--fail-on", "info",
 				"../../testdata/events/"+topic+".ndjson")
 			for _, s := range secrets {
@@ -260,6 +280,65 @@ examples:
 	code, out, _ = runCLI(t, "", "lint", "-c", dir)
 	if code != exitBadInput || !strings.Contains(out, `c.yaml:7:5: contract "c", rule "enforced": a refund: should pass, but gave fail: amount > 0 was false (amount = -5)`) {
 		t.Fatalf("lint with a broken example: %d\n%s", code, out)
+	}
+}
+
+// TestTolerance: a rule fails the run only when its violation ratio,
+// skips aside, exceeds its tolerance; the verdict is the same in the exit
+// code, the JSON and the JUnit XML.
+func TestTolerance(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(`contract: c
+owner: o
+topics: [t]
+rules:
+  - {name: positive, expr: amount > 0, when: amount != nil, tolerance: 0.1, severity: critical}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	events := func(good, bad, skipped int) string {
+		return strings.Repeat(`{"amount": 1}`+"\n", good) + strings.Repeat(`{"amount": -1}`+"\n", bad) + strings.Repeat(`{}`+"\n", skipped)
+	}
+	for _, tt := range []struct {
+		name           string
+		stdin          string
+		want           int
+		ok             bool
+		ratio          float64
+		text, junitOut string
+	}{
+		{"within", events(19, 1, 0), exitOK, true, 0.05, "tolerated: 5% ≤ 10%", "<system-out>critical: pass 19, fail 1, error 0, skip 0 of 20 events; tolerated: 5% ≤ 10%"},
+		{"at the bound", events(9, 1, 0), exitOK, true, 0.1, "PASS: no violation at or above warning beyond tolerance (1 rule tolerated)", "tolerated: 10% ≤ 10%"},
+		{"over", events(8, 1, 0), exitViolations, false, 1.0 / 9, "over tolerance: 11.1% > 10%", `<failure message="critical: pass 8, fail 1, error 0, skip 0 of 9 events; over tolerance: 11.1% &gt; 10%"`},
+		{"skips are no evaluation", events(8, 1, 100), exitViolations, false, 1.0 / 9, "skip 100  over tolerance", "skip 100 of 109 events"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base := []string{"test", "-c", dir, "--topic", "t"}
+			code, text, _ := runCLI(t, tt.stdin, append(base, "-")...)
+			if code != tt.want || !strings.Contains(text, tt.text) {
+				t.Errorf("text: exit %d, want %d, and %q in:\n%s", code, tt.want, tt.text, text)
+			}
+			_, out, _ := runCLI(t, tt.stdin, append(base, "--output", "json", "-")...)
+			var rep struct {
+				OK        bool
+				Contracts []struct {
+					Rules []struct {
+						OK             bool
+						ViolationRatio float64 `json:"violation_ratio"`
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if r := rep.Contracts[0].Rules[0]; rep.OK != tt.ok || r.OK != tt.ok || r.ViolationRatio != tt.ratio {
+				t.Errorf("json: ok %v, rule ok %v, ratio %v; want %v, %v\n%s", rep.OK, r.OK, r.ViolationRatio, tt.ok, tt.ratio, out)
+			}
+			_, xmlOut, _ := runCLI(t, tt.stdin, append(base, "--output", "junit", "-")...)
+			if !strings.Contains(xmlOut, tt.junitOut) {
+				t.Errorf("junit: %q not in\n%s", tt.junitOut, xmlOut)
+			}
+		})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/assay-dev/assay/internal/progress"
@@ -21,7 +22,7 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&dirs, "c", "contract file or directory (repeatable)")
 	fs.Var(&dirs, "contracts", "same as -c")
 	topic := fs.String("topic", "", "topic the events belong to: selects the contracts and sets kafka.topic (required)")
-	output := fs.String("output", "text", "report format: text, json or junit")
+	output := fs.String("output", "text", "report format: text, json, junit, html or github (GitHub Actions annotations)")
 	failOn := fs.String("fail-on", "warning", "lowest severity that fails the run: critical, warning or info")
 	maxLine := fs.Int("max-event-bytes", offline.DefaultMaxLine, "longer events count as decode errors")
 	brokers := fs.String("brokers", "", "backtest: read topic T's history from these brokers instead of files (no group, no commits)")
@@ -35,8 +36,8 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, `Usage: assay test -c DIR --topic T [flags] FILE... ("-" reads stdin)
 
 Checks NDJSON events against the contracts that match topic T.
-Exit 0 when no rule at or above --fail-on is violated and every line decodes,
-1 when one is, 2 on bad input (unreadable file, broken contract, no contract
+Exit 0 when no rule at or above --fail-on is violated beyond its tolerance and
+every line decodes, 1 when one is, 2 on bad input (unreadable file, broken contract, no contract
 for the topic).`)
 		fs.PrintDefaults()
 	}
@@ -53,8 +54,8 @@ for the topic).`)
 		fmt.Fprintf(stderr, "assay test: --fail-on must be critical, warning or info, not %q\n", *failOn)
 		return exitBadInput
 	}
-	if *output != "text" && *output != "json" && *output != "junit" {
-		fmt.Fprintf(stderr, "assay test: --output must be text, json or junit, not %q\n", *output)
+	if !slices.Contains(outputs, *output) {
+		fmt.Fprintf(stderr, "assay test: --output must be text, json, junit, html or github, not %q\n", *output)
 		return exitBadInput
 	}
 	backtest := *brokers != ""
@@ -89,12 +90,14 @@ for the topic).`)
 			output: *output, failOn: sev}, contracts, stdout, stderr)
 	}
 	var inputs []offline.Input
+	var named []string // the files, stdin aside
 	var size int64
 	for _, f := range files {
 		if f == "-" {
 			inputs = append(inputs, offline.Input{Name: "<stdin>", R: stdin})
 			continue
 		}
+		named = append(named, f)
 		fh, err := os.Open(f)
 		if err != nil {
 			fmt.Fprintln(stderr, "assay test:", err)
@@ -113,8 +116,12 @@ for the topic).`)
 		fmt.Fprintln(stderr, "assay test:", err)
 		return exitBadInput
 	}
+	rep.Files = named
 	return writeReport(rep, *output, stdout, stderr)
 }
+
+// outputs are the report formats of --output.
+var outputs = []string{"text", "json", "junit", "html", "github"}
 
 // writeReport prints a report and returns the exit code it calls for.
 func writeReport(rep *report.Report, output string, stdout, stderr io.Writer) int {
@@ -124,6 +131,10 @@ func writeReport(rep *report.Report, output string, stdout, stderr io.Writer) in
 		err = rep.JSON(stdout)
 	case "junit":
 		err = rep.JUnit(stdout)
+	case "html":
+		err = rep.HTML(stdout)
+	case "github":
+		err = rep.GitHub(stdout)
 	default:
 		err = rep.Text(stdout)
 	}
