@@ -28,8 +28,9 @@ const maxSourceLen = 200
 // cut, so no part of a PII value is ever left by a cut.
 const MaxReasonBytes = 1 << 10
 
-// source is an expression's text as a reason quotes it.
-func source(p *rules.Program) string { return truncate(p.Source, maxSourceLen) }
+// source is an expression's text as a reason quotes it, without the line
+// breaks a YAML block leaves around it.
+func source(p *rules.Program) string { return truncate(strings.TrimSpace(p.Source), maxSourceLen) }
 
 // explain builds a reason: the message followed by the values of the fields
 // the expression read, with PII masked: `amount > 0 was false (amount = -3)`.
