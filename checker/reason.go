@@ -78,6 +78,11 @@ func (c *contract) explainError(prefix string, p *rules.Program, err error, env 
 		msg = fe.Message
 	}
 	for _, path := range p.Paths {
+		if v, ok := lookup(env, path); (!ok || v == nil) && strings.HasPrefix(msg, "reflect:") {
+			// expr's reflection error on a nil value says nothing useful.
+			msg = path + " is null or missing, where the expression needs a value"
+			break
+		}
 		if at, v, ok := scalarOnPath(env, path); ok {
 			// Say what expr's error does not: the event has a value
 			// where the rule expects an object.

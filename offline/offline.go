@@ -51,6 +51,7 @@ type Engine struct {
 	events         int
 	decodeErrors   int
 	decodeExamples []report.Example
+	watch          *FieldWatch
 }
 
 // NewEngine prepares a check of the contracts that apply to opts.Topic.
@@ -62,7 +63,30 @@ func NewEngine(contracts []*rules.Contract, opts Options) *Engine {
 		opts.MaxLine = DefaultMaxLine
 	}
 	ch := checker.New(contracts, checker.Options{KeepFirstSamples: true, SamplesPerRule: report.MaxExamples})
-	return &Engine{opts: opts, ch: ch, stage: pipeline.New(ch.NewWorker(), nil), parts: map[string]*pipeline.Partition{}}
+	e := &Engine{opts: opts, ch: ch, stage: pipeline.New(ch.NewWorker(), nil), parts: map[string]*pipeline.Partition{}}
+	e.watch = e.newWatch()
+	return e
+}
+
+// newWatch watches the fields of the contracts that apply to the topic.
+func (e *Engine) newWatch() *FieldWatch {
+	var cs []*rules.Contract
+	for _, c := range e.ch.Contracts() {
+		if c.MatchesTopic(e.opts.Topic) {
+			cs = append(cs, c)
+		}
+	}
+	return NewFieldWatch(cs)
+}
+
+// name collects the field names of one of the first events, decoded whole,
+// for the suggestions of missing fields.
+func (e *Engine) name(value []byte) {
+	if e.watch.left > 0 && e.watch.named < namedEvents {
+		if fields, err := formats.DecodeJSON(value); err == nil {
+			e.watch.Name(fields)
+		}
+	}
 }
 
 // Add checks one record, as its topic's contracts decode it (JSON: there
@@ -76,11 +100,28 @@ func (e *Engine) Add(input string, line int, r *kafka.Record) bool {
 	if r.Topic == "" {
 		r.Topic = e.opts.Topic
 	}
-	if out := e.stage.Check(p, r, pipeline.Position{Line: line, Source: input}); out.Err != nil {
+	out := e.stage.Check(p, r, pipeline.Position{Line: line, Source: input})
+	if out.Err != nil {
 		e.decodeError(input, line, out.Err)
 		return false
 	}
+	e.watch.Observe(out.Fields)
+	e.name(r.Value)
 	return true
+}
+
+func ruleNamed(cs []*rules.Contract, contract, rule string) *rules.Rule {
+	for _, c := range cs {
+		if c.Name != contract {
+			continue
+		}
+		for _, r := range c.Rules {
+			if r.Name == rule {
+				return r
+			}
+		}
+	}
+	return nil
 }
 
 // partition is the state of one input: its rules' windows.
@@ -104,6 +145,15 @@ func (e *Engine) decodeError(input string, line int, err error) {
 func (e *Engine) Report() *report.Report {
 	rep := report.Build(e.ch.Snapshot(), e.events, e.decodeErrors, e.opts.FailOn)
 	rep.DecodeExamples = e.decodeExamples
+	if e.events > e.decodeErrors { // with no event, every field is missing: nothing to say
+		for i, c := range rep.Contracts {
+			for j, r := range rep.Contracts[i].Rules {
+				if rule := ruleNamed(e.ch.Contracts(), c.Contract, r.Rule); rule != nil {
+					rep.Contracts[i].Rules[j].MissingFields = e.watch.Missing(rule)
+				}
+			}
+		}
+	}
 	return rep
 }
 

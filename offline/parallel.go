@@ -39,7 +39,10 @@ func (e *Engine) runParallel(inputs []Input) (*report.Report, error) {
 	work := make(chan *chunk, n)
 	order := make(chan *chunk, 2*n) // chunks in flight: memory is bounded
 	var wg sync.WaitGroup
-	for range n {
+	watches := make([]*FieldWatch, n)
+	for k := range n {
+		watch := e.newWatch()
+		watches[k] = watch
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -53,6 +56,8 @@ func (e *Engine) runParallel(inputs []Input) (*report.Report, error) {
 					rec := kafka.Record{Topic: e.opts.Topic, Offset: seq, Value: d}
 					if out := stage.Check(c.part, &rec, pipeline.Position{Line: c.lines[i], Source: c.source, Seq: seq}); out.Err != nil {
 						c.errs[i] = out.Err
+					} else {
+						watch.Observe(out.Fields)
 					}
 				}
 				close(c.done)
@@ -105,14 +110,20 @@ func (e *Engine) runParallel(inputs []Input) (*report.Report, error) {
 				e.decodeError(c.source, c.lines[i], e.tooLong())
 			case c.errs[i] != nil:
 				e.decodeError(c.source, c.lines[i], c.errs[i])
-			case stateful != nil:
-				seq := c.seq + int64(i)
-				rec := kafka.Record{Topic: e.opts.Topic, Offset: seq, Value: d}
-				stateful.Check(c.part, &rec, pipeline.Position{Line: c.lines[i], Source: c.source, Seq: seq})
+			default:
+				e.name(d)
+				if stateful != nil {
+					seq := c.seq + int64(i)
+					rec := kafka.Record{Topic: e.opts.Topic, Offset: seq, Value: d}
+					stateful.Check(c.part, &rec, pipeline.Position{Line: c.lines[i], Source: c.source, Seq: seq})
+				}
 			}
 		}
 	}
 	wg.Wait()
+	for _, w := range watches {
+		e.watch.Merge(w)
+	}
 	if readErr != nil {
 		return nil, readErr
 	}

@@ -130,3 +130,47 @@ func TestOffsetRulesWithWorkers(t *testing.T) {
 		}
 	}
 }
+
+// A rule on a field no event had says so, with the closest field the
+// events had, on one goroutine and on several alike.
+func TestMissingFields(t *testing.T) {
+	cs, err := rules.Parse("typo.yaml", []byte(`
+contract: typo
+owner: o
+topics: [t]
+rules:
+  - {name: amount-positive, expr: ammount > 0}
+  - {name: email, expr: 'customer.emial != ""'}
+  - {name: sku, expr: 'all(itms, .sku != "")'}
+  - {name: fine, expr: 'amount > 0 && customer.email != nil && items[0].sku != nil'}
+  - {name: optional, expr: 'coupon == nil || coupon != ""'}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data strings.Builder
+	for i := range 500 {
+		fmt.Fprintf(&data, `{"amount": %d, "customer": {"email": "a@b"}, "items": [{"sku": "x"}]}`+"\n", i+1)
+	}
+	want := map[string]string{
+		"amount-positive": "no event had ammount; did you mean amount?",
+		"email":           "no event had customer.emial; did you mean customer.email?",
+		"sku":             "no event had itms; did you mean items?",
+		"optional":        "no event had coupon",
+	}
+	for _, workers := range []int{1, 3} {
+		rep, err := offline.Run(cs, []offline.Input{{Name: "x", R: strings.NewReader(data.String())}}, offline.Options{Topic: "t", Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rep.Contracts[0].Rules {
+			got := ""
+			for _, m := range r.MissingFields {
+				got += m.String()
+			}
+			if got != want[r.Rule] {
+				t.Errorf("%d workers, %s: %q, want %q", workers, r.Rule, got, want[r.Rule])
+			}
+		}
+	}
+}

@@ -124,6 +124,9 @@ type Outcome struct {
 	// Violations are the rules the record broke; the slice and what it
 	// holds are reused by the Stage's next Check.
 	Violations []checker.Violation
+	// Fields is the decoded event: the fields its contracts read (or all
+	// of them); nil when it was not decoded. Valid until the next Check.
+	Fields map[string]any
 	// Err is set when the record could not be decoded: it was not
 	// checked. Format is the format it was decoded as (json or confluent)
 	// and Reason why it failed (one of confluent's Reason values:
@@ -160,7 +163,7 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 		}
 		ev.Fields = fields
 		ev.Meta.Schema = rules.SchemaMeta{ID: info.ID, Subject: info.Subject, Version: info.Version}
-		return Outcome{Violations: s.w.Check(p.State, &ev), Format: "confluent"}
+		return Outcome{Violations: s.w.Check(p.State, &ev), Fields: fields, Format: "confluent"}
 	}
 	clear(s.fields)
 	if err := formats.Extract(r.Value, p.want, s.fields); err != nil {
@@ -178,7 +181,7 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 	}
 	vs := s.w.Check(p.State, &ev)
 	s.raw, s.whole = nil, nil
-	return Outcome{Violations: vs, Format: "json"}
+	return Outcome{Violations: vs, Fields: s.fields, Format: "json"}
 }
 
 // decodeWhole decodes the whole value of the record being checked.

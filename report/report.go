@@ -58,6 +58,9 @@ type Rule struct {
 	// a shadow rule.
 	OK       bool      `json:"ok"`
 	Examples []Example `json:"examples"`
+	// MissingFields are the fields the rule reads that no event had (a
+	// typo, most likely), each with the closest field the events had.
+	MissingFields []MissingField `json:"missing_fields,omitempty"`
 	// Shadow rules are reported but never fail the run.
 	Shadow bool `json:"-"`
 	// Tolerance is the violation ratio up to which the rule does not fail
@@ -71,6 +74,22 @@ type Example struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line"`
 	Reason string `json:"reason"`
+}
+
+// MissingField is a field a rule reads that no event had.
+type MissingField struct {
+	Field      string `json:"field"`
+	DidYouMean string `json:"did_you_mean,omitempty"`
+}
+
+// String says it the way people read it: "no event had ammount; did you
+// mean amount?".
+func (m MissingField) String() string {
+	s := "no event had " + m.Field
+	if m.DidYouMean != "" {
+		s += "; did you mean " + m.DidYouMean + "?"
+	}
+	return s
 }
 
 // MaxExamples is how many examples a rule lists.
@@ -213,9 +232,9 @@ func (r *Report) JSON(w io.Writer) error {
 // Text writes the report for a person.
 func (r *Report) Text(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d events, %d decode errors\n", r.Events, r.DecodeErrors)
+	fmt.Fprintf(&b, "%d %s, %d %s\n", r.Events, plural(r.Events, "event", "events"), r.DecodeErrors, plural(r.DecodeErrors, "decode error", "decode errors"))
 	for _, c := range r.Contracts {
-		fmt.Fprintf(&b, "\n%s: %d events checked\n", c.Contract, c.Events)
+		fmt.Fprintf(&b, "\n%s: %d %s checked\n", c.Contract, c.Events, plural(int(c.Events), "event", "events"))
 		width := 0
 		for _, rule := range c.Rules {
 			width = max(width, len(rule.Rule))
@@ -237,6 +256,9 @@ func (r *Report) Text(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "  %s  %-*s  %-8s  pass %d  fail %d  error %d  skip %d%s\n",
 				mark, width, rule.Rule, rule.Severity, rule.Pass, rule.Fail, rule.Error, rule.Skip, note)
+			for _, m := range rule.MissingFields {
+				fmt.Fprintf(&b, "          note: %s\n", m)
+			}
 			for _, ex := range rule.Examples {
 				fmt.Fprintf(&b, "          %s: %s\n", where(ex), indented(ex.Reason, "            "))
 			}

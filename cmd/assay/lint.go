@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/formats"
+	"github.com/assay-dev/assay/offline"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -14,10 +19,12 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 	var dirs stringList
 	fs.Var(&dirs, "c", "contract file or directory (repeatable)")
 	fs.Var(&dirs, "contracts", "same as -c")
+	var events stringList
+	fs.Var(&events, "events", "NDJSON file of sample events (repeatable): a rule that reads a field none of them has is a problem, with the closest field they have")
 	var lim limitFlags
 	lim.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: assay lint -c DIR|FILE [-c ...]\n\nParses and compiles every contract; prints file:line:col: message per problem.\nExit 0 when all are good, 2 when any problem is found.")
+		fmt.Fprintln(stderr, "Usage: assay lint -c DIR|FILE [-c ...] [--events FILE]\n\nParses and compiles every contract; prints file:line:col: message per problem.\nWith --events, a rule that reads a field no sample event has is a problem too.\nExit 0 when all are good, 2 when any problem is found.")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -53,11 +60,19 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		examples += len(c.Examples)
 		failed = append(failed, checker.RunExamples(c)...)
 	}
+	if len(events) > 0 {
+		missing, err := missingFields(contracts, events)
+		if err != nil {
+			fmt.Fprintln(stderr, "assay lint:", err)
+			return exitBadInput
+		}
+		failed = append(failed, missing...)
+	}
 	for _, e := range failed {
 		fmt.Fprintln(stdout, e.Error())
 	}
 	if len(failed) > 0 {
-		fmt.Fprintf(stderr, "%d of the contracts' examples %s not hold\n", len(failed), plural(len(failed), "does", "do"))
+		fmt.Fprintf(stderr, "%d %s\n", len(failed), plural(len(failed), "problem", "problems"))
 		return exitBadInput
 	}
 	rulesN := 0
@@ -67,6 +82,40 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "%d %s, %d %s, %d %s: ok\n", len(contracts), plural(len(contracts), "contract", "contracts"), rulesN, plural(rulesN, "rule", "rules"),
 		examples, plural(examples, "example", "examples"))
 	return exitOK
+}
+
+// missingFields reads sample events and returns a problem for every field a
+// rule reads that none of them has.
+func missingFields(contracts []*rules.Contract, files []string) ([]*rules.Error, error) {
+	watch := offline.NewFieldWatch(contracts)
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, offline.DefaultMaxLine)
+		for sc.Scan() {
+			if fields, err := formats.DecodeJSON(sc.Bytes()); err == nil {
+				watch.Observe(fields)
+				watch.Name(fields)
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	var out []*rules.Error
+	for _, c := range contracts {
+		for _, r := range c.Rules {
+			for _, m := range watch.Missing(r) {
+				out = append(out, &rules.Error{Pos: r.Pos, Contract: c.Name, Rule: r.Name, Msg: m.String() + " (in " + strings.Join(files, ", ") + ")"})
+			}
+		}
+	}
+	return out, nil
 }
 
 func plural(n int, one, many string) string {
