@@ -205,7 +205,7 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 		// joins the next fetch: 1s (not franz-go's 5s) keeps a new topic
 		// quick to read, for one idle fetch per broker a second.
 		kgo.FetchMaxWait(time.Second),
-		kgo.WithLogger(slogAdapter{cfg.Logger.With("component", "franz-go")}),
+		kgo.WithLogger(franzLogger(cfg.Logger)),
 		// Quarantine writes: a record that cannot be written in time fails,
 		// and its source record is fetched and checked again.
 		kgo.RecordDeliveryTimeout(10 * time.Second),
@@ -634,7 +634,20 @@ func (w wantSet) matches(topic string) bool {
 	return false
 }
 
+// franzLogger is franz-go's logger: l with component=franz-go.
+func franzLogger(l *slog.Logger) kgo.Logger {
+	return slogAdapter{l.With("component", "franz-go")}
+}
+
 // slogAdapter bridges franz-go's logger to slog.
+//
+// franz-go's own bridge, github.com/twmb/franz-go/plugin/kslog (v1.0.0,
+// the only version; it works with franz-go v1.22), does not serve: it
+// logs franz-go's info messages at slog's info, where these are at debug,
+// so that `--log-level info` stays quiet about every metadata refresh and
+// group step. Demoting them through kslog would take a slog.Handler
+// wrapped around assay's, more code than this adapter, for one more
+// module.
 type slogAdapter struct{ l *slog.Logger }
 
 // franz-go's info messages (metadata, group steps) are chatty: they show at

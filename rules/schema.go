@@ -21,7 +21,7 @@ type fileContract struct {
 	TopicPattern string          `json:"topic_pattern" doc:"RE2 pattern of topics the contract applies to."`
 	Format       string          `json:"format" enum:"json|confluent|auto" doc:"How records are decoded: json (default), confluent (Schema Registry wire format: Avro, Protobuf, JSON Schema) or auto."`
 	Where        string          `json:"where" doc:"Boolean expr-lang filter: events it rejects are not checked."`
-	Sample       float64         `json:"sample" min:"0" max:"1" doc:"Fraction of events checked, (0,1]; the same events online and offline."`
+	Sample       float64         `json:"sample" xmin:"0" max:"1" doc:"Fraction of events checked, (0,1]; the same events online and offline."`
 	PII          []string        `json:"pii" doc:"Dotted field paths masked in samples, alerts, logs and quarantine (kafka.key, kafka.headers.NAME too)."`
 	Rules        []fileRule      `json:"rules" doc:"The rules every event must meet."`
 	Volume       *fileVolume     `json:"volume" doc:"The topic must not go silent (checked online)."`
@@ -40,7 +40,7 @@ type fileRule struct {
 	Description string  `json:"description" doc:"Why the rule matters: it is in every alert."`
 	When        string  `json:"when" doc:"Boolean precondition; false gives skip."`
 	Mode        string  `json:"mode" enum:"enforce|shadow" doc:"shadow: counted and shown, never alerted, quarantined or failing a test."`
-	Tolerance   float64 `json:"tolerance" min:"0" exclusiveMax:"1" doc:"assay test: the violation ratio, (fail + error) / (pass + fail + error), up to which the rule does not fail the run, [0,1); default 0. Online it changes nothing."`
+	Tolerance   float64 `json:"tolerance" min:"0" xmax:"1" doc:"assay test: the violation ratio, (fail + error) / (pass + fail + error), up to which the rule does not fail the run, [0,1); default 0. Online it changes nothing."`
 }
 
 type fileVolume struct {
@@ -49,7 +49,7 @@ type fileVolume struct {
 }
 
 type fileAlert struct {
-	Ratio     float64  `json:"ratio" min:"0" max:"1" doc:"Failure ratio over the window above which a rule fires (default 0.01)."`
+	Ratio     float64  `json:"ratio" min:"0" xmax:"1" doc:"Failure ratio over the window above which a rule fires (default 0.01)."`
 	Window    string   `json:"window" doc:"Sliding window (default 5m)."`
 	MinEvents int      `json:"min_events" min:"0" doc:"Fewest events in the window to judge (default 20)."`
 	Channels  []string `json:"channels" doc:"Channel names defined in the service config."`
@@ -72,7 +72,7 @@ type fileExample struct {
 func JSONSchema() []byte {
 	s := schemaOf(reflect.TypeOf(fileContract{}))
 	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-	s["$id"] = "https://github.com/assay-dev/assay/schema/contract.schema.json"
+	s["$id"] = "https://raw.githubusercontent.com/assay-dev/assay/main/schema/contract.schema.json"
 	s["title"] = "assay contract"
 	s["anyOf"] = []any{map[string]any{"required": []string{"topics"}}, map[string]any{"required": []string{"topic_pattern"}}}
 	rule := s["properties"].(map[string]any)["rules"].(map[string]any)["items"].(map[string]any)
@@ -120,10 +120,10 @@ func schemaOf(t reflect.Type) map[string]any {
 			if pat := f.Tag.Get("pattern"); pat != "" {
 				p["pattern"] = pat
 			}
-			for _, k := range []string{"min", "max", "exclusiveMax"} {
+			for _, k := range []string{"min", "max", "xmin", "xmax"} {
 				if v := f.Tag.Get(k); v != "" {
 					var n json.Number = json.Number(v)
-					p[map[string]string{"min": "minimum", "max": "maximum", "exclusiveMax": "exclusiveMaximum"}[k]] = n
+					p[map[string]string{"min": "minimum", "max": "maximum", "xmin": "exclusiveMinimum", "xmax": "exclusiveMaximum"}[k]] = n
 				}
 			}
 			if f.Tag.Get("required") == "true" {

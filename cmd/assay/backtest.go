@@ -37,6 +37,22 @@ func parseBound(s string) (kafka.Bound, error) {
 	return kafka.At(t), nil
 }
 
+// parseTo reads --to, which is excluded: offset N stops before N, and a
+// time T reads the records stamped before T. kafka.ReadHistory keeps a
+// record stamped at its time bound, and Kafka stamps in milliseconds, so
+// the bound handed to it is the last millisecond before T.
+func parseTo(s string) (kafka.Bound, error) {
+	b, err := parseBound(s)
+	if err != nil || !b.IsTime {
+		return b, err
+	}
+	ms := b.Time.Truncate(time.Millisecond)
+	if ms.Equal(b.Time) {
+		ms = ms.Add(-time.Millisecond)
+	}
+	return kafka.At(ms), nil
+}
+
 // runBacktest checks a topic's history: what the contracts would have
 // flagged, with the outputs of an offline run. Examples name the
 // partition and offset as topic/partition:offset.
@@ -44,7 +60,7 @@ func runBacktest(a backtestArgs, contracts []*rules.Contract, stdout, stderr io.
 	cfg := kafka.HistoryConfig{Brokers: splitList(a.brokers), Topic: a.topic}
 	var err error
 	if cfg.From, err = parseBound(a.from); err == nil {
-		cfg.To, err = parseBound(a.to)
+		cfg.To, err = parseTo(a.to)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "assay test:", err)

@@ -9,26 +9,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/assay-dev/assay/demo"
 	"github.com/assay-dev/assay/report"
 )
 
-// TestBacktest reads a topic's history with --brokers: without a group or
-// commits, it reports what a file run reports on the same events, and
-// --from / --to / --since bound the range.
-func TestBacktest(t *testing.T) {
+// startBroker starts an embedded broker with topic checkout.orders and a
+// client of it; both close when the test ends.
+func startBroker(t *testing.T, opts ...kgo.Opt) (*kfake.Cluster, *kgo.Client) {
+	t.Helper()
 	broker, err := demo.StartBroker(0, 1, "checkout.orders")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer broker.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.ListenAddrs()...))
+	t.Cleanup(broker.Close)
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(broker.ListenAddrs()...)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(cl.Close)
+	return broker, cl
+}
+
+// TestBacktest reads a topic's history with --brokers: without a group or
+// commits, it reports what a file run reports on the same events, and
+// --from / --to / --since bound the range.
+func TestBacktest(t *testing.T) {
+	broker, cl := startBroker(t)
 	f, _ := os.Open("../../testdata/events/checkout.orders.ndjson")
 	defer f.Close()
 	var recs []*kgo.Record
@@ -81,6 +90,10 @@ func TestBacktest(t *testing.T) {
 	if r := parse(out); r.Events != want.Events {
 		t.Errorf("--since 2h: %d events", r.Events)
 	}
+	_, out, errOut = runCLI(t, "", "test", "-c", "../../contracts", "--topic", "checkout.orders", "--output", "json", "--brokers", broker.ListenAddrs()[0], "--since", "7d")
+	if r := parse(out); r.Events != want.Events {
+		t.Errorf("--since 7d: %d events: %s", r.Events, errOut)
+	}
 	// No group was joined, nothing committed.
 	if gi := broker.GroupInfo("assay-backtest"); gi != nil {
 		t.Errorf("a backtest joined a group: %+v", gi)
@@ -91,16 +104,7 @@ func TestBacktest(t *testing.T) {
 // takes the last offset of the log but is no record; the backtest still
 // ends, with every record read.
 func TestBacktestEndsAfterTransactionMarkers(t *testing.T) {
-	broker, err := demo.StartBroker(0, 1, "checkout.orders")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer broker.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.ListenAddrs()...), kgo.TransactionalID("producer-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	broker, cl := startBroker(t, kgo.TransactionalID("producer-1"))
 	ctx := context.Background()
 	if err := cl.BeginTransaction(); err != nil {
 		t.Fatal(err)
@@ -119,5 +123,49 @@ func TestBacktestEndsAfterTransactionMarkers(t *testing.T) {
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Fatalf("took %s", d)
+	}
+}
+
+// TestBacktestToIsExcluded: --from is included and --to excluded, for
+// offsets and for times alike (Kafka stamps records in milliseconds).
+func TestBacktestToIsExcluded(t *testing.T) {
+	broker, cl := startBroker(t)
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	var recs []*kgo.Record
+	for i := range 5 { // offsets 0..4, stamped t0, t0+1s, ..., t0+4s
+		recs = append(recs, &kgo.Record{Topic: "checkout.orders", Value: []byte(`{"type": "order_created"}`), Timestamp: t0.Add(time.Duration(i) * time.Second)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
+	for _, c := range []struct {
+		from, to string
+		want     int
+	}{
+		{"1", "3", 2}, // offsets 1 and 2
+		{"1", "2", 1}, // offset 1
+		{"2", "2", 0}, // nothing
+		{"", "5", 5},  // all
+		{at(time.Second), at(3 * time.Second), 2}, // stamped t0+1s and t0+2s
+		{at(0), at(time.Millisecond), 1},          // t0 only
+		{at(0), at(time.Microsecond), 1},          // t0 only: before t0+1µs
+		{at(time.Second), at(time.Second), 0},     // nothing
+		{"", at(4*time.Second - time.Millisecond), 4},
+		{"", at(4 * time.Second), 4},
+		{"", at(4*time.Second + time.Millisecond), 5},
+	} {
+		args := []string{"test", "-c", "../../contracts", "--topic", "checkout.orders", "--output", "json", "--brokers", broker.ListenAddrs()[0], "--to", c.to}
+		if c.from != "" {
+			args = append(args, "--from", c.from)
+		}
+		code, out, errOut := runCLI(t, "", args...)
+		var rep report.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("--from %s --to %s: exit %d: %v: %s", c.from, c.to, code, err, errOut)
+		}
+		if rep.Events != c.want {
+			t.Errorf("--from %q --to %q: %d events, want %d", c.from, c.to, rep.Events, c.want)
+		}
 	}
 }

@@ -6,7 +6,9 @@
 //	assay demo     an embedded broker, a generator and the sidecar
 //	assay version  print the version
 //
-// Exit codes: 0 ok, 1 violations (test) or a fatal error (run), 2 bad input.
+// Exit codes: 0 ok, 1 violations (test) or a fatal runtime error (run), 2
+// bad input (a bad flag, argument, contract or config) for every command.
+// Every command prints its usage on -h and --help and exits 0.
 package main
 
 import (
@@ -20,7 +22,8 @@ import (
 // Exit codes.
 const (
 	exitOK         = 0
-	exitViolations = 1
+	exitViolations = 1 // assay test: a rule at or above --fail-on was violated
+	exitFatal      = 1 // assay run: a fatal error at run time
 	exitBadInput   = 2
 )
 
@@ -40,7 +43,9 @@ Usage:
   assay schema     print the JSON Schema of contract files (for editors)
   assay version
 
-Run "assay COMMAND -h" for the flags of a command.
+Run "assay COMMAND -h" for the flags of a command. Durations are written as
+in contracts: 300ms, 30s, 1h30m, 7d, 2w.
+Exit codes: 0 ok, 1 violations (test) or a fatal error (run), 2 bad input.
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -62,14 +67,37 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "import":
 		return cmdImport(args[1:], stdin, stdout, stderr)
 	case "schema":
-		stdout.Write(rules.JSONSchema())
-		return exitOK
-	case "version", "--version":
-		return cmdVersion(stdout)
+		return cmdSchema(args[1:], stdout, stderr)
+	case "version":
+		return cmdVersion(args[1:], stdout, stderr)
+	case "--version":
+		return cmdVersion(nil, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "assay: unknown command %q\n\n%s", args[0], usage)
 	return exitBadInput
+}
+
+func cmdSchema(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("schema", stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: assay schema
+
+Prints the JSON Schema (draft 2020-12) of contract files, for editors and
+the YAML language server. assay lint stays the authority: it also compiles
+every expression and runs the contracts' examples.`)
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if extraArgs("schema", fs, stderr) {
+		return exitBadInput
+	}
+	if _, err := stdout.Write(rules.JSONSchema()); err != nil {
+		fmt.Fprintln(stderr, "assay schema:", err)
+		return exitFatal
+	}
+	return exitOK
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -63,7 +64,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&f.maxRecordBytes, "max-record-bytes", 1<<20, "larger records are skipped and counted")
-	fs.DurationVar(&f.sessionTimeout, "session-timeout", 45*time.Second, "how long the group waits for a replica that stopped before moving its partitions")
+	durationVar(fs, &f.sessionTimeout, "session-timeout", 45*time.Second, "`duration` the group waits for a replica that stopped before moving its partitions")
 	fs.StringVar(&f.datadogAddr, "datadog-addr", "", "DogStatsD address, host:port or unix:///path (default: DD_DOGSTATSD_URL or DD_AGENT_HOST; off when none is set)")
 	fs.IntVar(&f.uniqueMaxKeys, "unique-max-keys", 100000, "keys a unique rule remembers per partition (about 70 bytes each); the least recently seen go first")
 	fs.Int64Var(&f.memoryLimit, "memory-limit", 0, "soft limit of the Go heap in bytes (default: 80% of the container's memory limit when there is one; GOMEMLIMIT overrides it)")
@@ -71,12 +72,12 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.schemaRegistry, "schema-registry", "", "Schema Registry URL(s), comma separated, for contracts with format confluent or auto (auth from --config schema_registry)")
 	fs.StringVar(&f.httpTokenFile, "http-token-file", "", "file holding a token that the dashboard and /api/v1 require (bearer or login form); /metrics and probes stay open")
 	fs.StringVar(&f.allowedHosts, "http-allowed-hosts", "", "host names, comma separated, under which the dashboard and API answer when no --http-token-file is set (IP addresses, localhost and dashboard_url's host always do)")
-	fs.DurationVar(&f.alertInterval, "alert-interval", 15*time.Second, "how often alert policies are evaluated")
+	durationVar(fs, &f.alertInterval, "alert-interval", 15*time.Second, "alert policies are evaluated every `duration`")
 	f.limits.register(fs)
 	fs.IntVar(&f.maxEvalBytes, "max-eval-bytes", rules.DefaultMaxBytes, "memory one rule may build while evaluating one event (strings, lists); beyond, the rule gives error for that event")
-	fs.DurationVar(&f.maxEvalTime, "max-eval-time", rules.DefaultMaxTime, "time one rule may take on one event; beyond, the rule gives error for that event")
+	durationVar(fs, &f.maxEvalTime, "max-eval-time", rules.DefaultMaxTime, "`duration` one rule may take on one event; beyond, the rule gives error for that event")
 	fs.IntVar(&f.sampleMaxBytes, "sample-max-bytes", checker.DefaultSampleMaxBytes, "bytes of the masked event kept with each violation sample (the rest is cut, marked truncated)")
-	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often contract files are checked for changes (0 turns it off)")
+	durationVarZeroOK(fs, &f.watchInterval, "watch-interval", 2*time.Second, "contract files are checked for changes every `duration` (0 turns it off)")
 }
 
 // applyEnv sets every flag that has an ASSAY_* variable; flags given on the
@@ -117,7 +118,13 @@ func cmdRun(args []string, stderr io.Writer) int {
 	var f runFlags
 	f.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: assay run -c DIR --brokers HOST:PORT [flags]\n\nThe sidecar: consumes the contracts' topics, checks every event, serves metrics.\nEvery flag can also be set as ASSAY_<FLAG> (e.g. ASSAY_BROKERS).")
+		fmt.Fprintln(stderr, `Usage: assay run -c DIR --brokers HOST:PORT [flags]
+
+The sidecar: consumes the contracts' topics, checks every event, serves metrics.
+Every flag can also be set as ASSAY_<FLAG> (e.g. ASSAY_BROKERS). Durations are
+written as in contracts: 300ms, 30s, 1h30m, 7d, 2w.
+Exit 0 after SIGTERM or SIGINT, 1 on a fatal error at run time, 2 on bad input
+(a bad flag, contract or --config).`)
 		fs.PrintDefaults()
 	}
 	if err := applyEnv(fs); err != nil {
@@ -130,8 +137,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "assay run: unexpected argument %q\n", fs.Arg(0))
+	if extraArgs("run", fs, stderr) {
 		return exitBadInput
 	}
 	log, err := newLogger(stderr, f.logFormat, f.logLevel)
@@ -155,7 +161,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 	svc, err := loadServiceConfig(f.config)
 	if err != nil {
 		log.Error("bad --config", "err", err)
-		return exitViolations
+		return exitBadInput
 	}
 	kcfg := kafka.Config{
 		Brokers: splitList(f.brokers),
@@ -167,20 +173,20 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 	if svc.TLS != nil {
 		if kcfg.TLS, err = kafka.TLSConfig(svc.TLS.CAFile, svc.TLS.CertFile, svc.TLS.KeyFile); err != nil {
 			log.Error("bad tls config", "err", err)
-			return exitViolations
+			return exitBadInput
 		}
 	}
 	if svc.SASL != nil {
 		if kcfg.SASL, err = kafka.SASLMechanism(svc.SASL.Mechanism, svc.SASL.Username, svc.SASL.password.Reveal()); err != nil {
 			log.Error("bad sasl config", "err", err)
-			return exitViolations
+			return exitBadInput
 		}
 	}
 	var token secret.Secret
 	if f.httpTokenFile != "" {
 		if token, err = secret.FromSources("--http-token-file", "", "", f.httpTokenFile); err != nil {
 			log.Error("bad dashboard token", "err", err)
-			return exitViolations
+			return exitBadInput
 		}
 	}
 	var schemas *confluent.Decoder
@@ -191,7 +197,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		}
 		if schemas, err = confluent.New(rc); err != nil {
 			log.Error("bad --schema-registry", "err", err)
-			return exitViolations
+			return exitBadInput
 		}
 	}
 	// The sinks are built on the sidecar (wireSinks, below); the sidecar
@@ -213,6 +219,8 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 			SampleMaxBytes: f.sampleMaxBytes, MaxEvalBytes: f.maxEvalBytes, MaxEvalTime: f.maxEvalTime},
 	})
 	if err != nil {
+		// Every error of New is the input's: contracts that do not load
+		// or compile, none at all, or a Kafka setting the client refuses.
 		var errs rules.Errors
 		if errors.As(err, &errs) {
 			for _, e := range errs {
@@ -221,15 +229,18 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		} else {
 			log.Error("cannot start", "err", err)
 		}
-		return exitViolations
+		return exitBadInput
 	}
 	if err := s.Listen(); err != nil {
 		log.Error("cannot start", "err", err)
-		return exitViolations
+		if badAddress(err) {
+			return exitBadInput
+		}
+		return exitFatal // the port is taken, say
 	}
 	if dash, err = wireSinks(s, f, svc, token, log); err != nil {
 		log.Error("cannot start the Datadog sink", "err", err)
-		return exitViolations
+		return exitBadInput // a malformed --datadog-addr
 	}
 	if started != nil {
 		started(s)
@@ -251,10 +262,18 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 	log.Info("assay running", "contracts", len(s.Checker().Contracts()), "brokers", f.brokers, "group", f.group)
 	if err := s.Run(ctx); err != nil {
 		log.Error("stopped on error", "err", err)
-		return exitViolations
+		return exitFatal
 	}
 	log.Info("stopped cleanly")
 	return exitOK
+}
+
+// badAddress reports whether a listen error is the address's own: one that
+// does not parse, or a host name that does not exist.
+func badAddress(err error) bool {
+	var addr *net.AddrError
+	var dns *net.DNSError
+	return errors.As(err, &addr) || errors.As(err, &dns) && dns.IsNotFound
 }
 
 // allowedHosts are the --http-allowed-hosts and the host of dashboard_url.

@@ -26,9 +26,10 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	failOn := fs.String("fail-on", "warning", "lowest severity that fails the run: critical, warning or info")
 	maxLine := fs.Int("max-event-bytes", offline.DefaultMaxLine, "longer events count as decode errors")
 	brokers := fs.String("brokers", "", "backtest: read topic T's history from these brokers instead of files (no group, no commits)")
-	since := fs.Duration("since", 0, "backtest: from this long ago (e.g. 24h)")
-	from := fs.String("from", "", "backtest: from an RFC 3339 time or an offset")
-	to := fs.String("to", "", "backtest: up to an RFC 3339 time or an offset (default: the end when the run starts)")
+	var since time.Duration
+	durationVar(fs, &since, "since", 0, "backtest: from this `duration` ago (e.g. 24h, 7d, 2w: the syntax of contracts)")
+	from := fs.String("from", "", "backtest: from an RFC 3339 time or an offset, included (default: the start)")
+	to := fs.String("to", "", "backtest: up to an RFC 3339 time or an offset, excluded: --from 10 --to 20 reads offsets 10 to 19,\nand --to 2026-01-02T00:00:00Z the records stamped before then (default: the end when the run starts)")
 	config := fs.String("config", "", "backtest: service config for tls and sasl")
 	var lim limitFlags
 	lim.register(fs)
@@ -86,7 +87,7 @@ for the topic).`)
 		return exitBadInput
 	}
 	if backtest {
-		return runBacktest(backtestArgs{brokers: *brokers, topic: *topic, since: *since, from: *from, to: *to, config: *config,
+		return runBacktest(backtestArgs{brokers: *brokers, topic: *topic, since: since, from: *from, to: *to, config: *config,
 			output: *output, failOn: sev}, contracts, stdout, stderr)
 	}
 	var inputs []offline.Input

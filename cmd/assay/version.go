@@ -34,7 +34,17 @@ func buildInfo() (ver, com string) {
 	return ver, com
 }
 
-func cmdVersion(stdout io.Writer) int {
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: assay version\n\nPrints assay's version, its commit, and the Go version and platform it was built with.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if extraArgs("version", fs, stderr) {
+		return exitBadInput
+	}
 	ver, com := buildInfo()
 	fmt.Fprintf(stdout, "assay %s\ncommit %s\n%s %s/%s\n", ver, com, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return exitOK
