@@ -6,7 +6,7 @@ PKGS     ?= ./...
 APT_PKGS ?= prometheus prometheus-alertmanager kcat chromium
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short deps lint fuzz bench soak clean
+.PHONY: all build test test-short deps lint fuzz bench bench-go bench-peer bench-verify soak clean
 
 all: build
 
@@ -50,11 +50,27 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzExtractMatchesDecodeJSON$$' -fuzztime $(FUZZTIME) ./formats
 	$(GO) test -run XXX -fuzz '^FuzzWireFormat$$' -fuzztime $(FUZZTIME) ./formats/confluent
 
-## bench: Go benchmarks, then `assay run` end to end against a local broker.
+## bench: one table of the performance figures on the 20-rule contract
+## (bench/README.md): assay test and assay run per CPU-second, allocations,
+## RSS, the encoding/json floor and the Benthos harness of bench/peer.
 BENCH_EVENTS ?= 200000
+BENCH_RUNS   ?= 3
 bench:
+	$(GO) run ./bench -events $(BENCH_EVENTS) -runs $(BENCH_RUNS)
+
+## bench-go: the Go benchmarks of every package.
+bench-go:
 	$(GO) test -run XXX -bench . -benchmem $(PKGS)
-	$(GO) run ./bench -events $(BENCH_EVENTS)
+
+## bench-peer: the Benthos harness alone (its own Go module) on generated orders.
+bench-peer:
+	@f=$$(mktemp); trap 'rm -f $$f' EXIT; \
+	$(GO) run ./bench -mode gen -events $(BENCH_EVENTS) > $$f && \
+	cd bench/peer && $(GO) run . -file $$f
+
+## bench-verify: assay test, the Benthos harness and bench/truth.py agree rule by rule.
+bench-verify:
+	sh bench/verify.sh $(BENCH_EVENTS)
 
 ## soak: assay run against a steady stream for SOAK_DURATION; fails if RSS
 ## or goroutines grow beyond their bound.
