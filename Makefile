@@ -49,13 +49,16 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./formats
 	$(GO) test -run XXX -fuzz '^FuzzExtractMatchesDecodeJSON$$' -fuzztime $(FUZZTIME) ./formats
 	$(GO) test -run XXX -fuzz '^FuzzWireFormat$$' -fuzztime $(FUZZTIME) ./formats/confluent
+	$(GO) test -run XXX -fuzz '^FuzzClosest$$' -fuzztime $(FUZZTIME) ./internal/suggest
 
 ## bench: one table of the performance figures on the 20-rule contract
 ## (bench/README.md): assay test and assay run per CPU-second, allocations,
-## RSS, the encoding/json floor and the Benthos harness of bench/peer.
+## RSS, the encoding/json floor and the Benthos harness of bench/peer; first
+## the Go benchmark of each stage of a record (decode, evaluate, tally, all in).
 BENCH_EVENTS ?= 200000
 BENCH_RUNS   ?= 3
 bench:
+	$(GO) test -run XXX -bench 'Stage|Record' -benchmem ./pipeline
 	$(GO) run ./bench -events $(BENCH_EVENTS) -runs $(BENCH_RUNS)
 
 ## bench-go: the Go benchmarks of every package.
