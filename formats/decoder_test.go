@@ -1,0 +1,317 @@
+package formats_test
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/assay-dev/assay/formats"
+)
+
+// pathTree is the test's own reading of NewFields' paths: nil is whole.
+type pathTree map[string]pathTree
+
+func newPathTree(paths []string) pathTree {
+	root := pathTree{}
+	for _, p := range paths {
+		node := root
+		parts := strings.Split(p, ".")
+		for i, part := range parts {
+			child, seen := node[part]
+			if seen && child == nil {
+				break // an ancestor is wanted whole
+			}
+			if i == len(parts)-1 {
+				node[part] = nil
+				break
+			}
+			if child == nil {
+				child = pathTree{}
+				node[part] = child
+			}
+			node = child
+		}
+	}
+	return root
+}
+
+// project keeps of a decoded object what t names: an object under a
+// subtree holds only the subtree's fields, any other value is whole.
+func project(m map[string]any, t pathTree) map[string]any {
+	out := map[string]any{}
+	for k, sub := range t {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		if o, isObj := v.(map[string]any); isObj && sub != nil {
+			v = project(o, sub)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// deepCopy copies a decoded value so that it owns all its memory.
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[strings.Clone(k)] = deepCopy(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = deepCopy(e)
+		}
+		return l
+	case string:
+		return strings.Clone(v)
+	}
+	return v
+}
+
+// decodeRef is what a Decoder must give for data and paths (nil: whole).
+func decodeRef(tb testing.TB, data []byte, paths []string) map[string]any {
+	m, err := formats.DecodeJSON(data)
+	if err != nil {
+		tb.Fatalf("%.60q: %v", data, err)
+	}
+	if paths != nil {
+		m = project(m, newPathTree(paths))
+	}
+	return m
+}
+
+func TestDecoderMatchesDecodeJSON(t *testing.T) {
+	events := orders20Events(t)
+	var d formats.Decoder
+	env := map[string]any{}
+	for _, paths := range [][]string{orders20Paths, nil, {"customer", "items.sku", "nothing"}, {}} {
+		want := formats.NewFields(paths)
+		if paths == nil {
+			want = nil
+		}
+		for i, e := range events {
+			if err := d.Extract(e, want, env); err != nil {
+				t.Fatalf("event %d: %v", i, err)
+			}
+			if ref := decodeRef(t, e, paths); !reflect.DeepEqual(env, ref) {
+				t.Fatalf("event %d, paths %v:\nDecoder    %#v\nDecodeJSON %#v", i, paths, env, ref)
+			}
+		}
+	}
+}
+
+// TestDecoderReuse: the values of a call are those of its event alone,
+// whatever the events before it held, and the Decoder's memory is reused
+// without a trace of them.
+func TestDecoderReuse(t *testing.T) {
+	var d formats.Decoder
+	env := map[string]any{}
+	paths := []string{"customer", "items", "n", "s", "tags", "note"}
+	want := formats.NewFields(paths)
+	first := []byte(`{"customer":{"id":"a","tier":"gold","since":2024,"ratio":0.25},"items":[{"sku":"x","qty":300},{"sku":"y"}],` +
+		`"n":123456,"s":"caf\u00e9","tags":["a","b","c"],"note":"one"}`)
+	second := []byte(`{"customer":{"id":"b"},"items":[{"qty":-4}],"n":1.5,"s":"plain","tags":[],"extra":{"x":[1,2]}}`)
+	if err := d.Extract(first, want, env); err != nil {
+		t.Fatal(err)
+	}
+	kept := deepCopy(env)
+	if !reflect.DeepEqual(kept, decodeRef(t, first, paths)) {
+		t.Fatalf("first: %#v", env)
+	}
+	firstCustomer := env["customer"].(map[string]any)
+	if err := d.Extract(second, want, env); err != nil {
+		t.Fatal(err)
+	}
+	if want := decodeRef(t, second, paths); !reflect.DeepEqual(env, want) {
+		t.Fatalf("second:\n%#v\nwant %#v", env, want)
+	}
+	if _, stale := env["note"]; stale {
+		t.Fatal("a field of the first event only is still there")
+	}
+	// The first event's customer map was reused for the second's: the
+	// documented invalidation, and proof that nothing of it is left over.
+	if !reflect.DeepEqual(firstCustomer, map[string]any{"id": "b"}) {
+		t.Fatalf("reused map %#v", firstCustomer)
+	}
+	// And the first event again gives what it gave the first time.
+	if err := d.Extract(first, want, env); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(env, kept) {
+		t.Fatalf("first again:\n%#v\nwant %#v", env, kept)
+	}
+}
+
+// TestDecoderGrowth: events ever larger make the arena grow mid-event;
+// the values of the event must all be right (they span old and new
+// slabs), with collections in between.
+func TestDecoderGrowth(t *testing.T) {
+	var d formats.Decoder
+	env := map[string]any{}
+	for n := 1; n <= 600; n = n*2 + 1 {
+		var b strings.Builder
+		b.WriteString(`{"list":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"i":%d,"f":%d.5,"s":"s%d","e":"\u00e9%d","l":[%d,"x"]}`, 1000+i, i, i, i, i)
+		}
+		fmt.Fprintf(&b, `],"n":%d}`, n)
+		data := []byte(b.String())
+		if err := d.Extract(data, nil, env); err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		if want := decodeRef(t, data, nil); !reflect.DeepEqual(env, want) {
+			t.Fatalf("%d items: values differ", n)
+		}
+	}
+}
+
+// TestDecoderGCStress decodes event after event with collections between
+// them and checks every value, so that a value pointing where the
+// collector would not keep memory alive shows (run with -race too).
+func TestDecoderGCStress(t *testing.T) {
+	events := orders20Events(t)
+	want := formats.NewFields(orders20Paths)
+	var d formats.Decoder
+	env := map[string]any{}
+	rounds := 3
+	if testing.Short() {
+		rounds = 1
+	}
+	for r := range rounds {
+		for i, e := range events {
+			w := want
+			if (i+r)%3 == 0 {
+				w = nil
+			}
+			if err := d.Extract(e, w, env); err != nil {
+				t.Fatal(err)
+			}
+			held := env["items"] // held across the collection only
+			runtime.GC()
+			var paths []string
+			if w != nil {
+				paths = orders20Paths
+			}
+			if ref := decodeRef(t, e, paths); !reflect.DeepEqual(env, ref) || !reflect.DeepEqual(held, ref["items"]) {
+				t.Fatalf("event %d: values differ after a collection", i)
+			}
+		}
+	}
+}
+
+// TestDecoderNoAllocs: once it has seen them, a Decoder decodes events of
+// the orders-20 shape without allocating, the fields a contract reads or
+// whole.
+func TestDecoderNoAllocs(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("instrumented builds allocate")
+	}
+	events := orders20Events(t)
+	for _, want := range []*formats.Fields{formats.NewFields(orders20Paths), nil} {
+		var d formats.Decoder
+		env := map[string]any{}
+		for _, e := range events { // the warm-up: the arena grows to fit
+			if err := d.Extract(e, want, env); err != nil {
+				t.Fatal(err)
+			}
+		}
+		i := 0
+		allocs := testing.AllocsPerRun(len(events)*3, func() {
+			if err := d.Extract(events[i%len(events)], want, env); err != nil {
+				t.Fatal(err)
+			}
+			i++
+		})
+		if allocs != 0 {
+			t.Errorf("want %v: %v allocations per event", want != nil, allocs)
+		}
+	}
+}
+
+// TestDecoderErrors: a Decoder refuses what Extract refuses, and a failed
+// call does not spoil the next one.
+func TestDecoderErrors(t *testing.T) {
+	var d formats.Decoder
+	env := map[string]any{}
+	good := []byte(`{"a":[1,{"b":"c"}],"d":"e"}`)
+	for _, s := range differentialSeeds {
+		_, werr := formats.DecodeJSON([]byte(s))
+		gerr := d.Extract([]byte(s), nil, env)
+		if (werr == nil) != (gerr == nil) || errors.Is(werr, formats.ErrNotObject) != errors.Is(gerr, formats.ErrNotObject) ||
+			errors.Is(werr, formats.ErrNumberRange) != errors.Is(gerr, formats.ErrNumberRange) {
+			t.Errorf("%q: DecodeJSON %v, Decoder %v", s, werr, gerr)
+		}
+		if err := d.Extract(good, nil, env); err != nil || !reflect.DeepEqual(env, decodeRef(t, good, nil)) {
+			t.Fatalf("after %q: %v %#v", s, err, env)
+		}
+	}
+}
+
+func TestDecoderNumbers(t *testing.T) {
+	var d formats.Decoder
+	for _, lit := range []string{
+		"0", "-0", "7", "255", "256", "-1", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+		"-9223372036854775809", "18446744073709551615", "12345678901234567890", "0.1", "-0.0", "68.56", "1e22", "1e23",
+		"9007199254740993.5", "9007199254740991", "900719925474099.1", "4.9e-324", "2.2250738585072014e-308",
+		"1.7976931348623157e308", "0.000001", "123456789012345678", "1.000000000000000000001", "1E+2", "1e-22", "3e-23",
+		"0.30000000000000004", "1" + strings.Repeat("0", 22) + ".5", "5e-0", "0e400", "0.5e-400",
+	} {
+		data := []byte(`{"n":` + lit + `}`)
+		env := map[string]any{}
+		if err := d.Extract(data, nil, env); err != nil {
+			t.Fatalf("%s: %v", lit, err)
+		}
+		want := decodeRef(t, data, nil)
+		got := env["n"]
+		if reflect.TypeOf(got) != reflect.TypeOf(want["n"]) || fmt.Sprintf("%b", got) != fmt.Sprintf("%b", want["n"]) {
+			t.Errorf("%s: %T %v, want %T %v", lit, got, got, want["n"], want["n"])
+		}
+	}
+}
+
+// FuzzDecoderMatchesDecodeJSON: one Decoder reused from input to input
+// gives what DecodeJSON gives, whole and for a few paths.
+func FuzzDecoderMatchesDecodeJSON(f *testing.F) {
+	for _, s := range differentialSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"a":{"b":1,"c":[2]},"b":{"c":{"d":"x"}},"e":1}`))
+	var d formats.Decoder
+	env := map[string]any{}
+	paths := []string{"a", "b.c", "d.e.f", "\u00e9"}
+	want := formats.NewFields(paths)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ref, werr := formats.DecodeJSON(data)
+		for _, w := range []*formats.Fields{nil, want} {
+			gerr := d.Extract(data, w, env)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("%q: DecodeJSON error %v, Decoder error %v", data, werr, gerr)
+			}
+			if werr != nil {
+				if errors.Is(werr, formats.ErrNotObject) != errors.Is(gerr, formats.ErrNotObject) {
+					t.Fatalf("%q: not-an-object disagreement: %v vs %v", data, werr, gerr)
+				}
+				continue
+			}
+			r := ref
+			if w != nil {
+				r = project(ref, newPathTree(paths))
+			}
+			if !reflect.DeepEqual(r, env) {
+				t.Fatalf("%q (paths %v):\nDecodeJSON %#v\nDecoder    %#v", data, w != nil, r, env)
+			}
+		}
+	})
+}
