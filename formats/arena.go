@@ -42,6 +42,7 @@ var (
 	float64Type = typeOf(float64(0))
 	int64Type   = typeOf(int64(0))
 	listType    = typeOf([]any(nil))
+	boolType    = typeOf(false)
 )
 
 // box makes an interface of type typ whose value is at p. p must point to
@@ -57,6 +58,7 @@ const firstSlab = 16
 
 // arena holds the slabs of a Decoder.
 type arena struct {
+	once  bool     // for package Extract: nothing is reused, values live on
 	strs  []string // boxed strings
 	nstr  int
 	nums  []uint64 // boxed float64 and int64 (their bits)
@@ -98,10 +100,21 @@ func (a *arena) num(typ unsafe.Pointer, bits uint64) any {
 func (a *arena) boxFloat(f float64) any { return a.num(float64Type, math.Float64bits(f)) }
 
 func (a *arena) boxInt(i int64) any {
-	if uint64(i) < 256 {
+	if a.once && uint64(i) < 256 {
 		return i // the runtime's static values: no allocation
 	}
 	return a.num(int64Type, uint64(i))
+}
+
+// boxBool boxes b: in a slot, so that a field that is true in one event
+// and false in the next keeps its slot (see objMap).
+func (a *arena) boxBool(b bool) any {
+	if a.once {
+		return b // static: no allocation
+	}
+	v := a.num(boolType, 0)
+	*(*bool)((*eface)(unsafe.Pointer(&v)).data) = b // the slot's first byte, as a bool is read
+	return v
 }
 
 // boxList copies elems to a slice of the arena, of capacity len(elems) so

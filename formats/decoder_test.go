@@ -315,3 +315,46 @@ func FuzzDecoderMatchesDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestDecoderShapes: event after event of slightly different shapes, the
+// same Decoder gives what DecodeJSON gives, for the whole event and for
+// paths (a Decoder skips writing what an object of the same shape as the
+// last one already holds, and predicts its keys).
+func TestDecoderShapes(t *testing.T) {
+	events := []string{
+		`{"a":{"x":1,"y":"s","z":true},"l":[{"k":1},{"k":2}],"b":{"c":{"d":1,"e":2}}}`,
+		`{"a":{"x":2,"y":"t","z":false},"l":[{"k":3},{"k":4}],"b":{"c":{"d":3,"e":4}}}`,
+		`{"a":{"x":"1","y":2,"z":null},"l":[{"k":"v"}],"b":{"c":5}}`,
+		`{"a":{"x":1},"l":[],"b":{}}`,
+		`{"a":{"x":1,"y":"s","z":true,"w":[1,[2]]},"l":[{"k":1},{"k":2},{"k":3}],"b":{"c":{"d":1}}}`,
+		`{"a":{"y":"s","x":1},"b":{"c":{"e":2,"d":1}},"l":[{"j":1,"k":2}]}`,
+		`{"a":{"x":1,"x":2},"b":{"c":{"d":1,"d":{"z":0}}},"b":{"c":{"d":7}}}`,
+		`{"a":{"\u0078":5,"y":"s"},"\u0062":{"c":{"\u0064":1}}}`,
+		`{"a":{"xx":1,"y\"":"s"},"b":{"cc":{"d":1},"c":{"dd":1}}}`,
+		`{"a":{},"l":[{}],"b":{"c":{}}}`,
+		`{"l":[{"k":1},{"k":2}],"a":{"x":1,"y":"s","z":true}}`,
+		`{"a":{"x":1.5,"y":"s\u00e9","z":true},"l":[{"k":-1},{"k":1e3}],"b":{"c":{"d":"\ud83d","e":[]}}}`,
+	}
+	pathSets := [][]string{nil, {"a", "b.c.d", "l"}, {"a.x", "a.z", "b.c"}, {"a.y", "b.c.e", "l.k"}}
+	var d formats.Decoder
+	env := map[string]any{}
+	for round := range 3 {
+		for k := range events {
+			e := []byte(events[(k*(round+1))%len(events)])
+			for ps, paths := range pathSets {
+				var want *formats.Fields
+				if paths != nil {
+					want = formats.NewFields(paths) // a new tree each time too
+				}
+				for range 2 { // the same event twice: the second finds its shape
+					if err := d.Extract(e, want, env); err != nil {
+						t.Fatalf("%s: %v", e, err)
+					}
+					if ref := decodeRef(t, e, paths); !reflect.DeepEqual(env, ref) {
+						t.Fatalf("%s (paths %d):\nDecoder    %#v\nDecodeJSON %#v", e, ps, env, ref)
+					}
+				}
+			}
+		}
+	}
+}

@@ -31,7 +31,7 @@ const maxDepth = 10000
 // after event and drops each one's values before the next does better with
 // a Decoder, which reuses their memory.
 func Extract(data []byte, want *Fields, env map[string]any) error {
-	d := Decoder{once: true}
+	d := Decoder{arena: arena{once: true}}
 	return d.Extract(data, want, env)
 }
 
@@ -57,11 +57,13 @@ type Decoder struct {
 	data   []byte
 	depth  int
 	object bool // inside a top-level object (see number)
-	once   bool // for package Extract: no map is kept for reuse
-	// maps are the maps of nested objects of the last call, in the order
-	// they were made; the next call takes them again in that order.
-	maps    []map[string]any
-	nmap    int
+	// whole are the maps of the objects built whole in the last call, in
+	// the order they were made; subs are those of the objects built in
+	// part, by the id of their Fields node. The next call takes them again.
+	whole   []*objMap
+	nwhole  int
+	subs    []*objMap
+	top     objMap // the top-level object's shape (its m is nil: env)
 	stack   []any  // the elements of the arrays being built
 	scratch []byte // the string being unescaped
 	keys    *[keyCacheSize]string
@@ -83,7 +85,7 @@ var errEOF = errors.New("invalid JSON: unexpected end of input")
 func (d *Decoder) Extract(data []byte, want *Fields, env map[string]any) error {
 	clear(env)
 	d.arena.reset()
-	d.nmap = 0
+	d.nwhole = 0
 	d.stack = d.stack[:0]
 	d.data = data
 	d.depth = 0
@@ -103,7 +105,11 @@ func (d *Decoder) Extract(data []byte, want *Fields, env map[string]any) error {
 	if want != nil && want.all {
 		want = nil
 	}
-	j, err := d.fill(i+1, env, want)
+	var top *objMap
+	if !d.once {
+		top = &d.top
+	}
+	j, err := d.fill(i+1, env, top, want)
 	if err != nil {
 		return err
 	}
@@ -125,14 +131,24 @@ func ws(data []byte, i int) int {
 	return i
 }
 
-// fill decodes the members of the object whose '{' is before i into m:
-// all of them when sub is nil, only the ones sub wants otherwise (the
-// others are validated and skipped). It returns the index after the '}'.
-func (d *Decoder) fill(i int, m map[string]any, sub *Fields) (int, error) {
+// fill decodes the members of the object whose '{' is before i: all of
+// them when sub is nil, only the ones sub wants otherwise (the others are
+// validated and skipped). They go into om.m when it is not nil (a map of
+// the Decoder's), else into m (the caller's env, or a map of package
+// Extract). om, when not nil, also keeps the keys of the object for the
+// next one at its place. It returns the index after the '}'.
+func (d *Decoder) fill(i int, m map[string]any, om *objMap, sub *Fields) (int, error) {
 	data := d.data
+	var shape []shapeKey
+	if om != nil {
+		om.start(sub)
+		shape = om.shape
+	}
+	n, p := 0, 0 // members put, keys read
 	i = ws(data, i)
 	if i < len(data) && data[i] == '}' {
-		return i + 1, nil
+		i++
+		goto end
 	}
 	for {
 		if i >= len(data) {
@@ -141,16 +157,38 @@ func (d *Decoder) fill(i int, m map[string]any, sub *Fields) (int, error) {
 		if data[i] != '"' {
 			return 0, d.err(i, "invalid JSON: expected a string")
 		}
-		// The key: most are short and plain (str, inlined).
 		var key string
+		var f *Fields
 		var err error
-		j := plain(data, i+1)
-		if j < len(data) && data[j] == '"' {
+		var j int
+		// The key: mostly the one read at this place of the object the last
+		// time, which its bytes and the quote after them tell.
+		if p < len(shape) && shape[p].ok {
+			k := shape[p].key
+			if e := i + 1 + len(k); e < len(data) && data[e] == '"' && string(data[i+1:e]) == k {
+				key, f, j = k, shape[p].node, e+1
+				goto known
+			}
+		}
+		if j = plain(data, i+1); j < len(data) && data[j] == '"' {
 			b := data[i+1 : j]
 			key, j = unsafe.String(unsafe.SliceData(b), len(b)), j+1
-		} else if key, j, err = d.slowStr(i+1, j, false); err != nil {
-			return 0, err
+			if key, f = d.ownKey(key, sub); om != nil && p < maxShape {
+				om.shape = record(om.shape, p, shapeKey{key, f, true})
+				shape = om.shape
+			}
+		} else {
+			if key, j, err = d.slowStr(i+1, j, false); err != nil {
+				return 0, err
+			}
+			if key, f = d.ownKey(key, sub); om != nil && p < maxShape {
+				// Escaped: kept, but it predicts nothing from the bytes.
+				om.shape = record(om.shape, p, shapeKey{key, f, false})
+				shape = om.shape
+			}
 		}
+	known:
+		p++
 		if j = ws(data, j); j >= len(data) || data[j] != ':' {
 			return 0, d.err(j, "invalid JSON: expected ':' after object key")
 		}
@@ -158,24 +196,25 @@ func (d *Decoder) fill(i int, m map[string]any, sub *Fields) (int, error) {
 		var v any
 		switch {
 		case sub == nil:
-			key = d.intern(key) // keys outlive data (and the scratch)
-			if v, j, err = d.value(j, nil); err != nil {
-				return 0, err
-			}
-			m[key] = v
+			v, j, err = d.value(j, nil)
+		case f != nil:
+			v, j, err = d.value(j, f.sub())
 		default:
-			f := sub.lookup(key)
-			if f == nil {
-				if j, err = d.skip(j); err != nil {
-					return 0, err
-				}
-				break
-			}
-			if v, j, err = d.value(j, f.sub()); err != nil {
+			if j, err = d.skip(j); err != nil {
 				return 0, err
 			}
-			m[f.name] = v // an owned key
+			goto next
 		}
+		if err != nil {
+			return 0, err
+		}
+		if om != nil && om.m != nil {
+			om.put(n, key, v)
+		} else {
+			m[key] = v
+		}
+		n++
+	next:
 		if i = ws(data, j); i >= len(data) {
 			return 0, errEOF
 		}
@@ -183,11 +222,130 @@ func (d *Decoder) fill(i int, m map[string]any, sub *Fields) (int, error) {
 		case ',':
 			i = ws(data, i+1)
 		case '}':
-			return i + 1, nil
+			i++
+			goto end
 		default:
 			return 0, d.err(i, "invalid JSON: expected ',' or '}' in object")
 		}
 	}
+end:
+	if om != nil && om.m != nil {
+		om.finish(n)
+	}
+	return i, nil
+}
+
+// ownKey returns what a key read from the data stands for in an object
+// built by sub: an owned copy of it and nil when sub is nil (the object is
+// built whole); else the node of sub and its name when sub wants the key,
+// and when it does not, an owned copy and nil (only a shapeKey keeps it).
+func (d *Decoder) ownKey(key string, sub *Fields) (string, *Fields) {
+	if sub != nil {
+		if f := sub.lookup(key); f != nil {
+			return f.name, f
+		}
+	}
+	return d.intern(key), nil // keys outlive data (and the scratch)
+}
+
+// maxShape is the most keys of an object that a shape keeps.
+const maxShape = 256
+
+// shapeKey is a key read at some place of an object: the key (owned), and
+// when the object was built by a Fields, the key's node (nil: skipped).
+// Unless ok, the key was escaped in the data and predicts nothing.
+type shapeKey struct {
+	key  string
+	node *Fields
+	ok   bool
+}
+
+// record sets shape[p].
+func record(shape []shapeKey, p int, k shapeKey) []shapeKey {
+	if p < len(shape) {
+		shape[p] = k
+		return shape
+	}
+	for len(shape) < p {
+		shape = append(shape, shapeKey{}) // not reached: the keys before were not kept
+	}
+	return append(shape, k)
+}
+
+// objMap is a map that a Decoder built and reuses, with a record of what
+// it put into it the last time: the members in order, keys and boxed
+// values. An object of the same shape as the last one (the same keys in
+// the same order, their values in the same slots of the arena, which then
+// hold the new values) finds every member in place: filling it only checks
+// the record, instead of clearing the map and inserting every member
+// again. At the first difference it does that after all.
+//
+// An objMap also keeps the shape of the object, the keys read in order
+// (wanted or not), so that the keys of the next object are told by a
+// comparison of bytes, without scanning them nor looking them up. The
+// top-level object has one too, with a nil m: its values go to env.
+type objMap struct {
+	m      map[string]any
+	keys   []string
+	vals   []any
+	synced bool // m holds just the record, and the members so far match it
+	shape  []shapeKey
+	owner  *Fields // the Fields the shape was read with
+}
+
+// start begins filling om with what sub wants.
+func (om *objMap) start(sub *Fields) {
+	if om.owner != sub {
+		// The nodes of another tree of Fields: no prediction from them.
+		clear(om.shape)
+		om.shape, om.owner = om.shape[:0], sub
+	}
+	if om.m == nil {
+		return
+	}
+	// A map changed from outside, or left half-filled by an error, is
+	// built again.
+	if om.synced = len(om.m) == len(om.keys); !om.synced {
+		om.reset(0)
+	}
+}
+
+// put sets member n (from 0) of the object being filled.
+func (om *objMap) put(n int, key string, v any) {
+	if om.synced {
+		if n < len(om.keys) && om.keys[n] == key && sameBox(om.vals[n], v) {
+			return
+		}
+		om.reset(n)
+	}
+	om.m[key] = v
+	om.keys = append(om.keys, key)
+	om.vals = append(om.vals, v)
+}
+
+// finish ends filling om with n members.
+func (om *objMap) finish(n int) {
+	if om.synced && n < len(om.keys) {
+		om.reset(n)
+	}
+}
+
+// reset makes m hold just the first n members of the record.
+func (om *objMap) reset(n int) {
+	clear(om.m)
+	for k, key := range om.keys[:n] {
+		om.m[key] = om.vals[k]
+	}
+	clear(om.keys[n:])
+	clear(om.vals[n:])
+	om.keys, om.vals = om.keys[:n], om.vals[:n]
+	om.synced = false
+}
+
+// sameBox tells whether two interfaces are the same type word and pointer:
+// the same slot of the arena, whatever it holds now.
+func sameBox(a, b any) bool {
+	return *(*eface)(unsafe.Pointer(&a)) == *(*eface)(unsafe.Pointer(&b))
 }
 
 // intern returns an owned copy of an object key, the same string for the
@@ -217,26 +375,49 @@ func (d *Decoder) intern(key string) string {
 	return k
 }
 
-// newMap returns an empty map for an object: the one made for the same
-// place in the last event, when there is one.
-func (d *Decoder) newMap(size int) map[string]any {
-	if d.once {
-		return make(map[string]any, size)
+// obj reads and builds the object at i: all of it when sub is nil, else
+// the fields sub wants.
+func (d *Decoder) obj(i int, sub *Fields) (any, int, error) {
+	if err := d.nest(i); err != nil {
+		return nil, 0, err
 	}
-	if d.nmap < len(d.maps) {
-		m := d.maps[d.nmap]
-		if len(m) > maxReusedMap {
-			m = make(map[string]any, size)
-			d.maps[d.nmap] = m
+	var om *objMap
+	var m map[string]any
+	size := 8
+	if sub != nil {
+		size = len(sub.children)
+	}
+	switch {
+	case d.once:
+		m = make(map[string]any, size)
+	case sub == nil:
+		if d.nwhole == len(d.whole) {
+			d.whole = append(d.whole, nil)
 		}
-		clear(m)
-		d.nmap++
-		return m
+		om = d.reuse(&d.whole[d.nwhole], size)
+		d.nwhole++
+	default:
+		if sub.id >= len(d.subs) {
+			d.subs = append(d.subs, make([]*objMap, sub.id+1-len(d.subs))...)
+		}
+		om = d.reuse(&d.subs[sub.id], size)
 	}
-	m := make(map[string]any, size)
-	d.maps = append(d.maps, m)
-	d.nmap++
-	return m
+	if om != nil {
+		m = om.m
+	}
+	j, err := d.fill(i+1, m, om, sub)
+	d.depth--
+	return m, j, err
+}
+
+// reuse returns the objMap at p, first making it if there is none or if it
+// was grown too large: a map keeps its capacity when cleared, and one made
+// for a huge object would cost clearing it for every later event.
+func (d *Decoder) reuse(p **objMap, size int) *objMap {
+	if *p == nil || len((*p).m) > maxReusedMap {
+		*p = &objMap{m: make(map[string]any, size)}
+	}
+	return *p
 }
 
 func (d *Decoder) nest(i int) error {
@@ -261,28 +442,15 @@ func (d *Decoder) value(i int, sub *Fields) (any, int, error) {
 		}
 		return d.boxString(s), j, nil
 	case '{':
-		if err := d.nest(i); err != nil {
-			return nil, 0, err
-		}
-		size := 8
-		if sub != nil {
-			size = len(sub.children)
-		}
-		m := d.newMap(size)
-		j, err := d.fill(i+1, m, sub)
-		d.depth--
-		return m, j, err
+		return d.obj(i, sub)
 	case '[':
 		return d.array(i)
 	case 't', 'f', 'n':
 		j, err := d.literal(i)
-		switch c {
-		case 't':
-			return true, j, err
-		case 'f':
-			return false, j, err
+		if c == 'n' || err != nil {
+			return nil, j, err
 		}
-		return nil, j, err
+		return d.boxBool(c == 't'), j, nil
 	default:
 		if c == '-' || c-'0' < 10 {
 			return d.number(i, true)

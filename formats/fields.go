@@ -1,6 +1,9 @@
 package formats
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Fields is a tree of the field paths a decoder must build; everything
 // else is validated and skipped. A nil *Fields builds everything.
@@ -12,8 +15,18 @@ type Fields struct {
 	// with linear probing on fieldHash(name, seed), a power-of-two length
 	// of at least twice the children, so that a key that is not wanted
 	// (most keys of an event) is told apart after one or two probes.
-	table []*Fields
+	table []fieldSlot
 	seed  uint32
+	// id numbers the nodes of a tree from 0 (the root) in depth-first
+	// order: a Decoder keeps the map it built for a node's object by it.
+	id int
+}
+
+// fieldSlot is a slot of Fields.table: the name is beside the node so
+// that a probe reads no more than the slot.
+type fieldSlot struct {
+	name string
+	node *Fields // nil: empty
 }
 
 // NewFields makes the tree of dotted paths ("amount", "customer.email"). A
@@ -37,14 +50,17 @@ func NewFields(paths []string) *Fields {
 		}
 		node.all, node.children = true, nil
 	}
-	root.index()
+	root.index(new(int))
 	return root
 }
 
-// index builds the lookup tables of f and of everything below it. Of a
-// few seeds it keeps the first one with no collision (or the one with the
-// fewest probes), so that a wanted key is found at its first slot.
-func (f *Fields) index() {
+// index builds the lookup tables of f and of everything below it, and
+// numbers the nodes from *next on. Of a few seeds it keeps the first one
+// with no collision (or the one with the fewest probes), so that a wanted
+// key is mostly found at its first slot.
+func (f *Fields) index(next *int) {
+	f.id = *next
+	*next++
 	if len(f.children) == 0 {
 		return
 	}
@@ -54,8 +70,7 @@ func (f *Fields) index() {
 	}
 	best, bestProbes := uint32(0), -1
 	for seed := uint32(0); seed < 64; seed++ {
-		probes := 0
-		f.fill(make([]*Fields, size), seed, &probes)
+		probes := f.fill(make([]fieldSlot, size), seed)
 		if bestProbes < 0 || probes < bestProbes {
 			best, bestProbes = seed, probes
 		}
@@ -63,24 +78,30 @@ func (f *Fields) index() {
 			break
 		}
 	}
-	f.table, f.seed = make([]*Fields, size), best
-	f.fill(f.table, best, new(int))
-	for _, c := range f.children {
-		c.index()
+	f.table, f.seed = make([]fieldSlot, size), best
+	f.fill(f.table, best)
+	names := make([]string, 0, len(f.children))
+	for name := range f.children {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the same ids for the same paths
+	for _, name := range names {
+		f.children[name].index(next)
 	}
 }
 
-// fill puts the children into table by seed, counting the extra probes.
-func (f *Fields) fill(table []*Fields, seed uint32, probes *int) {
+// fill puts the children into table by seed and counts the extra probes.
+func (f *Fields) fill(table []fieldSlot, seed uint32) (probes int) {
 	mask := uint32(len(table) - 1)
 	for name, c := range f.children {
 		h := fieldHash(name, seed) & mask
-		for table[h] != nil {
+		for table[h].node != nil {
 			h = (h + 1) & mask
-			*probes++
+			probes++
 		}
-		table[h] = c
+		table[h] = fieldSlot{name, c}
 	}
+	return probes
 }
 
 // fieldHash mixes a key's length and its first, middle and last bytes:
@@ -104,9 +125,8 @@ func (f *Fields) lookup(key string) *Fields {
 	}
 	mask := uint32(len(t) - 1)
 	for h := fieldHash(key, f.seed) & mask; ; h = (h + 1) & mask {
-		c := t[h]
-		if c == nil || c.name == key {
-			return c
+		if c := &t[h]; c.node == nil || c.name == key {
+			return c.node
 		}
 	}
 }
