@@ -164,9 +164,17 @@ func (d *Decoder) fill(i int, m map[string]any, om *objMap, sub *Fields) (int, e
 		// The key: mostly the one read at this place of the object the last
 		// time, which its bytes and the quote after them tell.
 		if p < len(shape) && shape[p].ok {
-			k := shape[p].key
-			if e := i + 1 + len(k); e < len(data) && data[e] == '"' && string(data[i+1:e]) == k {
-				key, f, j = k, shape[p].node, e+1
+			sk := &shape[p]
+			if i+17 <= len(data) && sk.mask[0] != 0 {
+				// Key and quote in two words.
+				a := binary.LittleEndian.Uint64(data[i+1:])
+				b := binary.LittleEndian.Uint64(data[i+9:])
+				if a&sk.mask[0] == sk.word[0] && b&sk.mask[1] == sk.word[1] {
+					key, f, j = sk.key, sk.node, i+2+len(sk.key)
+					goto known
+				}
+			} else if e := i + 1 + len(sk.key); e < len(data) && data[e] == '"' && string(data[i+1:e]) == sk.key {
+				key, f, j = sk.key, sk.node, e+1
 				goto known
 			}
 		}
@@ -174,7 +182,7 @@ func (d *Decoder) fill(i int, m map[string]any, om *objMap, sub *Fields) (int, e
 			b := data[i+1 : j]
 			key, j = unsafe.String(unsafe.SliceData(b), len(b)), j+1
 			if key, f = d.ownKey(key, sub); om != nil && p < maxShape {
-				om.shape = record(om.shape, p, shapeKey{key, f, true})
+				om.shape = record(om.shape, p, newShapeKey(key, f))
 				shape = om.shape
 			}
 		} else {
@@ -183,7 +191,7 @@ func (d *Decoder) fill(i int, m map[string]any, om *objMap, sub *Fields) (int, e
 			}
 			if key, f = d.ownKey(key, sub); om != nil && p < maxShape {
 				// Escaped: kept, but it predicts nothing from the bytes.
-				om.shape = record(om.shape, p, shapeKey{key, f, false})
+				om.shape = record(om.shape, p, shapeKey{key: key, node: f})
 				shape = om.shape
 			}
 		}
@@ -253,11 +261,31 @@ const maxShape = 256
 
 // shapeKey is a key read at some place of an object: the key (owned), and
 // when the object was built by a Fields, the key's node (nil: skipped).
-// Unless ok, the key was escaped in the data and predicts nothing.
+// Unless ok, the key was escaped in the data and predicts nothing. A key
+// of at most 15 bytes is also in word, with its closing quote, as two
+// little-endian words of data are masked (the mask is 0 for a longer one).
 type shapeKey struct {
 	key  string
 	node *Fields
 	ok   bool
+	word [2]uint64
+	mask [2]uint64
+}
+
+// newShapeKey is the shapeKey of a key that was plain in the data.
+func newShapeKey(key string, node *Fields) shapeKey {
+	k := shapeKey{key: key, node: node, ok: true}
+	if len(key) < 16 {
+		var b [16]byte
+		copy(b[:], key)
+		b[len(key)] = '"'
+		for n := range len(key) + 1 {
+			k.mask[n/8] |= 0xff << (8 * (n % 8))
+		}
+		k.word[0] = binary.LittleEndian.Uint64(b[:]) & k.mask[0]
+		k.word[1] = binary.LittleEndian.Uint64(b[8:]) & k.mask[1]
+	}
+	return k
 }
 
 // record sets shape[p].
@@ -313,7 +341,7 @@ func (om *objMap) start(sub *Fields) {
 // put sets member n (from 0) of the object being filled.
 func (om *objMap) put(n int, key string, v any) {
 	if om.synced {
-		if n < len(om.keys) && om.keys[n] == key && sameBox(om.vals[n], v) {
+		if n < len(om.keys) && sameKey(om.keys[n], key) && sameBox(om.vals[n], v) {
 			return
 		}
 		om.reset(n)
@@ -340,6 +368,12 @@ func (om *objMap) reset(n int) {
 	clear(om.vals[n:])
 	om.keys, om.vals = om.keys[:n], om.vals[:n]
 	om.synced = false
+}
+
+// sameKey tells whether two keys are equal, at once when they are the same
+// string (keys are owned, the same one from event to event).
+func sameKey(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
 // sameBox tells whether two interfaces are the same type word and pointer:
