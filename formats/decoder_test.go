@@ -3,8 +3,11 @@ package formats_test
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -357,4 +360,123 @@ func TestDecoderShapes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDecoderRandomSequence runs one Decoder over a long seeded sequence
+// of events made by mutating the order events (keys dropped, added,
+// duplicated, escaped or reordered, values of other types, arrays of
+// other lengths), so that whatever a call leaves for the next one is
+// tried against many successors.
+func TestDecoderRandomSequence(t *testing.T) {
+	events := orders20Events(t)
+	var bases []map[string]any
+	for _, e := range events {
+		bases = append(bases, decodeRef(t, e, nil))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	pathSets := [][]string{orders20Paths, nil, {"customer", "items.sku", "shipping.address"}}
+	wants := []*formats.Fields{formats.NewFields(pathSets[0]), nil, formats.NewFields(pathSets[2])}
+	var d formats.Decoder
+	env := map[string]any{}
+	var b []byte
+	for k := range n {
+		b = writeMutated(b[:0], bases[rng.IntN(len(bases))], rng, 0)
+		w := 0
+		if rng.IntN(4) == 0 {
+			w = rng.IntN(len(wants))
+		}
+		if err := d.Extract(b, wants[w], env); err != nil {
+			t.Fatalf("event %d %s: %v", k, b, err)
+		}
+		if ref := decodeRef(t, b, pathSets[w]); !reflect.DeepEqual(env, ref) {
+			t.Fatalf("event %d %s (paths %d):\nDecoder    %#v\nDecodeJSON %#v", k, b, w, env, ref)
+		}
+		if rng.IntN(50) == 0 {
+			env["added by the caller"] = 1 // a caller's own key is cleared too
+		}
+	}
+}
+
+// writeMutated appends v as JSON, mostly as it is, sometimes changed.
+func writeMutated(b []byte, v any, rng *rand.Rand, depth int) []byte {
+	if depth > 0 && rng.IntN(200) == 0 {
+		v = []any{nil, true, false, "x", 1.5, 7, 300, -2, map[string]any{}, []any{}, map[string]any{"k": "v"}}[rng.IntN(11)]
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v)+1)
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if rng.IntN(30) == 0 && len(keys) > 1 {
+			i, j := rng.IntN(len(keys)), rng.IntN(len(keys))
+			keys[i], keys[j] = keys[j], keys[i]
+		}
+		b = append(b, '{')
+		first := true
+		for _, k := range keys {
+			if rng.IntN(40) == 0 {
+				continue // dropped
+			}
+			times := 1
+			if rng.IntN(100) == 0 {
+				times = 2 // duplicated
+			}
+			for range times {
+				if !first {
+					b = append(b, ',')
+				}
+				first = false
+				if rng.IntN(60) == 0 && k != "" {
+					b = fmt.Appendf(b, `"\u%04x%s":`, k[0], k[1:]) // escaped
+				} else {
+					b = strconv.AppendQuote(b, k)
+					b = append(b, ':')
+				}
+				b = writeMutated(b, v[k], rng, depth+1)
+			}
+		}
+		if rng.IntN(40) == 0 {
+			if !first {
+				b = append(b, ',')
+			}
+			b = append(b, `"extra":{"x":[1,"y"]}`...)
+		}
+		return append(b, '}')
+	case []any:
+		b = append(b, '[')
+		l := len(v)
+		if rng.IntN(10) == 0 {
+			l = rng.IntN(len(v) + 2)
+		}
+		for i := range l {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var e any = "new"
+			if len(v) > 0 {
+				e = v[min(i, len(v)-1)]
+			}
+			b = writeMutated(b, e, rng, depth+1)
+		}
+		return append(b, ']')
+	case string:
+		return strconv.AppendQuote(b, v)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10)
+	case float64:
+		return strconv.AppendFloat(b, v, 'g', -1, 64)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case nil:
+		return append(b, "null"...)
+	}
+	panic(fmt.Sprintf("%T", v))
 }

@@ -50,6 +50,14 @@ func Extract(data []byte, want *Fields, env map[string]any) error {
 // call must deep-copy it first; one that only evaluates rules on env and
 // drops it, as a checker does, needs nothing.
 //
+// The values are read-only below env's top level: env itself is the
+// caller's (each call clears it first), but a map or slice that a call put
+// into it must not be changed, since the Decoder takes the maps to hold
+// still what it put there, and leaves in place the members that the next
+// event has in the same slots (objMap). Copy what is to be changed. Until
+// the next call, the Decoder also keeps the last event's values, and so
+// data, from being collected.
+//
 // The zero Decoder is ready to use. A Decoder is not safe for concurrent
 // use: have one per goroutine (beside the env map it fills).
 type Decoder struct {
@@ -133,7 +141,7 @@ func ws(data []byte, i int) int {
 
 // fill decodes the members of the object whose '{' is before i: all of
 // them when sub is nil, only the ones sub wants otherwise (the others are
-// validated and skipped). They go into om.m when it is not nil (a map of
+// validated and skipped). They go into om.m when om has a map (one of
 // the Decoder's), else into m (the caller's env, or a map of package
 // Extract). om, when not nil, also keeps the keys of the object for the
 // next one at its place. It returns the index after the '}'.
@@ -216,10 +224,10 @@ func (d *Decoder) fill(i int, m map[string]any, om *objMap, sub *Fields) (int, e
 		if err != nil {
 			return 0, err
 		}
-		if om != nil && om.m != nil {
-			om.put(n, key, v)
-		} else {
+		if om == nil || om.m == nil {
 			m[key] = v
+		} else if !om.synced || n >= len(om.keys) || !sameKey(om.keys[n], key) || !sameBox(om.vals[n], v) {
+			om.put(n, key, v) // (its test, inlined: the member is in place)
 		}
 		n++
 	next:
@@ -470,7 +478,12 @@ func (d *Decoder) value(i int, sub *Fields) (any, int, error) {
 	}
 	switch c := data[i]; c {
 	case '"':
-		s, j, err := d.str(i, true)
+		j := plain(data, i+1)
+		if j < len(data) && data[j] == '"' {
+			b := data[i+1 : j]
+			return d.boxString(unsafe.String(unsafe.SliceData(b), len(b))), j + 1, nil
+		}
+		s, j, err := d.slowStr(i+1, j, true)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -679,24 +692,13 @@ var strSpecial = func() (t [256]bool) {
 	return t
 }()
 
-// str reads the string whose quote is at i and returns it and the index
-// after it. Without escapes and with valid UTF-8 the string is a view into
-// data (no copy); otherwise it is decoded like encoding/json does, into
-// the arena when keep is set, else into the scratch, where it is good only
-// until the next string is read.
-func (d *Decoder) str(i int, keep bool) (string, int, error) {
-	data := d.data
-	start := i + 1
-	i = plain(data, start)
-	if i < len(data) && data[i] == '"' {
-		b := data[start:i]
-		return unsafe.String(unsafe.SliceData(b), len(b)), i + 1, nil
-	}
-	return d.slowStr(start, i, keep)
-}
-
-// slowStr goes on with the string begun at start from i, its first byte
-// that is not plain ASCII.
+// slowStr goes on with the string begun at start (after its quote) from
+// i, its first byte that is not plain ASCII (see plain; a string that has
+// none is a view into data, which its callers make themselves). With
+// valid UTF-8 and no escapes it is a view into data too (no copy);
+// otherwise it is decoded like encoding/json does, into the arena when
+// keep is set, else into the scratch, where it is good only until the
+// next string is read. It returns the string and the index after it.
 func (d *Decoder) slowStr(start, i int, keep bool) (string, int, error) {
 	data := d.data
 	buf := d.scratch[:0]
