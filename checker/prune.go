@@ -70,11 +70,21 @@ const minValue = stringBytes + 8
 
 func (p *pruner) value(v any, depth int) (any, bool) {
 	switch v := v.(type) {
-	case nil, bool:
+	// Each scalar is boxed anew: a decoder may keep the one it made in
+	// memory it reuses for the next record.
+	case nil:
+		return nil, true
+	case bool:
 		return v, true
 	case string:
 		return p.str(v), true
-	case int64, float64, int, float32, int32, uint64, time.Duration:
+	case int64:
+		p.left -= numberBytes
+		return v, true
+	case float64:
+		p.left -= numberBytes
+		return v, true
+	case int, float32, int32, uint64, time.Duration:
 		p.left -= numberBytes
 		return v, true
 	case time.Time:

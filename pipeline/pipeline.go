@@ -28,9 +28,10 @@ import (
 type Stage struct {
 	w       *checker.Worker
 	schemas *confluent.Decoder
-	fields  map[string]any // the fields of the record being checked
-	whole   map[string]any // its whole value, when a violation needs it
-	raw     []byte         // the value of the record being checked
+	dec     formats.Decoder // reuses its memory from one record to the next
+	fields  map[string]any  // the fields of the record being checked
+	whole   map[string]any  // its whole value, when a violation needs it
+	raw     []byte          // the value of the record being checked
 	wholeFn func() map[string]any
 }
 
@@ -165,8 +166,7 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 		ev.Meta.Schema = rules.SchemaMeta{ID: info.ID, Subject: info.Subject, Version: info.Version}
 		return Outcome{Violations: s.w.Check(p.State, &ev), Fields: fields, Format: "confluent"}
 	}
-	clear(s.fields)
-	if err := formats.Extract(r.Value, p.want, s.fields); err != nil {
+	if err := s.dec.Extract(r.Value, p.want, s.fields); err != nil {
 		if _, derr := formats.DecodeJSON(r.Value); derr != nil {
 			err = derr // its message, the same for every decoder
 		} else {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -88,6 +89,11 @@ func TestSamplesDoNotKeepTheRecord(t *testing.T) {
 	if out.Err != nil {
 		t.Fatal(out.Err)
 	}
+	// The next records reuse the decoder's memory for their values.
+	for i := range 50 {
+		next := kafka.Record{Topic: "t", Value: []byte(fmt.Sprintf(`{"amount": %d, "email": "x%d@example.com", "note": "other", "flag": true}`, i+7, i))}
+		s.Check(p, &next, Position{})
+	}
 	for i := range value {
 		value[i] = 'x'
 	}
@@ -96,7 +102,7 @@ func TestSamplesDoNotKeepTheRecord(t *testing.T) {
 	}
 	snap := ch.Snapshot()
 	v := snap.Contracts[0].Rules[0].Samples[0]
-	if v.Payload["note"] != "kept" || v.Key != "key-1" {
+	if v.Payload["note"] != "kept" || v.Key != "key-1" || v.Payload["amount"] != int64(-1) {
 		t.Errorf("sample changed with the record's buffer: %v, key %q", v.Payload, v.Key)
 	}
 }
@@ -114,5 +120,29 @@ func TestDecodeErrors(t *testing.T) {
 	rec := kafka.Record{Topic: "t", Value: []byte{0, 0, 0, 0, 1, 2}}
 	if out := conf.Check(cp, &rec, Position{}); out.Err == nil || out.Format != "confluent" || out.Reason != "unsupported" || out.Wait {
 		t.Errorf("confluent without a registry: %+v", out)
+	}
+}
+
+// A contract that reads the whole event ($env) keeps its samples from the
+// decoder's own values: they are copied, not shared with the next record.
+func TestWholeEventSamplesOwnTheirValues(t *testing.T) {
+	s, p, ch := stage(t, `
+contract: whole
+owner: o
+topics: [t]
+rules:
+  - {name: positive, expr: '$env[k] > 0', when: 'k != nil'}
+`)
+	first := kafka.Record{Topic: "t", Value: []byte(`{"k": "amount", "amount": -1, "ok": false, "price": 2.5}`)}
+	if out := s.Check(p, &first, Position{}); len(out.Violations) != 1 {
+		t.Fatalf("%+v", out)
+	}
+	for i := range 50 {
+		next := kafka.Record{Topic: "t", Value: []byte(fmt.Sprintf(`{"k": "amount", "amount": %d, "ok": true, "price": %d.25}`, i+1000, i))}
+		s.Check(p, &next, Position{})
+	}
+	v := ch.Snapshot().Contracts[0].Rules[0].Samples[0]
+	if v.Payload["amount"] != int64(-1) || v.Payload["ok"] != false || v.Payload["price"] != 2.5 {
+		t.Errorf("sample changed with later records: %v", v.Payload)
 	}
 }
