@@ -150,7 +150,7 @@ func (d *decoder) compile(n *yaml.Node, key string, kind exprKind) *Program {
 			fe.Bind(file.NewSource(src))
 		}
 		e.Line, e.Column = d.exprPos(n, fe.Line, fe.Column)
-		e.Msg = fmt.Sprintf("%s: %s (%d:%d)%s", key, cleanMessage(fe.Message), fe.Line, fe.Column+1, indent(capSnippet(fe.Snippet, fe.Column)))
+		e.Msg = fmt.Sprintf("%s: %s (%d:%d)%s", key, exprHint(cleanMessage(fe.Message)), fe.Line, fe.Column+1, indent(capSnippet(fe.Snippet, fe.Column)))
 	} else {
 		e.Msg = fmt.Sprintf("%s: %s", key, cleanMessage(err.Error()))
 	}
@@ -205,7 +205,7 @@ func check(root ast.Node, src string, kind exprKind) error {
 			return
 		}
 		if callee, ok := c.Callee.(*ast.IdentifierNode); ok {
-			bad = nodeError(c.Callee, src, fmt.Sprintf("unknown function %q", callee.Value))
+			bad = nodeError(c.Callee, src, unknownFunction(callee.Value))
 		}
 	}))
 	if bad != nil {

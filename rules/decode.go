@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/assay-dev/assay/internal/safetext"
+	"github.com/assay-dev/assay/internal/suggest"
 )
 
 var (
@@ -38,6 +39,10 @@ type decoder struct {
 	// (Limits.MaxContractNodes); nodesOver is set past the limit.
 	nodes     int
 	nodesOver bool
+	// declared are the rule names of the contract being decoded, the
+	// broken rules' too, so that an example naming a broken rule adds no
+	// second problem.
+	declared map[string]bool
 }
 
 // maxQuoted bounds a value quoted in an error: a contract file can hold
@@ -308,6 +313,9 @@ func ParseDuration(s string) (time.Duration, error) {
 		dur, err = time.ParseDuration(s)
 	}
 	if err != nil {
+		if hint := durationHint(s); hint != "" {
+			return 0, fmt.Errorf("invalid duration %q; did you mean %s?", safetext.Truncate(s, maxQuoted), hint)
+		}
 		return 0, fmt.Errorf("invalid duration %q (use e.g. 30s, 5m, 1h, 7d)", safetext.Truncate(s, maxQuoted))
 	}
 	if dur <= 0 {
@@ -317,7 +325,7 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 func (d *decoder) decodeContract(n *yaml.Node) *Contract {
-	d.contract, d.rule = "", ""
+	d.contract, d.rule, d.declared = "", "", map[string]bool{}
 	d.nodes, d.nodesOver = 0, false
 	c := &Contract{Pos: Pos{File: d.file, Line: n.Line, Column: n.Column}, Format: "json", Sample: 1}
 	if n.Kind == yaml.ScalarNode {
@@ -405,7 +413,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 		case "examples":
 			examplesNode = v
 		default:
-			d.errorf(k, "unknown key %q", k.Value)
+			d.errorf(k, "%s", unknownKey(k.Value, contractKeys))
 		}
 	}
 	if c.Name == "" {
@@ -438,6 +446,14 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	}
 	c.operands = d.nodes
 	return c
+}
+
+func ruleNames(rs []*Rule) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return out
 }
 
 // decodeExamples reads the examples block; rule names must exist.
@@ -477,8 +493,12 @@ func (d *decoder) decodeExamples(n *yaml.Node, rs []*Rule) []Example {
 			case "pass", "fail":
 				names := d.strList(v, k.Value)
 				for j, name := range names {
-					if !known[name] {
-						d.errorf(v.Content[j], "%s: no rule %q in this contract", k.Value, name)
+					if !known[name] && !d.declared[name] {
+						msg := fmt.Sprintf("%s: no rule %q in this contract", k.Value, safetext.Truncate(name, maxQuoted))
+						if to, ok := suggest.Closest(name, ruleNames(rs)); ok {
+							msg += fmt.Sprintf("; did you mean %q?", to)
+						}
+						d.errorf(v.Content[j], "%s", msg)
 					}
 				}
 				if k.Value == "pass" {
@@ -487,7 +507,7 @@ func (d *decoder) decodeExamples(n *yaml.Node, rs []*Rule) []Example {
 					ex.Fail = names
 				}
 			default:
-				d.errorf(k, "unknown key %q", k.Value)
+				d.errorf(k, "%s", unknownKey(k.Value, exampleKeys))
 			}
 		}
 		if !hasEvent {
@@ -607,6 +627,9 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 		}
 	}
 	d.rule = r.Name
+	if r.Name != "" {
+		d.declared[r.Name] = true
+	}
 	defer func() { d.rule = "" }()
 	errsBefore := len(d.errs)
 	var exprNode, whenNode, withinNode *yaml.Node
@@ -652,7 +675,7 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 				}
 			}
 		default:
-			d.errorf(k, "unknown key %q", k.Value)
+			d.errorf(k, "%s", unknownKey(k.Value, ruleKeys))
 		}
 	}
 	if r.Name == "" {
@@ -706,7 +729,7 @@ func (d *decoder) decodeVolume(n *yaml.Node) *Volume {
 			hasPer = true
 			v.Per, _ = d.duration(kv[1], "volume.per")
 		default:
-			d.errorf(kv[0], "unknown key %q", kv[0].Value)
+			d.errorf(kv[0], "%s", unknownKey(kv[0].Value, volumeKeys))
 		}
 	}
 	if pairs != nil && (!hasMin || !hasPer) {
@@ -729,7 +752,7 @@ func (d *decoder) decodeQuarantine(n *yaml.Node) *Quarantine {
 				d.errorf(v, "quarantine.mask_pii must be true or false, not %s", kindName(v))
 			}
 		default:
-			d.errorf(k, "unknown key %q", k.Value)
+			d.errorf(k, "%s", unknownKey(k.Value, quarantineKeys))
 		}
 	}
 	if q.Topic == "" {
@@ -764,7 +787,7 @@ func (d *decoder) decodeAlert(n *yaml.Node) *Alert {
 		case "channels":
 			a.Channels = d.strList(v, "alert.channels")
 		default:
-			d.errorf(k, "unknown key %q", k.Value)
+			d.errorf(k, "%s", unknownKey(k.Value, alertKeys))
 		}
 	}
 	return &a
