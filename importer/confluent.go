@@ -106,7 +106,7 @@ func ConfluentRuleSet(data []byte, opts Options) (*Result, error) {
 			c.skip(fmt.Sprintf("%s[%d] %s", group.key, i, getStr(rm, "name")), group.why)
 		}
 	}
-	return result([]*contract{c})
+	return result([]*contract{c}), nil
 }
 
 func translateRule(c *contract, r map[string]any, where string) {

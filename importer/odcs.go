@@ -97,7 +97,7 @@ func ODCS(data []byte, opts Options) (*Result, error) {
 		}
 		cs = append(cs, c)
 	}
-	return result(cs)
+	return result(cs), nil
 }
 
 // odcsObjects returns the schema objects in the v3 shape: maps with name,

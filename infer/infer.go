@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assay-dev/assay/internal/contractyaml"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -73,7 +74,6 @@ var (
 	contractNameRE = regexp.MustCompile(`^[a-z0-9._-]+$`)
 	identRE        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	ruleNameBadRE  = regexp.MustCompile(`[^A-Za-z0-9_]+`)
-	nameBadRE      = regexp.MustCompile(`[^a-z0-9._-]+`)
 )
 
 // keywords of expr that cannot be used as bare names or after a dot.
@@ -85,13 +85,7 @@ var keywords = map[string]bool{
 
 // ContractName derives a contract name from a topic: "checkout.orders"
 // stays, "Payments_Settled v2" becomes "payments_settled-v2".
-func ContractName(topic string) string {
-	s := strings.Trim(nameBadRE.ReplaceAllString(strings.ToLower(topic), "-"), "-.")
-	if s == "" {
-		return "inferred"
-	}
-	return s
-}
+func ContractName(topic string) string { return contractyaml.ContractName(topic, "inferred") }
 
 // rule is one rule to write.
 type rule struct {
@@ -135,13 +129,13 @@ func (p *Profiler) Contract(opts Options) ([]byte, error) {
 	g.prepare()
 	g.build()
 	if g.over > 0 {
-		g.notes = append(g.notes, fmt.Sprintf("%d more rules were left out: a contract holds at most %d (split the topic's fields over several contracts)",
-			g.over, rules.DefaultLimits.MaxRules))
+		g.notes = append(g.notes, fmt.Sprintf("%d more %s left out: a contract holds at most %d (split the topic's fields over several contracts)",
+			g.over, plural(g.over, "rule was", "rules were"), rules.DefaultLimits.MaxRules))
 	}
 	if len(g.rules) == 0 {
-		return nil, fmt.Errorf("infer: no rule could be inferred from %d events (no field was always there or had a stable shape)", p.events)
+		return nil, fmt.Errorf("infer: no rule could be inferred from %s (no field was always there or had a stable shape)", count(p.events, "event", "events"))
 	}
-	out := g.write(opts)
+	out := contractyaml.Write(g.document(opts))
 	if _, err := rules.Parse(opts.Contract+".yaml", out); err != nil {
 		return nil, fmt.Errorf("infer: the inferred contract does not load (a bug): %w", err)
 	}
@@ -429,7 +423,7 @@ func (g *gen) note(f *field) {
 }
 
 func (g *gen) seenIn(f *field) string {
-	return fmt.Sprintf("seen in %d/%d events", f.nonNull(), g.p.events)
+	return fmt.Sprintf("seen in %d/%d %s", f.nonNull(), g.p.events, plural(g.p.events, "event", "events"))
 }
 
 func (g *gen) topRules(f *field, alwaysChild bool) {
@@ -460,7 +454,7 @@ func (g *gen) topRules(f *field, alwaysChild bool) {
 	}
 	if idLike(f.name()) || f.formats&fUUID != 0 && f.only(kString) {
 		if f.nonNull() >= 2 && !f.uniqDup && !f.uniqOff && (f.only(kString) || f.only(kInt)) {
-			comment := fmt.Sprintf("all %d values distinct", f.nonNull())
+			comment := fmt.Sprintf("%s distinct", every(f.nonNull(), "value", "values"))
 			if f.uniqCapped {
 				comment = fmt.Sprintf("the first %d values were distinct; uniqueness was not tracked beyond them (of %d)", MaxUnique, f.nonNull())
 			}
@@ -484,7 +478,7 @@ func (g *gen) elementRules(f, arr, elem *field) {
 			return
 		}
 		e, optional = "#", f.kinds[kNull] > 0
-		seen = fmt.Sprintf("%d elements in %d arrays%s", f.present, arr.arrays, kindsNote(f))
+		seen = fmt.Sprintf("%s in %s%s", count(f.present, "element", "elements"), count(arr.arrays, "array", "arrays"), kindsNote(f))
 	} else {
 		if !elem.only(kObject) || elem.kinds[kNull] > 0 {
 			return
@@ -530,7 +524,7 @@ func kindsNote(f *field) string {
 	}
 	s := ", " + strings.Join(ks, "/")
 	if f.kinds[kNull] > 0 {
-		s += fmt.Sprintf(", null %d times", f.kinds[kNull])
+		s += ", null " + count(f.kinds[kNull], "time", "times")
 	}
 	return s
 }
@@ -555,14 +549,14 @@ func (g *gen) valueConds(f *field, r, dp string) []cond {
 			}
 			out = append(out, cond{"known", fmt.Sprintf("%s in [%s]", r, strings.Join(quoted, ", ")),
 				enumDesc(dp, len(vals)),
-				fmt.Sprintf("%d distinct values in %d strings: %s", len(vals), n, strings.Join(counts, ", "))})
+				fmt.Sprintf("%s in %s: %s", count(len(vals), "distinct value", "distinct values"), count(n, "string", "strings"), strings.Join(counts, ", "))})
 			break
 		}
 		for _, fm := range formatOrder {
 			if f.formats&fm.bit != 0 {
 				out = append(out, cond{"format", fmt.Sprintf("%s matches %s", r, strconv.Quote(fm.re)),
 					fmt.Sprintf("%s was always %s.", dp, fm.name),
-					fmt.Sprintf("all %d values looked like %s", n, fm.name)})
+					fmt.Sprintf("%s looked like %s", every(n, "value", "values"), fm.name)})
 				break
 			}
 		}
@@ -574,22 +568,22 @@ func (g *gen) valueConds(f *field, r, dp string) []cond {
 		switch {
 		case f.min > 0:
 			out = append(out, cond{"positive", r + " > 0", fmt.Sprintf("%s was always above zero.", dp),
-				fmt.Sprintf("%d numbers%s", n, rng)})
+				count(n, "number", "numbers") + rng})
 		case f.min >= 0:
 			out = append(out, cond{"non-negative", r + " >= 0", fmt.Sprintf("%s was never negative.", dp),
-				fmt.Sprintf("%d numbers%s", n, rng)})
+				count(n, "number", "numbers") + rng})
 		}
 		if f.allWhole && n >= MinWholeEvents {
 			out = append(out, cond{"whole", fmt.Sprintf("%s == int(%s)", r, r), fmt.Sprintf("%s was always a whole number.", dp),
-				fmt.Sprintf("all %d numbers were whole%s", n, rng)})
+				fmt.Sprintf("%s whole%s", every(n, "number was", "numbers were"), rng)})
 		}
 	case f.only(kBool):
 		out = append(out, cond{"bool", fmt.Sprintf("%s == true || %s == false", r, r), fmt.Sprintf("%s was always true or false.", dp),
-			fmt.Sprintf("%d booleans", n)})
+			count(n, "boolean", "booleans")})
 	case f.only(kArray):
 		if f.minLen > 0 {
 			out = append(out, cond{"not-empty", fmt.Sprintf("len(%s) > 0", r), fmt.Sprintf("%s was never empty.", dp),
-				fmt.Sprintf("%d arrays of %d to %d elements", n, f.minLen, f.maxLen)})
+				fmt.Sprintf("%s of %d to %s", count(n, "array", "arrays"), f.minLen, count(f.maxLen, "element", "elements"))})
 		}
 	}
 	return out
@@ -648,12 +642,12 @@ func (g *gen) freshRule(cands []*field) {
 	}
 	r, _ := ref(best.path)
 	within := roundUp(2 * lag(best))
-	what := "strings (RFC 3339)"
+	what := count(best.times, "string (RFC 3339)", "strings (RFC 3339)")
 	if best.timeEpochs {
-		what = "epoch numbers"
+		what = count(best.times, "epoch number", "epoch numbers")
 	}
-	comment := []string{fmt.Sprintf("event time: %d %s; at most %s behind the newest event time seen before it",
-		best.times, what, formatDuration(best.maxLag))}
+	comment := []string{fmt.Sprintf("event time: %s; at most %s behind the newest event time seen before it",
+		what, formatDuration(best.maxLag))}
 	if best.recLags > 0 {
 		comment = append(comment, fmt.Sprintf("and at most %s behind the record timestamp", formatDuration(best.maxRecLag)))
 	}
