@@ -2,31 +2,19 @@ package contractyaml
 
 import (
 	"flag"
-	"os"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/assay-dev/assay/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := "testdata/" + name
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs (go test -update to accept):\n%s", path, got)
-	}
+	testenv.Golden(t, "testdata/"+name, got, *update)
 }
 
 func full() *Contract {
