@@ -78,6 +78,9 @@ func (c *contract) document() *contractyaml.Contract {
 	if c.comment != "" {
 		d.Head = []string{c.comment}
 	}
+	if check := c.check(); check != "" {
+		d.Head = append(d.Head, check)
+	}
 	if c.piiComment != "" {
 		d.PIINote = []string{c.piiComment}
 	}
@@ -90,7 +93,7 @@ func (c *contract) document() *contractyaml.Contract {
 	if len(c.rules) == 0 {
 		// A contract needs rules; leave a valid placeholder that says so.
 		d.Rules = []contractyaml.Rule{{
-			Comment: []string{"Nothing could be translated into a rule; this placeholder keeps the contract valid."},
+			Comment: []string{"TODO: nothing could be translated into a rule; this placeholder keeps the contract valid."},
 			Name:    "todo", Kind: "expr", Expr: "true", Severity: "info",
 		}}
 	}
@@ -107,6 +110,32 @@ func (c *contract) document() *contractyaml.Contract {
 		}
 	}
 	return d
+}
+
+// check says what the reader must look at: the TODOs, when there are
+// any, and the list of what was not translated, when there is one.
+func (c *contract) check() string {
+	var todos []string
+	if c.owner == todoOwner {
+		todos = append(todos, "owner")
+	}
+	if contains(c.topics, todoTopic) {
+		todos = append(todos, "topics")
+	}
+	if len(c.rules) == 0 {
+		todos = append(todos, "rules")
+	}
+	var parts []string
+	if len(todos) > 0 {
+		parts = append(parts, "the TODOs ("+strings.Join(todos, ", ")+")")
+	}
+	if len(c.untranslated) > 0 {
+		parts = append(parts, "the list of what was not translated at the end")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Check " + strings.Join(parts, " and ") + "."
 }
 
 // result joins the contracts into one file.
