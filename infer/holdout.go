@@ -194,10 +194,11 @@ func (inf *Inferred) Annotate(s *Score) error {
 		if !rs.Fired() {
 			continue
 		}
-		note := fmt.Sprintf("held out: failed on %d of %d events it checked (%s passed)", rs.Fail, rs.Checked(), passed(rs))
+		events := plural(int(rs.Checked()), "event", "events")
+		note := fmt.Sprintf("held out: failed on %d of %d %s it checked (%s passed)", rs.Fail, rs.Checked(), events, passed(rs))
 		if rs.Error > 0 {
-			note = fmt.Sprintf("held out: failed on %d and could not be evaluated on %d of %d events it checked (%s passed)",
-				rs.Fail, rs.Error, rs.Checked(), passed(rs))
+			note = fmt.Sprintf("held out: failed on %d and could not be evaluated on %d of %d %s it checked (%s passed)",
+				rs.Fail, rs.Error, rs.Checked(), events, passed(rs))
 		}
 		inf.doc.Rules[i].Comment = append(inf.doc.Rules[i].Comment, note+": review it")
 	}

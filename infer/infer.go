@@ -575,7 +575,8 @@ func (g *gen) elementRules(f, arr, elem *field) {
 			return
 		}
 		optional = f.nonNull() < elem.kinds[kObject]
-		seen = fmt.Sprintf("in %d/%d elements of %s%s", f.nonNull(), elem.kinds[kObject], displayPath(arr.path), kindsNote(f))
+		seen = fmt.Sprintf("in %d/%d %s of %s%s", f.nonNull(), elem.kinds[kObject], plural(elem.kinds[kObject], "element", "elements"),
+			displayPath(arr.path), kindsNote(f))
 		if !optional {
 			g.add(rule{comment: []string{seen}, name: g.ruleName(f, "present"), key: "expr",
 				expr:        fmt.Sprintf("all(%s, %s != nil)", ar, e),
