@@ -9,9 +9,13 @@
 // and how far event-time fields lag behind. Contract then turns the profile
 // into the YAML text of one contract whose every rule carries a comment
 // saying what was observed: presence of always-present fields, formats,
-// non-negative or positive numbers, whole numbers, enums, non-empty arrays
-// (and the same for the fields of array elements, with all()), unique ids
-// and the freshness of the event time.
+// non-negative or positive numbers, whole numbers, the magnitude of numbers
+// (a change of unit or scale fails), enums, non-empty arrays (and the same
+// for the fields of array elements, with all()), unique ids and the
+// freshness of the event time. Rules of fields that were sometimes missing
+// are guarded by when and say how often; ids whose values repeated get no
+// unique rule and are reported (Inferred.Warnings). Holdout scores the
+// rules on held-out events.
 //
 // The contract passes on the events it was inferred from, and is meant to
 // be reviewed: a rule says what the sample showed, not what the producer
