@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// The translators (CEL, SQL-like) parse their input into this small tree
-// and print it as an expr-lang expression. Printing from a tree, not
+// The translators build this small tree of expr-lang (from cel-go's tree
+// for CEL, from the SQL parser's for SQL) and print it as an expr-lang
+// expression. Printing from a tree, not
 // rewriting text, keeps precedence right: what is printed parses in expr
 // the way the source parsed in its own language.
 
@@ -153,6 +154,14 @@ func write(b *strings.Builder, n node) {
 		wrapped(b, n.l, prec(n.l) < p || (p == 20 && prec(n.l) == 20))
 		b.WriteString(" " + n.op + " ")
 		wrapped(b, n.r, prec(n.r) <= p)
+	case elem:
+		b.WriteByte('#')
+	case closure:
+		b.WriteString(n.fn + "(")
+		write(b, n.rng)
+		b.WriteString(", ")
+		write(b, n.arg)
+		b.WriteByte(')')
 	case cond:
 		wrapped(b, n.c, prec(n.c) == precCond)
 		b.WriteString(" ? ")
@@ -258,6 +267,8 @@ func fieldPaths(n node) [][]string {
 			for _, a := range n.args {
 				walk(a)
 			}
+		case closure:
+			walk(n.rng)
 		}
 	}
 	walk(n)

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -35,9 +36,20 @@ func TestTranslateCEL(t *testing.T) {
 		{`message.s == 'it\'s "q" \u00e9\n'`, `s == "it's \"q\" é\n"`},
 		{`message.s == "a\\.b"`, `s == "a\\.b"`},
 		{`message.re.matches(r'^\d+$')`, `re matches "^\\d+$"`},
-		{`message.in == 1 && message.type == 'x'`, `$env["in"] == 1 && type == "x"`},
+		{"message.`in` == 1 && message.type == 'x'", `$env["in"] == 1 && type == "x"`}, // in is reserved in CEL
+		{"message.`order-id` != ''", `$env["order-id"] != ""`},
 		{`message.customer.not != true`, `customer["not"] != true`},
-		{`message.score >= 1e3 && message.ratio < .5`, `score >= 1e3 && ratio < 0.5`},
+		{`message.score >= 1e3 && message.ratio < .5`, `score >= 1000.0 && ratio < 0.5`},
+		{`message.n == 0x1F && message.x == 2.0`, `n == 31 && x == 2.0`},
+		{`message.s == '''x''' && message.a > 0 // positive`, `s == "x" && a > 0`},
+		{`message.items.all(i, size(i) > 0)`, `all(items, len(#) > 0)`},
+		{`message.items.exists(i, i.qty > 0 && has(i.sku))`, `any(items, #.qty > 0 && #?.sku != nil)`},
+		{`message.items.exists_one(i, i.kind == 'main')`, `one(items, #.kind == "main")`},
+		{`message.items.map(i, i.qty * 2).size() > 0`, `len(map(items, #.qty * 2)) > 0`},
+		{`message.items.map(i, i.qty > 1, i.qty).size() > 0`, `len(map(filter(items, #.qty > 1), #.qty)) > 0`},
+		{`message.items.filter(i, i['in'] == 1).size() == 0`, `len(filter(items, #["in"] == 1)) == 0`},
+		{`message.xs.all(x, x.ys.all(y, y > 0))`, `all(xs, all(#.ys, # > 0))`},
+		{`message.tags.exists(t, t.startsWith('pii-')) ? has(message.owner) : true`, `any(tags, # startsWith "pii-") ? owner != nil : true`},
 		{`message.a == message.b == true`, `(a == b) == true`},
 		{`[1, 2, 3].size() == 3 && message.n in [1, 2]`, `len([1, 2, 3]) == 3 && n in [1, 2]`},
 	}
@@ -58,42 +70,46 @@ func TestTranslateCEL(t *testing.T) {
 
 func TestTranslateCELRefuses(t *testing.T) {
 	tests := []struct {
-		cel, why string // why: a part of the error
+		cel  string
+		want string // the whole error: each construct, with its CEL source
 	}{
-		{`message.items.all(i, i.qty > 0)`, "macro all()"},
-		{`message.items.exists(i, i.qty > 0)`, "macro exists()"},
-		{`message.items.exists_one(i, i > 0)`, "macro exists_one()"},
-		{`message.items.map(i, i * 2).size() > 0`, "macro map()"},
-		{`int(message.x) > 0`, "function int()"},
-		{`double(message.x) > 0.5`, "function double()"},
-		{`type(message.x) == string`, "function type()"},
-		{`timestamp(message.ts) < now`, "function timestamp()"},
-		{`message.m == {'a': 1}`, "map literals"},
-		{`message.a / 2 > 1`, "division"},
-		{`message.n == 0x1F`, "hexadecimal"},
-		{`message.n == 12u`, "unsupported number"},
-		{`message.s == b'abc'`, "bytes"},
-		{`message.s == '''x'''`, "triple-quoted"},
-		{`message.s == 'a\qb'`, "unknown escape"},
-		{`message.s == 'open`, "unterminated"},
-		{`other.amount > 0`, `unknown variable "other"`},
-		{`message == null`, "whole message"},
-		{`message.s.lowerAscii() == 'a'`, "method lowerAscii()"},
-		{`message.a > 0 // positive`, "comments"},
-		{`message.a >`, "unexpected"},
-		{`message.a > 0)`, "unexpected"},
+		{`int(message.x) > 0 && message.a / 2 > 1 && timestamp(message.ts) < now`,
+			`int(message.x): the function int() is not translated; ` +
+				`message.a / 2: division is not translated: CEL divides integers to an integer, expr to a float; ` +
+				`timestamp(message.ts): the function timestamp() is not translated; ` +
+				`now: unknown variable "now": only message.field is translated`},
+		{`double(message.x) > 0.5`, `double(message.x): the function double() is not translated`},
+		{`type(message.x) == string`, `type(message.x): the function type() is not translated; string: unknown variable "string": only message.field is translated`},
+		{`message.m == {'a': 1}`, `{"a": 1}: map literals are not translated`},
+		{`message.n == 12u`, `12u: unsigned integers have no expr twin`},
+		{`message.s == b'abc'`, `b"\141\142\143": bytes literals have no expr twin`},
+		{`other.amount > 0`, `other: unknown variable "other": only message.field is translated`},
+		{`message == null`, `message: the whole message is not translated; use its fields (message.field)`},
+		{`message['amount'] > 0`, `message["amount"]: message[...] is not translated; use message.field`},
+		{`message.s.lowerAscii() == 'a'`, `message.s.lowerAscii(): the method lowerAscii() is not translated`},
+		{`message.xs.all(x, message.ys.exists(y, y == x))`, `x: the variable x of an enclosing macro: expr's # names only the innermost element`},
+		{`has(size(message.a))`, `has(size(message.a)): has() takes a field (message.field)`},
+		{`message.items.all(size(i) > 0)`, `message.items.all(size(i) > 0): all() takes a variable and an expression`},
+		{`Order{id: 1}.id == 1`, `Order{id: 1}: message construction is not translated`},
+		{`message.a >`, "not valid CEL: Syntax error: mismatched input '<EOF>'"},
+		{`message.s == 'a\qb'`, "not valid CEL"},
+		{`message.s == 'open`, "not valid CEL"},
 		{`message.amount + 1`, "boolean"}, // parses, but is not a condition
 		{`message.email.matches('(?=x)')`, "does not compile"},
-		{`has(size(message.a))`, "has() takes a field"},
 	}
 	for _, tt := range tests {
 		got, err := TranslateCEL(tt.cel)
 		if err == nil {
-			t.Errorf("TranslateCEL(%q) = %q, want an error about %s", tt.cel, got, tt.why)
+			t.Errorf("TranslateCEL(%q) = %q, want an error %s", tt.cel, got, tt.want)
 			continue
 		}
-		if !strings.Contains(err.Error(), tt.why) {
-			t.Errorf("TranslateCEL(%q): error %q does not mention %q", tt.cel, err, tt.why)
+		var ce *CELError
+		if errors.As(err, &ce) {
+			if err.Error() != tt.want {
+				t.Errorf("TranslateCEL(%q):\n got %s\nwant %s", tt.cel, err, tt.want)
+			}
+		} else if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("TranslateCEL(%q): error %q does not mention %q", tt.cel, err, tt.want)
 		}
 	}
 }

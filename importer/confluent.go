@@ -81,7 +81,7 @@ func ConfluentRuleSet(data []byte, opts Options) (*Result, error) {
 			what += " version " + c.version
 		}
 	}
-	c.comment = fmt.Sprintf("Imported from the Schema Registry rule set of %s by assay import.\nCheck the TODOs and the list of what was not translated at the end.", what)
+	c.comment = fmt.Sprintf("Imported from the Schema Registry rule set of %s by assay import.", what)
 
 	for _, p := range confluentPII(doc) {
 		c.addPII(p)
@@ -106,7 +106,7 @@ func ConfluentRuleSet(data []byte, opts Options) (*Result, error) {
 			c.skip(fmt.Sprintf("%s[%d] %s", group.key, i, getStr(rm, "name")), group.why)
 		}
 	}
-	return result([]*contract{c})
+	return result([]*contract{c}), nil
 }
 
 func translateRule(c *contract, r map[string]any, where string) {

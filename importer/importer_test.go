@@ -1,14 +1,23 @@
 package importer
 
 import (
+	"flag"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/assay-dev/assay/internal/testenv"
 	"github.com/assay-dev/assay/offline"
 	"github.com/assay-dev/assay/report"
 	"github.com/assay-dev/assay/rules"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	testenv.Golden(t, "testdata/"+name, got, *update)
+}
 
 // parse checks that the generated YAML is a valid contract file.
 func parse(t *testing.T, res *Result) []*rules.Contract {
@@ -345,6 +354,7 @@ func TestConfluentRuleSet(t *testing.T) {
 		{"hasItems", rules.Warning, `len(items) > 0`},
 		{"orderIdShape", rules.Critical, `order_id matches "^ORD-[0-9]{6}$" && order_id startsWith "ORD-"`},
 		{"emailPresent", rules.Warning, `customer?.email != nil && customer.email != ""`},
+		{"allItemsNamed", rules.Critical, `all(items, len(#) > 0)`},
 	}
 	if len(c.Rules) != len(want) {
 		t.Errorf("got %d rules, want %d:\n%s", len(c.Rules), len(want), res.YAML)
@@ -356,7 +366,6 @@ func TestConfluentRuleSet(t *testing.T) {
 		}
 	}
 	for _, u := range []struct{ what, why string }{
-		{"domainRules[4] allItemsNamed (CONDITION CEL)", "macro all()"},
 		{"domainRules[5] ssnShape (CONDITION CEL_FIELD)", "CEL_FIELD"},
 		{"domainRules[6] encryptPII (TRANSFORM ENCRYPT)", "TRANSFORM"},
 		{"domainRules[7] legacyCheck", "disabled"},
@@ -366,8 +375,8 @@ func TestConfluentRuleSet(t *testing.T) {
 			t.Errorf("untranslated lacks %q (%s); got %v", u.what, u.why, res.Untranslated)
 		}
 	}
-	if len(res.Untranslated) != 5 {
-		t.Errorf("got %d untranslated, want 5: %v", len(res.Untranslated), res.Untranslated)
+	if len(res.Untranslated) != 4 {
+		t.Errorf("got %d untranslated, want 4: %v", len(res.Untranslated), res.Untranslated)
 	}
 	if !strings.Contains(string(res.YAML), "# from domainRules[0] checkAmount: CEL message.amount > 0") {
 		t.Errorf("no provenance comment:\n%s", res.YAML)
@@ -380,10 +389,11 @@ func TestConfluentRuleSet(t *testing.T) {
 	}, "\n")
 	got := run(t, cs, "checkout.orders", events)
 	wantCounts := map[string]counts{
-		"checkAmount":  {pass: 1, fail: 2},
-		"hasItems":     {pass: 2, fail: 1},
-		"orderIdShape": {pass: 2, fail: 1},
-		"emailPresent": {pass: 1, fail: 2},
+		"checkAmount":   {pass: 1, fail: 2},
+		"hasItems":      {pass: 2, fail: 1},
+		"orderIdShape":  {pass: 2, fail: 1},
+		"emailPresent":  {pass: 1, fail: 2},
+		"allItemsNamed": {pass: 3},
 	}
 	for name, w := range wantCounts {
 		if got[name] != w {
@@ -413,4 +423,115 @@ func TestConfluentBareRuleSet(t *testing.T) {
 	if !hasUntranslated(res, "domainRules[2] j (CONDITION JSONATA)", "only CEL") {
 		t.Errorf("untranslated: %v", res.Untranslated)
 	}
+}
+
+// TestODCSNameTODOsAndDates: the contract is named after name, not a
+// non-UUID id; "check the TODOs" only when there are some; date logical
+// types are checked as dates.
+func TestODCSNameTODOsAndDates(t *testing.T) {
+	doc := `
+apiVersion: v3.0.2
+kind: DataContract
+id: urn:acme:contracts:4711
+name: Seller Payments v1
+team: {name: team-pay}
+servers:
+  - {server: prod, type: kafka, topic: seller.payments}
+schema:
+  - name: payments
+    properties:
+      - name: paid_on
+        logicalType: date
+        logicalTypeOptions: {format: yyyy-MM-dd, minimum: 2020-01-01}
+      - name: settled_at
+        logicalType: date
+        logicalTypeOptions: {maximum: "2030-01-01T00:00:00Z"}
+      - name: cutoff
+        logicalType: time
+      - name: booked
+        logicalType: date
+        logicalTypeOptions: {format: "dd.MM.yy"}
+      - name: fx
+        logicalType: money
+`
+	res, err := ODCS([]byte(doc), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "dates.odcs.golden.yaml", res.YAML)
+	cs := parse(t, res)
+	c := cs[0]
+	if c.Name != "seller-payments-v1" {
+		t.Errorf("contract %q, want the sanitized name", c.Name)
+	}
+	for name, want := range map[string]string{
+		"paid_on-date":     `paid_on matches "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" && date(paid_on, "2006-01-02") != nil`,
+		"paid_on-range":    `date(paid_on, "2006-01-02") >= date("2020-01-01", "2006-01-02")`,
+		"settled_at-date":  `settled_at matches "` + isoDate + `" && date(settled_at) != nil`,
+		"settled_at-range": `date(settled_at) <= date("2030-01-01T00:00:00Z")`,
+		"cutoff-date":      `cutoff matches "^[0-9]{2}:[0-9]{2}:[0-9]{2}$" && date(cutoff, "15:04:05") != nil`,
+		"booked-type":      `type(booked) == "string"`,
+	} {
+		if r := ruleByName(c, name); r == nil || r.Expr.Source != want {
+			t.Errorf("%s: %+v\nwant %s", name, r, want)
+		}
+	}
+	for _, u := range []struct{ what, why string }{
+		{"payments.booked: logicalTypeOptions.format", `the pattern letter 'y' is not translated`},
+		{"payments.fx: logicalType money", "unknown logical type"},
+	} {
+		if !hasUntranslated(res, u.what, u.why) {
+			t.Errorf("untranslated lacks %q (%s); got %v", u.what, u.why, res.Untranslated)
+		}
+	}
+	if !strings.Contains(string(res.YAML), "\n# Check the list of what was not translated at the end.\n") {
+		t.Errorf("the header does not point at the list (and only at it):\n%s", res.YAML)
+	}
+	got := run(t, cs, "seller.payments", strings.Join([]string{
+		`{"paid_on":"2024-05-06","settled_at":"2024-05-06T07:08:09Z","cutoff":"17:30:00","booked":"06.05.24"}`,
+		`{"paid_on":"06/05/2024","settled_at":"2031-01-01","cutoff":"5pm"}`,
+		`{"paid_on":"2019-12-31","settled_at":"2024-05-06 07:08:09"}`,
+	}, "\n"))
+	for name, w := range map[string]counts{
+		"paid_on-date":     {pass: 2, fail: 1},
+		"paid_on-range":    {pass: 1, fail: 1, err: 1},
+		"settled_at-date":  {pass: 3},
+		"settled_at-range": {pass: 2, fail: 1},
+		"cutoff-date":      {pass: 1, fail: 1, skip: 1},
+	} {
+		if got[name] != w {
+			t.Errorf("%s: got %+v, want %+v", name, got[name], w)
+		}
+	}
+
+	// Only the id: it names the contract unless it is a UUID. No TODO,
+	// nothing untranslated: no "check" line at all.
+	for id, want := range map[string]string{"Orders_V2": "orders_v2", "53581432-6c55-4ba2-a65f-72344a91553a": "imported"} {
+		res, err := ODCS([]byte("kind: DataContract\nid: "+id+"\nschema:\n  - name: o\n    properties:\n      - {name: a, required: true}\n"),
+			Options{Owner: "o", Topics: []string{"t"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cs := parse(t, res); cs[0].Name != want {
+			t.Errorf("id %s: contract %q, want %q", id, cs[0].Name, want)
+		}
+		if strings.Contains(string(res.YAML), "Check") {
+			t.Errorf("a check line with nothing to check:\n%s", res.YAML)
+		}
+	}
+}
+
+// TestGoldenOutput: the contracts written for the test documents, in the
+// layout internal/contractyaml gives infer's contracts too.
+func TestGoldenOutput(t *testing.T) {
+	res, err := ODCS(readFile(t, "testdata/orders.odcs.yaml"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "orders.odcs.golden.yaml", res.YAML)
+	res, err = ConfluentRuleSet(readFile(t, "testdata/orders.ruleset.json"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "orders.ruleset.golden.yaml", res.YAML)
 }

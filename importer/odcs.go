@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -74,7 +76,7 @@ func ODCS(data []byte, opts Options) (*Result, error) {
 		if len(objects) > 1 {
 			c.name = contractName(base + "." + objName)
 		}
-		c.comment = fmt.Sprintf("Imported from ODCS data contract %q (schema object %q) by assay import.\nCheck the TODOs and the list of what was not translated at the end.", srcID, objName)
+		c.comment = fmt.Sprintf("Imported from ODCS data contract %q (schema object %q) by assay import.", srcID, objName)
 		switch {
 		case len(opts.Topics) > 0:
 			c.topics = opts.Topics
@@ -97,7 +99,7 @@ func ODCS(data []byte, opts Options) (*Result, error) {
 		}
 		cs = append(cs, c)
 	}
-	return result(cs)
+	return result(cs), nil
 }
 
 // odcsObjects returns the schema objects in the v3 shape: maps with name,
@@ -194,19 +196,21 @@ func sortedKeys(m map[string]any) []string {
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// odcsName picks the contract name: the id unless it is a UUID, then the
-// name, then the title.
+// odcsName picks the contract name. ODCS v3 has `name` for "the name of
+// the data contract" and `id` for "a unique identifier used to reduce the
+// risk of dataset name collisions, such as a UUID": the name it is, then
+// the Data Contract Specification's info.title, then the data product,
+// and the id only when there is nothing else and it is no UUID.
 func odcsName(doc map[string]any) string {
-	id, name := getStr(doc, "id"), getStr(doc, "name")
-	switch {
-	case id != "" && !uuidRE.MatchString(id):
-		return id
-	case name != "":
-		return name
-	case getStr(getMap(doc, "info"), "title") != "":
-		return getStr(getMap(doc, "info"), "title")
+	for _, s := range []string{getStr(doc, "name"), getStr(getMap(doc, "info"), "title"), getStr(doc, "dataProduct")} {
+		if contractName(s) != "imported" {
+			return s
+		}
 	}
-	return id
+	if id := getStr(doc, "id"); !uuidRE.MatchString(id) {
+		return id
+	}
+	return ""
 }
 
 func odcsOwner(doc map[string]any) string {
@@ -309,12 +313,19 @@ func (b *odcsBuilder) property(path []string, p map[string]any, loc string) {
 			expr: ref, when: guard, severity: sev}, loc+": "+what)
 	}
 	lt := strings.ToLower(getStr(p, "logicalType"))
-	if t, ok := typeChecks[lt]; ok {
+	o := getMap(p, "logicalTypeOptions")
+	var layout string // the Go layout of a date property's values
+	switch t, ok := typeChecks[lt]; {
+	case ok:
 		c.addChecked(rule{source: loc + ": logicalType " + lt, name: rname + "-type", kind: "expr",
 			expr: fmt.Sprintf(t, ref), when: guard}, loc+": logicalType")
+	case dateTypes[lt]:
+		layout = b.dateRule(path, lt, getStr(o, "format"), loc)
+	case lt != "":
+		c.skip(loc+": logicalType "+lt, "an unknown logical type; no type check is written")
 	}
-	if o := getMap(p, "logicalTypeOptions"); o != nil {
-		b.typeOptions(path, o, loc)
+	if o != nil {
+		b.typeOptions(path, o, loc, lt, layout)
 	}
 	if isPII(p) {
 		if piiPathRE.MatchString(rname) {
@@ -353,6 +364,140 @@ var typeChecks = map[string]string{
 	"record":  `type(%s) == "map"`,
 }
 
+// handledOptions are the logicalTypeOptions typeOptions translates (and
+// format, for dates, dateRule).
+var handledOptions = map[string]bool{"pattern": true, "minLength": true, "maxLength": true, "minItems": true, "maxItems": true,
+	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "enum": true}
+
+// dateTypes are the logical types of dates and times (ODCS v3.0 has date,
+// v3.1 adds timestamp and time).
+var dateTypes = map[string]bool{"date": true, "timestamp": true, "time": true}
+
+// isoDate is what a date without a format may look like: the shapes
+// expr's date() reads, a date, "date time" or RFC 3339.
+const isoDate = `^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2}|T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$`
+
+// isoTime is a time of day without a format.
+const isoTime = `^[0-9]{2}:[0-9]{2}:[0-9]{2}$`
+
+// dateRule checks that a date property is a string that parses as a
+// date: its shape with matches (so that a wrong shape fails), then expr's
+// date() (so that 2026-02-31 is an error, with the parse error as the
+// reason). With a format (Java-style, "yyyy-MM-dd HH:mm:ss") the layout
+// is that format's; without, the ISO 8601 shapes date() reads. It returns
+// the Go layout ("" for date()'s own) for minimum and maximum.
+func (b *odcsBuilder) dateRule(path []string, lt, format, loc string) string {
+	c := b.c
+	ref, guard, rname := fieldRef(path, false), fieldRef(path, true)+" != nil", strings.Join(path, ".")
+	re, layout, src := isoDate, "", loc+": logicalType "+lt
+	if lt == "time" {
+		re, layout = isoTime, "15:04:05"
+	}
+	if format != "" {
+		var err error
+		if re, layout, err = javaDateFormat(format); err != nil {
+			c.skip(loc+": logicalTypeOptions.format", fmt.Sprintf("format %q: %v; the date is checked as a string only", format, err))
+			c.addChecked(rule{source: src, name: rname + "-type", kind: "expr", expr: fmt.Sprintf(`type(%s) == "string"`, ref), when: guard}, src)
+			return ""
+		}
+		src += " (format " + format + ")"
+	}
+	what := "an ISO 8601 date or date-time"
+	switch {
+	case format != "":
+		what = "a date of the format " + format
+	case lt == "time":
+		what = "a time of day (HH:mm:ss)"
+	}
+	c.addChecked(rule{source: src, name: rname + "-date", kind: "expr",
+		expr: ref + " matches " + quote(re) + " && " + dateOf(ref, layout) + " != nil", when: guard,
+		description: fmt.Sprintf("%s is %s.", rname, what)}, src)
+	return layout
+}
+
+// dateOf writes expr's date() of x, with a layout when there is one.
+func dateOf(x, layout string) string {
+	if layout == "" {
+		return "date(" + x + ")"
+	}
+	return "date(" + x + ", " + quote(layout) + ")"
+}
+
+// dateBound returns a date minimum or maximum as text of the layout.
+// YAML reads an unquoted 2020-01-01 as a timestamp.
+func dateBound(v any, layout string) (string, bool) {
+	switch v := v.(type) {
+	case time.Time:
+		if layout == "" {
+			if v.Equal(v.Truncate(24*time.Hour)) && v.Location() == time.UTC {
+				return v.Format("2006-01-02"), true
+			}
+			return v.Format(time.RFC3339Nano), true
+		}
+		return v.Format(layout), true
+	case string:
+		if layout != "" {
+			_, err := time.Parse(layout, v)
+			return v, err == nil
+		}
+		return v, regexp.MustCompile(isoDate).MatchString(v)
+	}
+	return "", false
+}
+
+// javaDateFormat turns a Java-style date format into a regular expression
+// of its shape and a Go layout. Letters with no translation are refused.
+func javaDateFormat(f string) (re, layout string, err error) {
+	tokens := []struct{ java, re, goLayout string }{
+		{"yyyy", "[0-9]{4}", "2006"}, {"MM", "[0-9]{2}", "01"}, {"dd", "[0-9]{2}", "02"},
+		{"HH", "[0-9]{2}", "15"}, {"mm", "[0-9]{2}", "04"}, {"ss", "[0-9]{2}", "05"},
+		{"SSS", "[0-9]{3}", "000"}, {"XXX", "(Z|[+-][0-9]{2}:[0-9]{2})", "Z07:00"}, {"Z", "[+-][0-9]{4}", "-0700"},
+	}
+	var r, l strings.Builder
+	r.WriteString("^")
+	for i := 0; i < len(f); {
+		if f[i] == '\'' { // a quoted literal: 'T'
+			j := strings.IndexByte(f[i+1:], '\'')
+			if j < 0 {
+				return "", "", errors.New("an unterminated quote")
+			}
+			lit := f[i+1 : i+1+j]
+			if strings.ContainsAny(lit, "0123456789") || lit != "T" && strings.IndexFunc(lit, unicode.IsLetter) >= 0 {
+				return "", "", fmt.Errorf("the quoted literal %q is not translated", lit)
+			}
+			r.WriteString(regexp.QuoteMeta(lit))
+			l.WriteString(lit)
+			i += j + 2
+			continue
+		}
+		matched := false
+		for _, t := range tokens {
+			if strings.HasPrefix(f[i:], t.java) {
+				r.WriteString(t.re)
+				l.WriteString(t.goLayout)
+				i += len(t.java)
+				matched = true
+				break
+			}
+		}
+		if matched {
+			continue
+		}
+		ch := f[i]
+		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' {
+			return "", "", fmt.Errorf("the pattern letter %q is not translated (yyyy MM dd HH mm ss SSS XXX Z are)", ch)
+		}
+		if ch >= '0' && ch <= '9' {
+			return "", "", errors.New("digits in a format are not translated")
+		}
+		r.WriteString(regexp.QuoteMeta(string(ch)))
+		l.WriteByte(ch)
+		i++
+	}
+	r.WriteString("$")
+	return r.String(), l.String(), nil
+}
+
 func isPII(p map[string]any) bool {
 	switch strings.ToLower(getStr(p, "classification")) {
 	case "pii", "sensitive", "confidential", "restricted", "secret":
@@ -369,7 +514,7 @@ func isPII(p map[string]any) bool {
 	return false
 }
 
-func (b *odcsBuilder) typeOptions(path []string, o map[string]any, loc string) {
+func (b *odcsBuilder) typeOptions(path []string, o map[string]any, loc, lt, layout string) {
 	c := b.c
 	ref := fieldRef(path, false)
 	guard := fieldRef(path, true) + " != nil"
@@ -393,15 +538,32 @@ func (b *odcsBuilder) typeOptions(path []string, o map[string]any, loc string) {
 	var cmp []string
 	for _, k := range []struct{ key, op, excl string }{{"minimum", ">=", ">"}, {"maximum", "<=", "<"}} {
 		exclKey := "exclusiveM" + k.key[1:]
-		if n, ok := getNum(o, k.key); ok {
-			op := k.op
-			if getBool(o, exclKey) { // ODCS: exclusiveMinimum: true
-				op = k.excl
+		op, v, ok := k.op, o[k.key], o[k.key] != nil
+		if getBool(o, exclKey) { // ODCS: exclusiveMinimum: true
+			op = k.excl
+		} else if !ok && o[exclKey] != nil { // JSON Schema: exclusiveMinimum: 0
+			if _, isBool := o[exclKey].(bool); !isBool {
+				op, v, ok = k.excl, o[exclKey], true
 			}
-			cmp = append(cmp, ref+" "+op+" "+n)
-		} else if n, ok := getNum(o, exclKey); ok { // JSON Schema: exclusiveMinimum: 0
-			cmp = append(cmp, ref+" "+k.excl+" "+n)
 		}
+		if !ok {
+			continue
+		}
+		if dateTypes[lt] {
+			d, ok := dateBound(v, layout)
+			if !ok {
+				c.skip(src+k.key, fmt.Sprintf("%v is not a date of the property's format", v))
+				continue
+			}
+			cmp = append(cmp, dateOf(ref, layout)+" "+op+" "+dateOf(quote(d), layout))
+			continue
+		}
+		n, ok := getNum(map[string]any{"v": v}, "v")
+		if !ok {
+			c.skip(src+k.key, fmt.Sprintf("%v is not a number", v))
+			continue
+		}
+		cmp = append(cmp, ref+" "+op+" "+n)
 	}
 	if len(cmp) > 0 {
 		c.addChecked(rule{source: src + "minimum/maximum", name: rname + "-range", kind: "expr",
@@ -415,10 +577,11 @@ func (b *odcsBuilder) typeOptions(path []string, o map[string]any, loc string) {
 			c.skip(src+"enum", "the values are not all scalars")
 		}
 	}
-	for _, k := range []string{"format", "multipleOf", "minProperties", "maxProperties", "uniqueItems"} {
-		if v, ok := o[k]; ok {
-			c.skip(src+k, fmt.Sprintf("%s %v has no per-event translation; write it by hand if it matters", k, v))
+	for _, k := range sortedKeys(o) {
+		if handledOptions[k] || k == "format" && dateTypes[lt] {
+			continue
 		}
+		c.skip(src+k, fmt.Sprintf("%s %v has no per-event translation; write it by hand if it matters", k, o[k]))
 	}
 }
 

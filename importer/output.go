@@ -1,13 +1,11 @@
 package importer
 
 import (
-	"bytes"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/assay-dev/assay/internal/contractyaml"
 )
 
 // contract is the assay contract being built, in the order it is written.
@@ -68,122 +66,86 @@ func (c *contract) addPII(path string) {
 	c.pii = append(c.pii, path)
 }
 
-var contractNameBad = regexp.MustCompile(`[^a-z0-9._-]+`)
-
 // contractName turns any name into one that matches [a-z0-9._-]+.
-func contractName(s string) string {
-	s = strings.Trim(contractNameBad.ReplaceAllString(strings.ToLower(s), "-"), "-.")
-	if s == "" {
-		return "imported"
-	}
-	return s
-}
+func contractName(s string) string { return contractyaml.ContractName(s, "imported") }
 
-func scalar(v, comment string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, LineComment: comment}
-	if strings.Contains(v, "\n") {
-		n.Style = yaml.LiteralStyle
+// document is the contract as contractyaml writes it.
+func (c *contract) document() *contractyaml.Contract {
+	d := &contractyaml.Contract{
+		Name: c.name, Version: c.version, Owner: c.owner, OwnerNote: c.ownerComment, Description: c.description,
+		Topics: c.topics, TopicsNote: c.topicComment, Format: c.format, FormatNote: c.formatNote, PII: c.pii,
 	}
-	return n
-}
-
-func strSeq(vs []string, comment string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, LineComment: comment}
-	for _, v := range vs {
-		n.Content = append(n.Content, scalar(v, ""))
+	if c.comment != "" {
+		d.Head = []string{c.comment}
 	}
-	return n
-}
-
-type mapping struct{ n *yaml.Node }
-
-func newMapping() mapping { return mapping{&yaml.Node{Kind: yaml.MappingNode}} }
-
-func (m mapping) set(key string, v *yaml.Node, head string) {
-	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, HeadComment: head}
-	m.n.Content = append(m.n.Content, k, v)
-}
-
-func (m mapping) str(key, v string) {
-	if v != "" {
-		m.set(key, scalar(v, ""), "")
+	if check := c.check(); check != "" {
+		d.Head = append(d.Head, check)
 	}
-}
-
-// yamlDoc renders the contract as one YAML document with comments.
-func (c *contract) yamlDoc() ([]byte, error) {
-	m := newMapping()
-	m.set("contract", scalar(c.name, ""), c.comment)
-	m.str("version", c.version)
-	m.set("owner", scalar(c.owner, c.ownerComment), "")
-	m.str("description", c.description)
-	m.set("topics", strSeq(c.topics, c.topicComment), "")
-	if c.format != "" {
-		m.set("format", scalar(c.format, c.formatNote), "")
+	if c.piiComment != "" {
+		d.PIINote = []string{c.piiComment}
 	}
-	if len(c.pii) > 0 {
-		m.set("pii", strSeq(c.pii, ""), c.piiComment)
-	}
-	if len(c.rules) > 0 {
-		seq := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, r := range c.rules {
-			rm := newMapping()
-			rm.n.HeadComment = "from " + strings.Join(strings.Fields(r.source), " ")
-			rm.set("name", scalar(r.name, ""), "")
-			rm.set(r.kind, scalar(r.expr, ""), "")
-			rm.str("when", r.when)
-			if r.severity != "" && r.severity != "warning" {
-				rm.str("severity", r.severity)
-			}
-			rm.str("description", r.description)
-			seq.Content = append(seq.Content, rm.n)
-		}
-		m.set("rules", seq, "")
-	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(m.n); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
+	for _, r := range c.rules {
+		d.Rules = append(d.Rules, contractyaml.Rule{
+			Comment: []string{"from " + strings.Join(strings.Fields(r.source), " ")},
+			Name:    r.name, Kind: r.kind, Expr: r.expr, When: r.when, Severity: r.severity, Description: r.description,
+		})
 	}
 	if len(c.rules) == 0 {
 		// A contract needs rules; leave a valid placeholder that says so.
-		buf.WriteString("# Nothing could be translated into a rule; this placeholder keeps the contract valid.\n")
-		buf.WriteString("rules:\n  - name: todo\n    expr: \"true\"\n    severity: info\n")
+		d.Rules = []contractyaml.Rule{{
+			Comment: []string{"TODO: nothing could be translated into a rule; this placeholder keeps the contract valid."},
+			Name:    "todo", Kind: "expr", Expr: "true", Severity: "info",
+		}}
 	}
 	if len(c.untranslated) > 0 {
-		buf.WriteString("# Not translated:\n")
+		d.Tail = append(d.Tail, "Not translated:")
 		for _, u := range c.untranslated {
-			for i, l := range strings.Split(fmt.Sprintf("%s: %s", u.What, u.Why), "\n") {
+			for i, l := range strings.Split(u.What+": "+u.Why, "\n") {
 				if i == 0 {
-					buf.WriteString("#   - " + l + "\n")
+					d.Tail = append(d.Tail, "  - "+l)
 				} else {
-					buf.WriteString("#     " + l + "\n")
+					d.Tail = append(d.Tail, "    "+l)
 				}
 			}
 		}
 	}
-	return buf.Bytes(), nil
+	return d
+}
+
+// check says what the reader must look at: the TODOs, when there are
+// any, and the list of what was not translated, when there is one.
+func (c *contract) check() string {
+	var todos []string
+	if c.owner == todoOwner {
+		todos = append(todos, "owner")
+	}
+	if contains(c.topics, todoTopic) {
+		todos = append(todos, "topics")
+	}
+	if len(c.rules) == 0 {
+		todos = append(todos, "rules")
+	}
+	var parts []string
+	if len(todos) > 0 {
+		parts = append(parts, "the TODOs ("+strings.Join(todos, ", ")+")")
+	}
+	if len(c.untranslated) > 0 {
+		parts = append(parts, "the list of what was not translated at the end")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Check " + strings.Join(parts, " and ") + "."
 }
 
 // result joins the contracts into one file.
-func result(cs []*contract) (*Result, error) {
+func result(cs []*contract) *Result {
 	res := &Result{}
-	var out bytes.Buffer
+	docs := make([]*contractyaml.Contract, len(cs))
 	for i, c := range cs {
-		doc, err := c.yamlDoc()
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			out.WriteString("---\n")
-		}
-		out.Write(doc)
+		docs[i] = c.document()
 		res.Untranslated = append(res.Untranslated, c.untranslated...)
 	}
-	res.YAML = out.Bytes()
-	return res, nil
+	res.YAML = contractyaml.WriteAll(docs)
+	return res
 }

@@ -17,7 +17,7 @@ import (
 // functions other than LENGTH, LOWER and UPPER, || concatenation and
 // division are refused.
 func translateSQL(src string) (expr string, paths [][]string, testsNull bool, err error) {
-	toks, err := lex(src, dialectSQL)
+	toks, err := lex(src)
 	if err != nil {
 		return "", nil, false, err
 	}

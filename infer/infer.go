@@ -9,9 +9,13 @@
 // and how far event-time fields lag behind. Contract then turns the profile
 // into the YAML text of one contract whose every rule carries a comment
 // saying what was observed: presence of always-present fields, formats,
-// non-negative or positive numbers, whole numbers, enums, non-empty arrays
-// (and the same for the fields of array elements, with all()), unique ids
-// and the freshness of the event time.
+// non-negative or positive numbers, whole numbers, the magnitude of numbers
+// (a change of unit or scale fails), enums, non-empty arrays (and the same
+// for the fields of array elements, with all()), unique ids and the
+// freshness of the event time. Rules of fields that were sometimes missing
+// are guarded by when and say how often; ids whose values repeated get no
+// unique rule and are reported (Inferred.Warnings). Holdout scores the
+// rules on held-out events.
 //
 // The contract passes on the events it was inferred from, and is meant to
 // be reviewed: a rule says what the sample showed, not what the producer
@@ -33,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assay-dev/assay/internal/contractyaml"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -64,6 +69,13 @@ const (
 	MinWholeEvents = 20
 	// UniqueWithin is the window of suggested unique rules.
 	UniqueWithin = "24h"
+	// MaxIDRepeats is the share of repeated values up to which an id-like
+	// field is still reported as an id whose values repeat; above it the
+	// field is taken for a reference (customer_id) and nothing is said.
+	MaxIDRepeats = 0.1
+	// MinScaleEvents is the number of numbers a field needs before a
+	// magnitude rule is suggested.
+	MinScaleEvents = 20
 )
 
 // ErrNoEvents is returned by Contract when nothing was profiled.
@@ -73,7 +85,6 @@ var (
 	contractNameRE = regexp.MustCompile(`^[a-z0-9._-]+$`)
 	identRE        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	ruleNameBadRE  = regexp.MustCompile(`[^A-Za-z0-9_]+`)
-	nameBadRE      = regexp.MustCompile(`[^a-z0-9._-]+`)
 )
 
 // keywords of expr that cannot be used as bare names or after a dot.
@@ -85,13 +96,7 @@ var keywords = map[string]bool{
 
 // ContractName derives a contract name from a topic: "checkout.orders"
 // stays, "Payments_Settled v2" becomes "payments_settled-v2".
-func ContractName(topic string) string {
-	s := strings.Trim(nameBadRE.ReplaceAllString(strings.ToLower(topic), "-"), "-.")
-	if s == "" {
-		return "inferred"
-	}
-	return s
-}
+func ContractName(topic string) string { return contractyaml.ContractName(topic, "inferred") }
 
 // rule is one rule to write.
 type rule struct {
@@ -110,9 +115,29 @@ type cond struct {
 	suffix, expr, desc, comment string
 }
 
+// Inferred is an inferred contract.
+type Inferred struct {
+	// YAML is the contract file.
+	YAML []byte
+	// Warnings are findings to tell the user at once (they are in the
+	// contract's comments too): ids whose values repeated.
+	Warnings []string
+
+	doc *contractyaml.Contract
+}
+
 // Contract returns the YAML text of one contract that the profiled events
 // pass, with a comment on every rule saying what was observed.
 func (p *Profiler) Contract(opts Options) ([]byte, error) {
+	inf, err := p.Infer(opts)
+	if err != nil {
+		return nil, err
+	}
+	return inf.YAML, nil
+}
+
+// Infer is Contract with the warnings.
+func (p *Profiler) Infer(opts Options) (*Inferred, error) {
 	if opts.Topic == "" {
 		return nil, errors.New("infer: a topic is needed")
 	}
@@ -135,33 +160,43 @@ func (p *Profiler) Contract(opts Options) ([]byte, error) {
 	g.prepare()
 	g.build()
 	if g.over > 0 {
-		g.notes = append(g.notes, fmt.Sprintf("%d more rules were left out: a contract holds at most %d (split the topic's fields over several contracts)",
-			g.over, rules.DefaultLimits.MaxRules))
+		g.notes = append(g.notes, fmt.Sprintf("%d more %s left out: a contract holds at most %d (split the topic's fields over several contracts)",
+			g.over, plural(g.over, "rule was", "rules were"), rules.DefaultLimits.MaxRules))
 	}
 	if len(g.rules) == 0 {
-		return nil, fmt.Errorf("infer: no rule could be inferred from %d events (no field was always there or had a stable shape)", p.events)
+		return nil, fmt.Errorf("infer: no rule could be inferred from %s (no field was always there or had a stable shape)", count(p.events, "event", "events"))
 	}
-	out := g.write(opts)
-	if _, err := rules.Parse(opts.Contract+".yaml", out); err != nil {
-		return nil, fmt.Errorf("infer: the inferred contract does not load (a bug): %w", err)
+	inf := &Inferred{doc: g.document(opts), Warnings: g.warnings}
+	if err := inf.render(); err != nil {
+		return nil, err
 	}
-	return out, nil
+	return inf, nil
+}
+
+func (inf *Inferred) render() error {
+	out := contractyaml.Write(inf.doc)
+	if _, err := rules.Parse(inf.doc.Name+".yaml", out); err != nil {
+		return fmt.Errorf("infer: the inferred contract does not load (a bug): %w", err)
+	}
+	inf.YAML = out
+	return nil
 }
 
 // gen turns a profile into rules.
 type gen struct {
-	p       *Profiler
-	sorted  []*field
-	pii     map[*field]bool
-	piiList []string
-	piiBad  []string // pii fields whose path cannot be written as a pii path
-	rules   []rule
-	uniques []rule
-	fresh   *rule
-	notes   []string // fields without rules, and why
-	over    int      // rules left out beyond the rules a contract may hold
-	names   map[string]bool
-	ruled   map[*field]bool
+	p        *Profiler
+	sorted   []*field
+	pii      map[*field]bool
+	piiList  []string
+	piiBad   []string // pii fields whose path cannot be written as a pii path
+	rules    []rule
+	uniques  []rule
+	fresh    *rule
+	notes    []string // fields without rules, and why
+	warnings []string // what the user should hear about at once (ids that repeat)
+	over     int      // rules left out beyond the rules a contract may hold
+	names    map[string]bool
+	ruled    map[*field]bool
 }
 
 func (g *gen) field(path []string) *field { return g.p.fields[strings.Join(path, "\x00")] }
@@ -429,7 +464,7 @@ func (g *gen) note(f *field) {
 }
 
 func (g *gen) seenIn(f *field) string {
-	return fmt.Sprintf("seen in %d/%d events", f.nonNull(), g.p.events)
+	return fmt.Sprintf("seen in %d/%d %s", f.nonNull(), g.p.events, plural(g.p.events, "event", "events"))
 }
 
 func (g *gen) topRules(f *field, alwaysChild bool) {
@@ -440,6 +475,15 @@ func (g *gen) topRules(f *field, alwaysChild bool) {
 	always := f.nonNull() == g.p.events
 	dp := displayPath(f.path)
 	seen := g.seenIn(f) + kindsNote(f)
+	idCand := (idLike(f.name()) || f.formats&fUUID != 0 && f.only(kString)) && f.nonNull() >= 2 &&
+		!f.uniqOff && (f.only(kString) || f.only(kInt))
+	repeated := ""
+	if idCand && f.uniqRepeat > 0 && !f.uniqRef && float64(f.uniqRepeat) <= MaxIDRepeats*float64(f.uniqSeen) {
+		repeated = fmt.Sprintf("looks like an id, but %d of %d values repeated an earlier one", f.uniqRepeat, f.uniqSeen)
+		g.notes = append(g.notes, fmt.Sprintf("%s: %s: no unique rule, the sample itself breaks it (find out why ids repeat before adding `unique: %s`)",
+			dp, repeated, r))
+		g.warnings = append(g.warnings, fmt.Sprintf("%s %s: no unique rule suggested", dp, repeated))
+	}
 	if always && !(f.only(kObject) && alwaysChild) {
 		e, desc := r+" != nil", fmt.Sprintf("Every profiled event had %s.", dp)
 		if f.only(kString) && f.empty == 0 {
@@ -452,22 +496,64 @@ func (g *gen) topRules(f *field, alwaysChild bool) {
 			sev = rules.Critical
 			desc += " Consumers key on it."
 		}
-		g.add(rule{comment: []string{seen}, name: g.ruleName(f, "present"), key: "expr", expr: e, severity: sev, description: desc})
+		comment := []string{seen}
+		if repeated != "" {
+			comment = append(comment, repeated+": no unique rule (see Not checked)")
+		}
+		g.add(rule{comment: comment, name: g.ruleName(f, "present"), key: "expr", expr: e, severity: sev, description: desc})
 	}
 	when := strings.Join(g.guards(f.path, true), " && ")
-	for _, c := range g.valueConds(f, r, dp) {
-		g.add(rule{comment: []string{c.comment}, name: g.ruleName(f, c.suffix), key: "expr", expr: c.expr, when: when, description: c.desc})
+	absent := g.absent(f)
+	if absent != "" && 10*f.nonNull() >= 9*g.p.events {
+		g.notes = append(g.notes, fmt.Sprintf("%s: %s, so there is no presence rule; its rules are checked where it is there (add `%s != nil` if every event must have it)",
+			dp, absent, r))
 	}
-	if idLike(f.name()) || f.formats&fUUID != 0 && f.only(kString) {
-		if f.nonNull() >= 2 && !f.uniqDup && !f.uniqOff && (f.only(kString) || f.only(kInt)) {
-			comment := fmt.Sprintf("all %d values distinct", f.nonNull())
-			if f.uniqCapped {
-				comment = fmt.Sprintf("the first %d values were distinct; uniqueness was not tracked beyond them (of %d)", MaxUnique, f.nonNull())
-			}
-			g.add(rule{comment: []string{comment}, name: g.ruleName(f, "unique"), key: "unique", expr: r, when: when, within: UniqueWithin,
-				description: fmt.Sprintf("%s identifies an event: a repeat is a duplicate.", dp)})
+	comment := func(c string) []string {
+		if absent == "" {
+			return []string{c}
 		}
+		return []string{c, absent + ": checked where present"}
 	}
+	for _, c := range g.valueConds(f, r, dp) {
+		g.add(rule{comment: comment(c.comment), name: g.ruleName(f, c.suffix), key: "expr", expr: c.expr, when: when, description: c.desc})
+	}
+	if idCand && f.uniqRepeat == 0 && !f.uniqRef {
+		c := fmt.Sprintf("%s distinct", every(f.nonNull(), "value", "values"))
+		if f.uniqCapped {
+			c = fmt.Sprintf("the first %d values were distinct; uniqueness was not tracked beyond them (of %d)", MaxUnique, f.nonNull())
+		}
+		g.add(rule{comment: comment(c), name: g.ruleName(f, "unique"), key: "unique", expr: r, when: when, within: UniqueWithin,
+			description: fmt.Sprintf("%s identifies an event: a repeat is a duplicate.", dp)})
+	}
+}
+
+// absent says how often a field (or what encloses it) was missing or
+// null: "missing in 1 of 50 events (2%)"; "" when it was always there.
+func (g *gen) absent(f *field) string {
+	n := g.p.events
+	missing, null := n-f.present, f.kinds[kNull]
+	if missing+null == 0 {
+		return ""
+	}
+	var what string
+	switch {
+	case null == 0:
+		what = fmt.Sprintf("missing in %d", missing)
+	case missing == 0:
+		what = fmt.Sprintf("null in %d", null)
+	default:
+		what = fmt.Sprintf("missing in %d and null in %d", missing, null)
+	}
+	return fmt.Sprintf("%s of %s (%s)", what, count(n, "event", "events"), percent(missing+null, n))
+}
+
+// percent writes n/d as a percentage with two significant digits.
+func percent(n, d int) string {
+	p := 100 * float64(n) / float64(d)
+	if p >= 10 {
+		return strconv.FormatFloat(math.Floor(p+0.5), 'f', 0, 64) + "%"
+	}
+	return strconv.FormatFloat(p, 'g', 2, 64) + "%"
 }
 
 func (g *gen) elementRules(f, arr, elem *field) {
@@ -484,7 +570,7 @@ func (g *gen) elementRules(f, arr, elem *field) {
 			return
 		}
 		e, optional = "#", f.kinds[kNull] > 0
-		seen = fmt.Sprintf("%d elements in %d arrays%s", f.present, arr.arrays, kindsNote(f))
+		seen = fmt.Sprintf("%s in %s%s", count(f.present, "element", "elements"), count(arr.arrays, "array", "arrays"), kindsNote(f))
 	} else {
 		if !elem.only(kObject) || elem.kinds[kNull] > 0 {
 			return
@@ -493,7 +579,8 @@ func (g *gen) elementRules(f, arr, elem *field) {
 			return
 		}
 		optional = f.nonNull() < elem.kinds[kObject]
-		seen = fmt.Sprintf("in %d/%d elements of %s%s", f.nonNull(), elem.kinds[kObject], displayPath(arr.path), kindsNote(f))
+		seen = fmt.Sprintf("in %d/%d %s of %s%s", f.nonNull(), elem.kinds[kObject], plural(elem.kinds[kObject], "element", "elements"),
+			displayPath(arr.path), kindsNote(f))
 		if !optional {
 			g.add(rule{comment: []string{seen}, name: g.ruleName(f, "present"), key: "expr",
 				expr:        fmt.Sprintf("all(%s, %s != nil)", ar, e),
@@ -530,7 +617,7 @@ func kindsNote(f *field) string {
 	}
 	s := ", " + strings.Join(ks, "/")
 	if f.kinds[kNull] > 0 {
-		s += fmt.Sprintf(", null %d times", f.kinds[kNull])
+		s += ", null " + count(f.kinds[kNull], "time", "times")
 	}
 	return s
 }
@@ -555,14 +642,14 @@ func (g *gen) valueConds(f *field, r, dp string) []cond {
 			}
 			out = append(out, cond{"known", fmt.Sprintf("%s in [%s]", r, strings.Join(quoted, ", ")),
 				enumDesc(dp, len(vals)),
-				fmt.Sprintf("%d distinct values in %d strings: %s", len(vals), n, strings.Join(counts, ", "))})
+				fmt.Sprintf("%s in %s: %s", count(len(vals), "distinct value", "distinct values"), count(n, "string", "strings"), strings.Join(counts, ", "))})
 			break
 		}
 		for _, fm := range formatOrder {
 			if f.formats&fm.bit != 0 {
 				out = append(out, cond{"format", fmt.Sprintf("%s matches %s", r, strconv.Quote(fm.re)),
 					fmt.Sprintf("%s was always %s.", dp, fm.name),
-					fmt.Sprintf("all %d values looked like %s", n, fm.name)})
+					fmt.Sprintf("%s looked like %s", every(n, "value", "values"), fm.name)})
 				break
 			}
 		}
@@ -574,25 +661,106 @@ func (g *gen) valueConds(f *field, r, dp string) []cond {
 		switch {
 		case f.min > 0:
 			out = append(out, cond{"positive", r + " > 0", fmt.Sprintf("%s was always above zero.", dp),
-				fmt.Sprintf("%d numbers%s", n, rng)})
+				count(n, "number", "numbers") + rng})
 		case f.min >= 0:
 			out = append(out, cond{"non-negative", r + " >= 0", fmt.Sprintf("%s was never negative.", dp),
-				fmt.Sprintf("%d numbers%s", n, rng)})
+				count(n, "number", "numbers") + rng})
 		}
 		if f.allWhole && n >= MinWholeEvents {
 			out = append(out, cond{"whole", fmt.Sprintf("%s == int(%s)", r, r), fmt.Sprintf("%s was always a whole number.", dp),
-				fmt.Sprintf("all %d numbers were whole%s", n, rng)})
+				fmt.Sprintf("%s whole%s", every(n, "number was", "numbers were"), rng)})
+		}
+		if c, ok := magnitude(f, r, dp, pii); ok {
+			out = append(out, c)
 		}
 	case f.only(kBool):
 		out = append(out, cond{"bool", fmt.Sprintf("%s == true || %s == false", r, r), fmt.Sprintf("%s was always true or false.", dp),
-			fmt.Sprintf("%d booleans", n)})
+			count(n, "boolean", "booleans")})
 	case f.only(kArray):
 		if f.minLen > 0 {
 			out = append(out, cond{"not-empty", fmt.Sprintf("len(%s) > 0", r), fmt.Sprintf("%s was never empty.", dp),
-				fmt.Sprintf("%d arrays of %d to %d elements", n, f.minLen, f.maxLen)})
+				fmt.Sprintf("%s of %d to %s", count(n, "array", "arrays"), f.minLen, count(f.maxLen, "element", "elements"))})
 		}
 	}
 	return out
+}
+
+// magnitude bounds the size of a field's numbers to an order of
+// magnitude around what was seen, so that a change of unit or scale
+// (cents sent for units, milliseconds for seconds) fails: |x| at most ten
+// times the largest |x| seen and at least a tenth of the smallest non-zero
+// one, both rounded outwards to two significant digits. Zero passes when
+// zeros were seen; the sign is left to the positive and non-negative
+// rules. The lower bound is left out for whole numbers whose smallest
+// |x| is below 10 (every non-zero whole number would pass it). None for
+// ids, epoch times, personal data (the bounds would tell its values), or
+// fewer than MinScaleEvents numbers.
+func magnitude(f *field, r, dp string, pii bool) (cond, bool) {
+	if pii || f.nums < MinScaleEvents || f.maxAbs == 0 || idLike(f.name()) || f.timeHint && f.timeEpochs {
+		return cond{}, false
+	}
+	hi := roundSig(f.maxAbs*10, true)
+	lo := ""
+	if !(f.allWhole && f.minAbs < 10) {
+		lo = roundSig(f.minAbs/10, false)
+	}
+	if hi == "" {
+		return cond{}, false
+	}
+	abs := "abs(" + r + ")"
+	e := abs + " <= " + hi
+	desc := fmt.Sprintf("%s stayed within ten times the largest size seen; a change of unit or scale falls outside.", dp)
+	bounds := "bound: ten times the largest"
+	seen := fmt.Sprintf("%s: |x| up to %s", count(f.nums, "number", "numbers"), num(f.maxAbs, f.allWhole))
+	if lo != "" && lo != "0" {
+		e = abs + " >= " + lo + " && " + e
+		desc = fmt.Sprintf("%s stayed within an order of magnitude of the sizes seen; a change of unit or scale falls outside.", dp)
+		bounds = "bounds: a tenth of the smallest, ten times the largest"
+		seen = fmt.Sprintf("%s: |x| from %s to %s", count(f.nums, "number", "numbers"), num(f.minAbs, false), num(f.maxAbs, f.allWhole))
+		if f.zeros > 0 {
+			e = r + " == 0 || " + e
+		}
+	}
+	if f.zeros > 0 {
+		seen += ", and " + count(f.zeros, "zero", "zeros")
+	}
+	return cond{"magnitude", e, desc, seen + "; " + bounds + ", rounded outwards"}, true
+}
+
+// roundSig rounds x > 0 to two significant digits, up or down, and writes
+// it as a decimal expr literal ("" when x is out of range).
+func roundSig(x float64, up bool) string {
+	if !(x > 0) || math.IsInf(x, 0) || x > 1e300 || x < 1e-300 {
+		return ""
+	}
+	e := int(math.Floor(math.Log10(x))) - 1 // x/10^e has two digits before the point
+	m := x / math.Pow10(e)
+	// Guard against m landing a hair off a whole number.
+	if r := math.Round(m); math.Abs(m-r) < 1e-9 {
+		m = r
+	}
+	if up {
+		m = math.Ceil(m)
+	} else {
+		m = math.Floor(m)
+	}
+	digits := strconv.FormatInt(int64(m), 10)
+	switch {
+	case e > 15 || e < -15:
+		return strconv.FormatFloat(m*math.Pow10(e), 'e', -1, 64)
+	case e >= 0:
+		return digits + strings.Repeat("0", e)
+	}
+	// Place the point: 12 with e = -3 is 0.012.
+	point := len(digits) + e
+	if point <= 0 {
+		return "0." + strings.Repeat("0", -point) + strings.TrimRight(digits, "0")
+	}
+	frac := strings.TrimRight(digits[point:], "0")
+	if frac == "" {
+		return digits[:point]
+	}
+	return digits[:point] + "." + frac
 }
 
 // enum returns the sorted values of a low-cardinality string field that
@@ -648,12 +816,12 @@ func (g *gen) freshRule(cands []*field) {
 	}
 	r, _ := ref(best.path)
 	within := roundUp(2 * lag(best))
-	what := "strings (RFC 3339)"
+	what := count(best.times, "string (RFC 3339)", "strings (RFC 3339)")
 	if best.timeEpochs {
-		what = "epoch numbers"
+		what = count(best.times, "epoch number", "epoch numbers")
 	}
-	comment := []string{fmt.Sprintf("event time: %d %s; at most %s behind the newest event time seen before it",
-		best.times, what, formatDuration(best.maxLag))}
+	comment := []string{fmt.Sprintf("event time: %s; at most %s behind the newest event time seen before it",
+		what, formatDuration(best.maxLag))}
 	if best.recLags > 0 {
 		comment = append(comment, fmt.Sprintf("and at most %s behind the record timestamp", formatDuration(best.maxRecLag)))
 	}

@@ -111,9 +111,11 @@ type field struct {
 	kinds   [nKinds]int
 
 	// numbers
-	nums     int
-	min, max float64
-	allWhole bool
+	nums           int
+	min, max       float64
+	allWhole       bool
+	zeros          int     // numbers that were 0
+	minAbs, maxAbs float64 // of the numbers that were not 0
 
 	// strings
 	strs      int
@@ -130,7 +132,9 @@ type field struct {
 	uniqTrack  bool // the name says it is an id
 	uniqOff    bool // a value that cannot be a key (or, for a uuid guess, no uuid) was seen
 	uniq       map[uint64]struct{}
-	uniqDup    bool
+	uniqSeen   int  // values looked up in uniq
+	uniqRepeat int  // of them, values seen before
+	uniqRef    bool // repeats were so common that tracking stopped: a reference, not an id
 	uniqCapped bool
 
 	// arrays
@@ -316,6 +320,14 @@ func (p *Profiler) observe(f *field, v any, ts time.Time) {
 			f.max = x
 		}
 		f.nums++
+		if a := math.Abs(x); a == 0 {
+			f.zeros++
+		} else {
+			if f.maxAbs == 0 || a < f.minAbs {
+				f.minAbs = a
+			}
+			f.maxAbs = max(f.maxAbs, a)
+		}
 		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
 			f.allWhole = false
 		}
@@ -376,18 +388,25 @@ func enumValueOK(s string) bool {
 	return true
 }
 
+// addUnique remembers a value of an id-like field and counts repeats.
+// Once more than half of the values repeat (after 20), the field is a
+// reference (a customer id, say), not the event's id: tracking stops.
 func (p *Profiler) addUnique(f *field, s string) {
-	if f.uniqOff || f.uniqDup || f.uniqCapped {
+	if f.uniqOff || f.uniqRef || f.uniqCapped {
 		return
 	}
 	if f.uniq == nil {
 		f.uniq = map[uint64]struct{}{}
 	}
+	f.uniqSeen++
 	h := maphash.String(p.seed, s)
 	if _, dup := f.uniq[h]; dup {
-		// A hash collision reads as a repeat: the only cost is a unique
-		// rule that is not suggested.
-		f.uniqDup, f.uniq = true, nil
+		// A hash collision reads as a repeat: with 64-bit hashes of at
+		// most MaxUnique values, about one sample in 10^9 has one.
+		f.uniqRepeat++
+		if f.uniqSeen >= 20 && 2*f.uniqRepeat > f.uniqSeen {
+			f.uniqRef, f.uniq = true, nil
+		}
 		return
 	}
 	if len(f.uniq) >= MaxUnique {

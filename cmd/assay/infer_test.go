@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/assay-dev/assay/demo"
+	"github.com/assay-dev/assay/infer"
 	"github.com/assay-dev/assay/report"
 )
 
@@ -109,6 +111,76 @@ func TestInferThenBacktest(t *testing.T) {
 		}
 		if rep.Events != 20 || broken < 20 {
 			t.Errorf("%s: %d violations in %d events, want every one of the 20 broken events caught", what, broken, rep.Events)
+		}
+	}
+}
+
+// TestInferHoldout: --holdout profiles part of the events and scores the
+// inferred rules on the rest: a status only the held-out events have
+// fires, on stderr and in the contract's comments.
+func TestInferHoldout(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	split, _ := infer.NewHoldout(0.3) // the documented split: which events are held out
+	for i := range 200 {
+		status := []string{"placed", "paid"}[i%2]
+		if split.HeldOut(int64(i)) && i%3 == 0 {
+			status = "refunded" // only ever in held-out events
+		}
+		lines = append(lines, fmt.Sprintf(`{"order_id":"o-%d","status":%q,"amount":%d.5}`, i, status, 10+i%40))
+	}
+	in := filepath.Join(dir, "orders.ndjson")
+	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	contract := filepath.Join(dir, "orders.yaml")
+	code, _, errOut := runCLI(t, "", "infer", "--topic", "shop.orders", "--holdout", "0.3", "-o", contract, in)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	goldenAt(t, "testdata/infer-holdout.stderr", errOut)
+	text, _ := os.ReadFile(contract)
+	if !strings.Contains(string(text), "# held out: failed on ") || !strings.Contains(string(text), "--holdout 0.3") {
+		t.Errorf("the contract does not carry the holdout score:\n%s", text)
+	}
+	if code, out, errOut := runCLI(t, "", "lint", "-c", contract); code != exitOK {
+		t.Errorf("the contract does not lint: %s%s\n%s", out, errOut, text)
+	}
+	for _, bad := range []string{"0", "1", "-0.1", "x"} {
+		if code, _, errOut := runCLI(t, "", "infer", "--topic", "t", "--holdout", bad, in); code != exitBadInput {
+			t.Errorf("--holdout %s: exit %d %s", bad, code, errOut)
+		}
+	}
+}
+
+// TestWrittenContractsLint: what infer and import write passes assay lint,
+// in the one layout of internal/contractyaml.
+func TestWrittenContractsLint(t *testing.T) {
+	dir := t.TempDir()
+	var evs []string
+	for i := range 60 {
+		evs = append(evs, fmt.Sprintf(`{"id":"e-%d","n":%d,"when":"2026-01-02T03:04:%02dZ"}`, i, i%9, i%60))
+	}
+	in := filepath.Join(dir, "e.ndjson")
+	os.WriteFile(in, []byte(strings.Join(evs, "\n")+"\nnot json\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"infer", []string{"infer", "--topic", "t", in}},
+		{"odcs", []string{"import", "--from", "odcs", "../../importer/testdata/orders.odcs.yaml"}},
+		{"confluent", []string{"import", "--from", "confluent", "../../importer/testdata/orders.ruleset.json"}},
+	} {
+		code, out, errOut := runCLI(t, "", tc.args...)
+		if code != exitOK {
+			t.Errorf("%s: exit %d: %s", tc.name, code, errOut)
+			continue
+		}
+		file := filepath.Join(dir, tc.name+".yaml")
+		os.WriteFile(file, []byte(out), 0o644)
+		if code, lout, lerr := runCLI(t, "", "lint", "-c", file); code != exitOK {
+			t.Errorf("%s: the written contract does not lint: %s%s\n%s", tc.name, lout, lerr, out)
+		}
+		if !regexp.MustCompile(`\ntopics:\n  - .*\n((.|\n)*\n)?rules:\n(  #.*\n)*  - name: `).MatchString(out) {
+			t.Errorf("%s: not the contractyaml layout:\n%s", tc.name, out)
 		}
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +31,7 @@ func cmdInfer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	brokers := fs.String("brokers", "", "read the topic from these brokers (no group, no commits) instead of files")
 	from := fs.String("from", "", "with --brokers: start at an RFC 3339 time or an offset (default: the earliest)")
 	config := fs.String("config", "", "with --brokers: service config for tls and sasl")
+	holdout := fs.Float64("holdout", 0, "hold out this share (0 < R < 1) of the events, profile the rest, and report how each inferred rule does on the held-out ones")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: assay infer --topic T [flags] FILE...   (NDJSON, \"-\" reads stdin)\n       assay infer --topic T --brokers HOST:PORT [flags]\n\nProfiles events and writes a commented contract that passes on them; PII values never reach the file.")
 		fs.PrintDefaults()
@@ -41,19 +44,39 @@ func cmdInfer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "assay infer: needs --topic and either FILEs or --brokers")
 		return exitBadInput
 	}
-	p := infer.NewProfiler()
+	s := &sampler{p: infer.NewProfiler()}
+	holdoutSet := false
+	fs.Visit(func(f *flag.Flag) { holdoutSet = holdoutSet || f.Name == "holdout" })
+	if holdoutSet {
+		if s.h, err = infer.NewHoldout(*holdout); err != nil {
+			fmt.Fprintln(stderr, "assay infer: --holdout:", strings.TrimPrefix(err.Error(), "infer: "))
+			return exitBadInput
+		}
+	}
 	if *brokers != "" {
-		if code := inferFromTopic(p, *brokers, *topic, *from, *config, *limit, stderr); code != exitOK {
+		if code := inferFromTopic(s, *brokers, *topic, *from, *config, *limit, stderr); code != exitOK {
 			return code
 		}
-	} else if code := inferFromFiles(p, files, *limit, stdin, stderr); code != exitOK {
+	} else if code := inferFromFiles(s, files, *limit, stdin, stderr); code != exitOK {
 		return code
 	}
-	yaml, err := p.Contract(infer.Options{Topic: *topic, Contract: *name, Owner: *owner})
+	p := s.p
+	inf, err := p.Infer(infer.Options{Topic: *topic, Contract: *name, Owner: *owner})
 	if err != nil {
 		fmt.Fprintln(stderr, "assay infer:", err)
 		return exitBadInput
 	}
+	var score *infer.Score
+	if s.h != nil {
+		if score, err = s.h.Score(inf, *topic, s.profiled); err == nil {
+			err = inf.Annotate(score)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "assay infer:", err)
+			return exitBadInput
+		}
+	}
+	yaml := inf.YAML
 	if *outFile != "" {
 		err = os.WriteFile(*outFile, yaml, 0o644)
 	} else {
@@ -63,11 +86,41 @@ func cmdInfer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "assay infer:", err)
 		return exitBadInput
 	}
-	fmt.Fprintf(stderr, "profiled %d events; review the contract, then assay lint it\n", p.Events())
+	for _, w := range inf.Warnings {
+		fmt.Fprintln(stderr, "note:", w)
+	}
+	if score != nil {
+		score.Write(stderr)
+	}
+	fmt.Fprintf(stderr, "profiled %d %s; review the contract, then assay lint it\n", p.Events(), plural(p.Events(), "event", "events"))
 	return exitOK
 }
 
-func inferFromFiles(p *infer.Profiler, files []string, limit int64, stdin io.Reader, stderr io.Writer) int {
+// sampler sends each event read to the profiler or, with --holdout, to
+// the held-out part.
+type sampler struct {
+	p        *infer.Profiler
+	h        *infer.Holdout
+	n        int64 // events read
+	profiled int   // of them, profiled (undecodable ones included)
+}
+
+func (s *sampler) add(r kafka.Record) {
+	i := s.n
+	s.n++
+	if s.h != nil && s.h.HeldOut(i) {
+		s.h.Add(r)
+		return
+	}
+	s.profiled++
+	if ev, err := formats.DecodeJSON(r.Value); err != nil {
+		s.p.AddDecodeError()
+	} else {
+		s.p.Add(ev, r.Timestamp)
+	}
+}
+
+func inferFromFiles(s *sampler, files []string, limit int64, stdin io.Reader, stderr io.Writer) int {
 	var size int64
 	readers := make([]io.Reader, len(files))
 	for i, f := range files {
@@ -99,11 +152,7 @@ func inferFromFiles(p *infer.Profiler, files []string, limit int64, stdin io.Rea
 				continue
 			}
 			n++
-			if ev, err := formats.DecodeJSON(line); err != nil {
-				p.AddDecodeError()
-			} else {
-				p.Add(ev, time.Time{})
-			}
+			s.add(kafka.Record{Offset: n - 1, Value: line})
 		}
 		if err := sc.Err(); err != nil && !errors.Is(err, io.EOF) {
 			fmt.Fprintf(stderr, "assay infer: %s: %v\n", files[i], err)
@@ -113,7 +162,7 @@ func inferFromFiles(p *infer.Profiler, files []string, limit int64, stdin io.Rea
 	return exitOK
 }
 
-func inferFromTopic(p *infer.Profiler, brokers, topic, from, config string, limit int64, stderr io.Writer) int {
+func inferFromTopic(s *sampler, brokers, topic, from, config string, limit int64, stderr io.Writer) int {
 	cfg := kafka.HistoryConfig{Brokers: splitList(brokers), Topic: topic, Limit: limit}
 	var err error
 	if cfg.From, err = parseBound(from); err != nil {
@@ -138,11 +187,7 @@ func inferFromTopic(p *infer.Profiler, brokers, topic, from, config string, limi
 		bar = progress.Start(stderr, total, "records", 200*time.Millisecond, false)
 	}, func(r kafka.Record) {
 		bar.Add(1, 1)
-		if ev, err := formats.DecodeJSON(r.Value); err != nil {
-			p.AddDecodeError()
-		} else {
-			p.Add(ev, r.Timestamp)
-		}
+		s.add(r)
 	})
 	bar.Done()
 	if err != nil {

@@ -34,25 +34,14 @@ func (t token) String() string {
 	return fmt.Sprintf("%q", t.text)
 }
 
-type dialect int
-
-const (
-	dialectCEL dialect = iota
-	dialectSQL
-)
-
 // Operators, longest first.
-var celOps = []string{"&&", "||", "==", "!=", "<=", ">=", "<", ">", "!", "?", ":", "+", "-", "*", "/", "%", ".", ",", "(", ")", "[", "]", "{", "}"}
 var sqlOps = []string{"<>", "!=", "<=", ">=", "||", "=", "<", ">", "+", "-", "*", "/", "%", ".", ",", "(", ")"}
 
-// lex splits an expression into tokens. It refuses what neither
-// translator handles rather than guessing.
-func lex(src string, d dialect) ([]token, error) {
+// lex splits a SQL condition into tokens. It refuses what the translator
+// does not handle rather than guessing.
+func lex(src string) ([]token, error) {
 	var out []token
-	ops := celOps
-	if d == dialectSQL {
-		ops = sqlOps
-	}
+	ops := sqlOps
 	i := 0
 	for i < len(src) {
 		c := src[i]
@@ -74,46 +63,23 @@ func lex(src string, d dialect) ([]token, error) {
 				j++
 			}
 			word := src[i:j]
-			if d == dialectCEL && j < len(src) && (src[j] == '\'' || src[j] == '"') {
-				switch word {
-				case "r", "R":
-					s, end, err := lexCELString(src, j, true)
-					if err != nil {
-						return nil, err
-					}
-					out = append(out, token{kind: tString, text: s, pos: i})
-					i = end
-					continue
-				case "b", "B":
-					return nil, fmt.Errorf("bytes literals are not supported (at %d)", i)
-				}
-			}
 			out = append(out, token{kind: tIdent, text: word, pos: i})
 			i = j
 			continue
-		case c == '\'' || c == '"' || (c == '`' && d == dialectSQL):
-			if d == dialectSQL {
-				s, end, err := lexSQLQuoted(src, i)
-				if err != nil {
-					return nil, err
-				}
-				if c == '\'' {
-					out = append(out, token{kind: tString, text: s, pos: i})
-				} else {
-					out = append(out, token{kind: tIdent, text: s, quoted: true, pos: i})
-				}
-				i = end
-				continue
-			}
-			s, end, err := lexCELString(src, i, false)
+		case c == '\'' || c == '"' || c == '`':
+			s, end, err := lexSQLQuoted(src, i)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, token{kind: tString, text: s, pos: i})
+			if c == '\'' {
+				out = append(out, token{kind: tString, text: s, pos: i})
+			} else {
+				out = append(out, token{kind: tIdent, text: s, quoted: true, pos: i})
+			}
 			i = end
 			continue
 		}
-		if d == dialectSQL && strings.HasPrefix(src[i:], "--") || d == dialectCEL && strings.HasPrefix(src[i:], "//") {
+		if strings.HasPrefix(src[i:], "--") {
 			return nil, fmt.Errorf("comments are not supported (at %d)", i)
 		}
 		matched := false
@@ -169,70 +135,6 @@ func lexNumber(src string, i int) (int, error) {
 		return 0, fmt.Errorf("unsupported number literal %q (at %d)", src[start:i+1], start)
 	}
 	return i, nil
-}
-
-// lexCELString decodes a CEL string literal starting at the quote at i.
-func lexCELString(src string, i int, raw bool) (string, int, error) {
-	q := src[i]
-	if strings.HasPrefix(src[i:], strings.Repeat(string(q), 3)) {
-		return "", 0, fmt.Errorf("triple-quoted strings are not supported (at %d)", i)
-	}
-	var b strings.Builder
-	j := i + 1
-	for j < len(src) {
-		c := src[j]
-		switch {
-		case c == q:
-			return b.String(), j + 1, nil
-		case c == '\n' || c == '\r':
-			return "", 0, fmt.Errorf("newline in string (at %d)", j)
-		case c == '\\' && !raw:
-			r, n, err := celEscape(src[j:])
-			if err != nil {
-				return "", 0, fmt.Errorf("%v (at %d)", err, j)
-			}
-			b.WriteString(r)
-			j += n
-		default:
-			b.WriteByte(c)
-			j++
-		}
-	}
-	return "", 0, fmt.Errorf("unterminated string (at %d)", i)
-}
-
-// celEscape decodes one escape sequence at the start of s (which begins
-// with a backslash) and returns the text and the bytes consumed.
-func celEscape(s string) (string, int, error) {
-	if len(s) < 2 {
-		return "", 0, fmt.Errorf("unterminated escape")
-	}
-	simple := map[byte]string{'a': "\a", 'b': "\b", 'f': "\f", 'n': "\n", 'r': "\r", 't': "\t", 'v': "\v",
-		'\\': "\\", '\'': "'", '"': "\"", '`': "`", '?': "?"}
-	if r, ok := simple[s[1]]; ok {
-		return r, 2, nil
-	}
-	hex := map[byte]int{'x': 2, 'X': 2, 'u': 4, 'U': 8}
-	if n, ok := hex[s[1]]; ok {
-		if len(s) < 2+n {
-			return "", 0, fmt.Errorf("short escape %q", s)
-		}
-		v, err := strconv.ParseUint(s[2:2+n], 16, 32)
-		if err != nil || (n > 2 && !utf8.ValidRune(rune(v))) {
-			return "", 0, fmt.Errorf("bad escape %q", s[:2+n])
-		}
-		if n == 2 {
-			return string([]byte{byte(v)}), 4, nil
-		}
-		return string(rune(v)), 2 + n, nil
-	}
-	if s[1] >= '0' && s[1] <= '3' && len(s) >= 4 {
-		v, err := strconv.ParseUint(s[1:4], 8, 8)
-		if err == nil {
-			return string([]byte{byte(v)}), 4, nil
-		}
-	}
-	return "", 0, fmt.Errorf("unknown escape %q", s[:2])
 }
 
 // lexSQLQuoted reads a SQL quoted string or identifier; the quote doubled
