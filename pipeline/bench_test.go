@@ -40,15 +40,15 @@ func perEvent(b *testing.B, n int) {
 }
 
 // BenchmarkRecord is one record all in: decode, evaluate the 20 rules,
-// count, on the offline options (samples of the first violations).
+// count, with the samples of assay test (the first violations).
 func BenchmarkRecord(b *testing.B) {
 	cs, recs := orders(b, 2000)
-	ch := checker.New(cs, checker.Options{})
+	ch := checker.New(cs, checker.Options{KeepFirstSamples: true, SamplesPerRule: 5})
 	s, p := pipeline.New(ch.NewWorker(), nil), pipeline.NewPartition(ch, "checkout.orders", 0)
 	b.ReportAllocs()
 	for b.Loop() {
 		for i := range recs {
-			s.Check(p, &recs[i], pipeline.Position{})
+			s.Check(p, &recs[i], pipeline.Position{Seq: int64(i)})
 		}
 	}
 	perEvent(b, len(recs))
