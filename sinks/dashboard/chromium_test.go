@@ -63,7 +63,7 @@ func TestInChromium(t *testing.T) {
 		t.Errorf("the script did not refresh the overview:\n%s", dom)
 	}
 	for name, want := range map[string]string{
-		"checkout-orders": "checkout-orders team-checkout checkout.orders 5 71.43% 4 last 5m: 40.00% of 5 amount-positive firing amount-positive 4 violations in the last hour, at most 3 in a minute",
+		"checkout-orders": "checkout-orders team-checkout checkout.orders 5 60.00% 4 last 5m: 40.00% of 5 amount-positive firing amount-positive 4 violations in the last hour, at most 3 in a minute",
 		"user-signups":    "user-signups team-identity users.signups 2 50.00% 1 last 5m: 50.00% of 2 age-adult no data 1 violation in the last hour",
 	} {
 		if got := rowText(t, dom, "data-contract", name); got != want {
@@ -93,7 +93,7 @@ func TestInChromium(t *testing.T) {
 	}
 	text := textOf(dom)
 	for _, want := range []string{
-		"Events checked since start 5", "Pass rate since start 71.43%", "Reads unknown",
+		"Events checked since start 5", "Pass rate (events that passed every rule) 60.00%", "Reads unknown",
 		"Alerts above 30% violations over 5m, min. 3 events",
 		"2026-11-02 09:01:03 UTC email-valid fail customer.email matches",
 		"(customer.email = ***) checkout.orders 0 2",

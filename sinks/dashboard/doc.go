@@ -34,9 +34,12 @@
 // # Counts, rates and states
 //
 // Counts are the checker's tallies since the process started (they carry
-// over a reload). A contract's pass rate is pass / (pass + fail + error)
-// over all its rules, a rule's violation ratio (fail + error) / (pass +
-// fail + error); skips count in neither.
+// over a reload). A contract's pass rate (events that passed every rule)
+// is the share of its checked events that passed every rule, shadow rules
+// aside (checker.ContractSnapshot.Passed / Events): an event that breaks
+// two rules counts once, so more rules do not make a contract look
+// healthier. A rule's violation ratio is (fail + error) / (pass + fail +
+// error); skips count in neither.
 //
 // The trends come from the Dashboard's own history: Run reads the counters
 // every Options.SampleEvery (10s) and keeps, per contract and rule, the

@@ -43,8 +43,13 @@ type Contract struct {
 	Events uint64 `json:"events"`
 	// Violations is fail + error over every rule, since the process started.
 	Violations uint64 `json:"violations"`
-	// PassRate is pass / (pass + fail + error) over every rule since the
-	// process started; null before any rule was evaluated.
+	// Passed is the number of those events that passed every rule (a skip
+	// is no violation; rules in mode shadow do not count).
+	Passed uint64 `json:"passed"`
+	// PassRate is the pass rate (events that passed every rule): Passed /
+	// Events since the process started, so an event that breaks two rules
+	// counts once, however many rules the contract has. Null before the
+	// first event was checked.
 	PassRate *float64 `json:"pass_rate"`
 	// State is the policy's: "firing" when a rule (not in mode shadow)
 	// fires or the contract reads no topic, else "no_data" when no such
@@ -241,7 +246,7 @@ func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 	out := Contract{
 		Name: c.Name, Version: c.Version, Owner: c.Owner, Consumers: c.Consumers,
 		Description: c.Description, Topics: c.Topics, URL: "contracts/" + c.Name,
-		Events: cs.Events, State: StateNoData, FiringRules: []string{},
+		Events: cs.Events, Passed: cs.Passed, State: StateNoData, FiringRules: []string{},
 		Coverage: coverageOf(cs.Coverage),
 	}
 	var topics policy.TopicsStatus
@@ -277,11 +282,8 @@ func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 	for i, e := range events {
 		out.History.Checked[i] = e[0]
 	}
-	var pass, evaluated uint64
 	for _, rs := range cs.Rules {
 		r := s.rule(c, rs)
-		pass += r.Pass
-		evaluated += r.Pass + r.Fail + r.Error
 		out.Violations += r.Fail + r.Error
 		for i, v := range r.History.Violations {
 			out.History.Violations[i] += v
@@ -296,7 +298,7 @@ func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 			out.Rules = append(out.Rules, r)
 		}
 	}
-	out.PassRate = ratio(pass, evaluated)
+	out.PassRate = ratio(cs.Passed, cs.Events)
 	if detail {
 		a := policy.Of(c)
 		out.Alert = &Alert{Ratio: a.Ratio, WindowSeconds: a.Window.Seconds(), MinEvents: a.MinEvents}

@@ -141,6 +141,7 @@
     if (c.topic_pattern) out.push(" ", h("code", { class: "pattern", title: c.topic_pattern }, c.topic_pattern));
     return out;
   }
+  const passedTitle = (c) => `${count(c.passed)} of ${count(c.events)} events passed every rule`;
   const plural = (n, one, many) => n === 1 ? "1 " + one : n + " " + many;
   function coverage(cov) {
     if (!cov) return "unknown";
@@ -214,7 +215,7 @@
         h("td", null, c.owner),
         h("td", { class: "topics" }, topics(c)),
         h("td", { class: "num" }, count(c.events)),
-        h("td", { class: "num" }, percent(c.pass_rate)),
+        h("td", { class: "num", title: passedTitle(c) }, percent(c.pass_rate)),
         h("td", { class: "num" }, count(c.violations)),
         h("td", { class: "window" }, c.worst_rule ? [windowText(c.worst_rule.window), " ", h("span", { class: "of-rule" }, c.worst_rule.name)] : "–"),
         h("td", null, badge(c.state), c.firing_rules.length ? [" ", h("span", { class: "firing-rules" }, c.firing_rules.join(", "))] : null),
@@ -250,7 +251,9 @@
     document.getElementById("c-banner").replaceChildren(...(c.reads_nothing ? [h("p", { class: "banner", role: "alert" }, c.reads_nothing)] : []));
     document.getElementById("c-coverage").textContent = vis(coverage(c.coverage));
     document.getElementById("c-events").textContent = count(c.events);
-    document.getElementById("c-passrate").textContent = percent(c.pass_rate);
+    const pr = document.getElementById("c-passrate");
+    pr.textContent = percent(c.pass_rate);
+    pr.title = passedTitle(c);
     document.getElementById("c-lastevent").textContent = time(c.last_event);
     const rules = c.rules.map((r) =>
       h("tr", { "data-rule": r.name },
