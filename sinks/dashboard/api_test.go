@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -255,8 +256,8 @@ func TestPagesShowTheNumbersWithoutJavaScript(t *testing.T) {
 	}
 	text := textOf(body)
 	for _, want := range []string{
-		"checkout-orders team-checkout checkout.orders 5 60.00% 4 last 5m: 40.00% of 5 amount-positive firing amount-positive",
-		"user-signups team-identity users.signups 2 50.00% 1 last 5m: 50.00% of 2 age-adult no data",
+		"checkout-orders firing amount-positive team-checkout checkout.orders 5 60.00% 4 last 5m: 40.00% of 5 amount-positive",
+		"user-signups no data team-identity users.signups 2 50.00% 1 last 5m: 50.00% of 2 age-adult",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("overview lacks %q:\n%s", want, text)
@@ -266,9 +267,9 @@ func TestPagesShowTheNumbersWithoutJavaScript(t *testing.T) {
 	wantStatus(t, resp, body, 200)
 	text = textOf(body)
 	for _, want := range []string{
-		"amount-positive critical 3 1 1 0 40.00%",
-		"currency-known warning 4 1 0 0 20.00%",
-		"email-valid info 3 1 0 1 25.00%",
+		"amount-positive firing since 2026-11-02 09:02:30 UTC critical 3 1 1 0 40.00%",
+		"currency-known ok since 2026-11-02 09:02:30 UTC warning 4 1 0 0 20.00%",
+		"email-valid ok since 2026-11-02 09:02:30 UTC info 3 1 0 1 25.00%",
 		"amount-positive error amount > 0 could not be evaluated",
 		"(customer.email = ***)",
 		`"email": "***"`,
@@ -313,10 +314,10 @@ func TestPagesShowTheNumbersWithoutJavaScript(t *testing.T) {
 
 // textOf strips the tags of an HTML page and collapses white space: what a
 // person reads.
-func textOf(html string) string {
+func textOf(page string) string {
 	var b strings.Builder
 	in := false
-	for _, r := range html {
+	for _, r := range page {
 		switch {
 		case r == '<':
 			in = true
@@ -327,7 +328,7 @@ func textOf(html string) string {
 			b.WriteRune(r)
 		}
 	}
-	s := strings.NewReplacer("&#34;", `"`, "&quot;", `"`, "&lt;", "<", "&gt;", ">", "&amp;", "&", "&#39;", "'").Replace(b.String())
+	s := html.UnescapeString(b.String())
 	return strings.Join(strings.Fields(s), " ")
 }
 

@@ -189,6 +189,65 @@ type Sample struct {
 	Truncated bool `json:"truncated,omitempty"`
 }
 
+// ReloadStatus is how the last contract reload went, as the sidecar
+// exports it (assay_contracts_last_reload_successful and
+// assay_contracts_last_reload_timestamp_seconds).
+type ReloadStatus struct {
+	// Refused: the last reload was refused (a contract file had a
+	// problem); the contracts loaded at Loaded keep running.
+	Refused bool
+	// Loaded is when the contracts in force were loaded; zero when unknown.
+	Loaded time.Time
+	// RefusedAt is when the refusal was first seen (reloads refused after
+	// it, before one succeeds, do not move it); zero when unknown.
+	RefusedAt time.Time
+}
+
+// Reload is the answer of GET /api/v1/reload, and what the pages' banner
+// says. It never carries a contract's text or the reason of a refusal
+// (which may quote it): the sidecar's log has that.
+type Reload struct {
+	// Successful is false while the last reload was refused.
+	Successful bool `json:"successful"`
+	// LoadedAt is when the contracts in force were loaded; left out when
+	// unknown.
+	LoadedAt *time.Time `json:"loaded_at,omitempty"`
+	// RefusedAt is when reloads started being refused; left out when the
+	// last reload succeeded.
+	RefusedAt *time.Time `json:"refused_at,omitempty"`
+	// Banner is the sentence the pages show while the last reload was
+	// refused; left out otherwise.
+	Banner string `json:"banner,omitempty"`
+}
+
+// reload reads Options.Reload.
+func (d *Dashboard) reload() Reload {
+	if d.opts.Reload == nil {
+		return Reload{Successful: true}
+	}
+	st := d.opts.Reload()
+	out := Reload{Successful: !st.Refused, LoadedAt: timePtr(st.Loaded)}
+	if st.Refused {
+		out.RefusedAt = timePtr(st.RefusedAt)
+		out.Banner = reloadBanner(out)
+	}
+	return out
+}
+
+// reloadBanner is the banner of a refused reload: that it was refused,
+// since when, and that the previous contracts keep running.
+func reloadBanner(r Reload) string {
+	s := "Contract reload refused"
+	if r.RefusedAt != nil {
+		s += " at " + formatTime(r.RefusedAt)
+	}
+	s += ": the previous contracts keep running"
+	if r.LoadedAt != nil {
+		s += " (loaded " + formatTime(r.LoadedAt) + ")"
+	}
+	return s + ". The sidecar's log says what is wrong; assay lint checks the files before a reload."
+}
+
 // state is one reading of the checker, the history and the alert states,
 // from which every page and answer of one request is built.
 type state struct {
