@@ -6,9 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/assay-dev/assay/sidecar"
 )
@@ -17,42 +21,15 @@ import (
 // sidecar's server shows them: the verdicts, the sidecar's own gauges and
 // the sinks' counters at /metrics, the dashboard's API beside it.
 func TestRunWiresSinks(t *testing.T) {
-	var f runFlags
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	f.register(fs)
-	err := fs.Parse([]string{"--brokers", "127.0.0.1:1", "-c", "../../contracts/checkout-orders.yaml",
-		"--http-listen", "127.0.0.1:0", "--datadog-addr", "127.0.0.1:1", "--watch-interval", "0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addr := make(chan string, 1)
-	code := make(chan int, 1)
-	go func() {
-		code <- runSidecar(ctx, f, slog.New(slog.DiscardHandler), func(s *sidecar.Sidecar) { addr <- s.Addr() })
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case c := <-code:
-		t.Fatalf("run stopped with %d before listening", c)
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not listen within 30s")
-	}
+	base, stop := startRun(t, "--brokers", "127.0.0.1:1", "-c", "../../contracts/checkout-orders.yaml",
+		"--http-listen", "127.0.0.1:0", "--datadog-addr", "127.0.0.1:1", "--watch-interval", "0")
 	get := func(path string) string {
 		t.Helper()
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
+		code, b := httpBody(t, base+path)
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, code, b)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
-		}
-		return string(b)
+		return b
 	}
 	metrics := get("/metrics")
 	for _, want := range []string{
@@ -72,13 +49,146 @@ func TestRunWiresSinks(t *testing.T) {
 	if got := get("/api/v1/decode_errors"); got != `{"decode_errors":[]}`+"\n" {
 		t.Errorf("decode errors: %s", got)
 	}
-	cancel()
-	select {
-	case c := <-code:
-		if c != exitOK {
-			t.Errorf("run stopped with %d", c)
+	if c := stop(); c != exitOK {
+		t.Errorf("run stopped with %d", c)
+	}
+}
+
+// startRun starts runSidecar with the flags of `assay run` and returns the
+// base URL it serves and a stop that returns its exit code.
+func startRun(t *testing.T, args ...string) (string, func() int) {
+	t.Helper()
+	var f runFlags
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	code := make(chan int, 1)
+	go func() {
+		code <- runSidecar(ctx, f, slog.New(slog.DiscardHandler), func(s *sidecar.Sidecar) { addr <- s.Addr() })
+	}()
+	stopped := false
+	stop := func() int {
+		if stopped {
+			return exitOK
 		}
+		stopped = true
+		cancel()
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(30 * time.Second):
+			t.Fatal("run did not stop within 30s")
+			return -1
+		}
+	}
+	t.Cleanup(func() { stop() })
+	select {
+	case a := <-addr:
+		return "http://" + a, stop
+	case c := <-code:
+		t.Fatalf("run stopped with %d before listening", c)
 	case <-time.After(30 * time.Second):
-		t.Fatal("run did not stop within 30s")
+		t.Fatal("run did not listen within 30s")
+	}
+	return "", stop
+}
+
+func httpBody(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestReloadWatch: the dashboard learns from the sidecar's gauges that the
+// last reload was refused, since when (the first refusal it saw), and when
+// the contracts in force were loaded; a successful reload clears it.
+func TestReloadWatch(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	ok := prometheus.NewGauge(prometheus.GaugeOpts{Name: "assay_contracts_last_reload_successful", Help: "h"})
+	at := prometheus.NewGauge(prometheus.GaugeOpts{Name: "assay_contracts_last_reload_timestamp_seconds", Help: "h"})
+	reg.MustRegister(ok, at)
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	now := t0
+	ok.Set(1)
+	at.Set(float64(t0.Unix()))
+	w := newReloadWatch(reg, func() time.Time { return now })
+	if st := w.status(); st.Refused || !st.Loaded.Equal(t0) || !st.RefusedAt.IsZero() {
+		t.Errorf("loaded: %+v", st)
+	}
+	ok.Set(0)
+	now = t0.Add(time.Minute)
+	w.poll()
+	now = t0.Add(2 * time.Minute) // refused again: the first refusal stays
+	w.poll()
+	if st := w.status(); !st.Refused || !st.Loaded.Equal(t0) || !st.RefusedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("refused: %+v", st)
+	}
+	ok.Set(1)
+	at.Set(float64(t0.Add(3 * time.Minute).Unix()))
+	w.poll()
+	if st := w.status(); st.Refused || !st.Loaded.Equal(t0.Add(3*time.Minute)) || !st.RefusedAt.IsZero() {
+		t.Errorf("reloaded: %+v", st)
+	}
+	// A registry without the gauges changes nothing.
+	w.g = prometheus.NewRegistry()
+	w.poll()
+	if st := w.status(); st.Refused || !st.Loaded.Equal(t0.Add(3*time.Minute)) {
+		t.Errorf("no gauges: %+v", st)
+	}
+}
+
+// TestRunShowsRefusedReload: `assay run` refuses a broken contract on
+// reload, and its dashboard says so on every page and in /api/v1/reload,
+// without the contract's text.
+func TestRunShowsRefusedReload(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("../../contracts/checkout-orders.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "checkout-orders.yaml"), good, 0o644)
+	base, _ := startRun(t, "--brokers", "127.0.0.1:1", "-c", dir, "--http-listen", "127.0.0.1:0", "--watch-interval", "0")
+	get := func(path string) string {
+		t.Helper()
+		_, b := httpBody(t, base+path)
+		return b
+	}
+	if got := get("/api/v1/reload"); !strings.HasPrefix(got, `{"successful":true,"loaded_at":"`) {
+		t.Errorf("before: %s", got)
+	}
+	const secret = "SECRET-EXPRESSION-TEXT"
+	os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte("contract: broken\nowner: o\ntopics: [t]\nrules:\n  - {name: r, expr: \""+secret+" >\"}\n"), 0o644)
+	resp, err := http.Post(base+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("reload of a broken contract: %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(3 * reloadPoll)
+	for !strings.Contains(get("/api/v1/reload"), `"successful":false`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the dashboard did not learn of the refused reload: %s", get("/api/v1/reload"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, path := range []string{"/", "/contracts/checkout-orders", "/api/v1/reload"} {
+		body := get(path)
+		if !strings.Contains(body, "Contract reload refused at ") || !strings.Contains(body, "the previous contracts keep running") {
+			t.Errorf("%s lacks the banner:\n%s", path, body)
+		}
+		if strings.Contains(body, secret) || strings.Contains(body, "broken") {
+			t.Errorf("%s shows the refused contract", path)
+		}
 	}
 }

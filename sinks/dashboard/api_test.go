@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -61,8 +62,11 @@ func TestAPIContracts(t *testing.T) {
 		c.URL != "contracts/checkout-orders" {
 		t.Errorf("contract %+v", c)
 	}
-	if c.Events != 5 || c.Violations != 4 || !ptrEq(c.PassRate, 10.0/14) {
-		t.Errorf("events %d violations %d pass rate %v, want 5, 4, 10/14", c.Events, c.Violations, *c.PassRate)
+	// The pass rate is of events, not of rule results: o-1, o-4 (email
+	// skipped: no customer) and o-5 passed every rule; o-2 broke one rule,
+	// o-3 three, and each counts once.
+	if c.Events != 5 || c.Passed != 3 || c.Violations != 4 || !ptrEq(c.PassRate, 3.0/5) {
+		t.Errorf("events %d passed %d violations %d pass rate %v, want 5, 3, 4, 3/5", c.Events, c.Passed, c.Violations, *c.PassRate)
 	}
 	if c.State != StateFiring || !reflect.DeepEqual(c.FiringRules, []string{"amount-positive"}) {
 		t.Errorf("state %s firing %v, want firing [amount-positive]", c.State, c.FiringRules)
@@ -84,7 +88,7 @@ func TestAPIContracts(t *testing.T) {
 	}
 
 	u := got.Contracts[1]
-	if u.Name != "user-signups" || u.Events != 2 || u.Violations != 1 || !ptrEq(u.PassRate, 0.5) || u.State != StateNoData ||
+	if u.Name != "user-signups" || u.Events != 2 || u.Passed != 1 || u.Violations != 1 || !ptrEq(u.PassRate, 0.5) || u.State != StateNoData ||
 		u.Consumers == nil || u.FiringRules == nil {
 		t.Errorf("user-signups %+v", u)
 	}
@@ -92,7 +96,7 @@ func TestAPIContracts(t *testing.T) {
 	// The JSON keys are the documented ones (API.md).
 	raw := decode[map[string][]map[string]any](t, body)["contracts"][0]
 	for _, k := range []string{"name", "version", "owner", "consumers", "description", "topics", "url", "events",
-		"violations", "pass_rate", "state", "firing_rules", "worst_rule", "coverage", "history"} {
+		"passed", "violations", "pass_rate", "state", "firing_rules", "worst_rule", "coverage", "history"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("key %q missing from %v", k, raw)
 		}
@@ -252,8 +256,8 @@ func TestPagesShowTheNumbersWithoutJavaScript(t *testing.T) {
 	}
 	text := textOf(body)
 	for _, want := range []string{
-		"checkout-orders team-checkout checkout.orders 5 71.43% 4 last 5m: 40.00% of 5 amount-positive firing amount-positive",
-		"user-signups team-identity users.signups 2 50.00% 1 last 5m: 50.00% of 2 age-adult no data",
+		"checkout-orders firing amount-positive team-checkout checkout.orders 5 60.00% 4 last 5m: 40.00% of 5 amount-positive",
+		"user-signups no data team-identity users.signups 2 50.00% 1 last 5m: 50.00% of 2 age-adult",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("overview lacks %q:\n%s", want, text)
@@ -263,9 +267,9 @@ func TestPagesShowTheNumbersWithoutJavaScript(t *testing.T) {
 	wantStatus(t, resp, body, 200)
 	text = textOf(body)
 	for _, want := range []string{
-		"amount-positive critical 3 1 1 0 40.00%",
-		"currency-known warning 4 1 0 0 20.00%",
-		"email-valid info 3 1 0 1 25.00%",
+		"amount-positive firing since 2026-11-02 09:02:30 UTC critical 3 1 1 0 40.00%",
+		"currency-known ok since 2026-11-02 09:02:30 UTC warning 4 1 0 0 20.00%",
+		"email-valid ok since 2026-11-02 09:02:30 UTC info 3 1 0 1 25.00%",
 		"amount-positive error amount > 0 could not be evaluated",
 		"(customer.email = ***)",
 		`"email": "***"`,
@@ -310,10 +314,10 @@ func TestPagesShowTheNumbersWithoutJavaScript(t *testing.T) {
 
 // textOf strips the tags of an HTML page and collapses white space: what a
 // person reads.
-func textOf(html string) string {
+func textOf(page string) string {
 	var b strings.Builder
 	in := false
-	for _, r := range html {
+	for _, r := range page {
 		switch {
 		case r == '<':
 			in = true
@@ -324,7 +328,7 @@ func textOf(html string) string {
 			b.WriteRune(r)
 		}
 	}
-	s := strings.NewReplacer("&#34;", `"`, "&quot;", `"`, "&lt;", "<", "&gt;", ">", "&amp;", "&", "&#39;", "'").Replace(b.String())
+	s := html.UnescapeString(b.String())
 	return strings.Join(strings.Fields(s), " ")
 }
 

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/internal/testenv"
@@ -63,8 +65,8 @@ func TestInChromium(t *testing.T) {
 		t.Errorf("the script did not refresh the overview:\n%s", dom)
 	}
 	for name, want := range map[string]string{
-		"checkout-orders": "checkout-orders team-checkout checkout.orders 5 71.43% 4 last 5m: 40.00% of 5 amount-positive firing amount-positive 4 violations in the last hour, at most 3 in a minute",
-		"user-signups":    "user-signups team-identity users.signups 2 50.00% 1 last 5m: 50.00% of 2 age-adult no data 1 violation in the last hour",
+		"checkout-orders": "checkout-orders firing amount-positive team-checkout checkout.orders 5 60.00% 4 last 5m: 40.00% of 5 amount-positive 4 violations in the last hour, at most 3 in a minute",
+		"user-signups":    "user-signups no data team-identity users.signups 2 50.00% 1 last 5m: 50.00% of 2 age-adult 1 violation in the last hour",
 	} {
 		if got := rowText(t, dom, "data-contract", name); got != want {
 			t.Errorf("overview row %s:\n got %q\nwant %q", name, got, want)
@@ -80,12 +82,12 @@ func TestInChromium(t *testing.T) {
 		t.Errorf("the script did not refresh the contract page:\n%s", dom)
 	}
 	for rule, want := range map[string]string{
-		// rule, severity, pass, fail, error, skip, ratio since start, the
-		// alert window and threshold, the sparkline's title, last
-		// violation, state and since when
-		"amount-positive": "amount-positive critical 3 1 1 0 40.00% last 5m: 40.00% of 5 fires above 30%, min. 3 2 violations in the last hour, at most 1 in a minute 2026-11-02 09:01:01 UTC firing since 2026-11-02 09:02:30 UTC",
-		"currency-known":  "currency-known warning 4 1 0 0 20.00% last 5m: 20.00% of 5 fires above 30%, min. 3 1 violation in the last hour 2026-11-02 09:01:02 UTC ok since 2026-11-02 09:02:30 UTC",
-		"email-valid":     "email-valid info 3 1 0 1 25.00% last 5m: 25.00% of 4 fires above 30%, min. 3 1 violation in the last hour 2026-11-02 09:01:03 UTC ok since 2026-11-02 09:02:30 UTC",
+		// rule, state and since when, severity, pass, fail, error, skip,
+		// ratio since start, the alert window and threshold, the
+		// sparkline's title, last violation
+		"amount-positive": "amount-positive firing since 2026-11-02 09:02:30 UTC critical 3 1 1 0 40.00% last 5m: 40.00% of 5 fires above 30%, min. 3 2 violations in the last hour, at most 1 in a minute 2026-11-02 09:01:01 UTC",
+		"currency-known":  "currency-known ok since 2026-11-02 09:02:30 UTC warning 4 1 0 0 20.00% last 5m: 20.00% of 5 fires above 30%, min. 3 1 violation in the last hour 2026-11-02 09:01:02 UTC",
+		"email-valid":     "email-valid ok since 2026-11-02 09:02:30 UTC info 3 1 0 1 25.00% last 5m: 25.00% of 4 fires above 30%, min. 3 1 violation in the last hour 2026-11-02 09:01:03 UTC",
 	} {
 		if got := rowText(t, dom, "data-rule", rule); got != want {
 			t.Errorf("rule row %s:\n got %q\nwant %q", rule, got, want)
@@ -93,7 +95,7 @@ func TestInChromium(t *testing.T) {
 	}
 	text := textOf(dom)
 	for _, want := range []string{
-		"Events checked since start 5", "Pass rate since start 71.43%", "Reads unknown",
+		"Events checked since start 5", "Pass rate (events that passed every rule) 60.00%", "Reads unknown",
 		"Alerts above 30% violations over 5m, min. 3 events",
 		"2026-11-02 09:01:03 UTC email-valid fail customer.email matches",
 		"(customer.email = ***) checkout.orders 0 2",
@@ -146,7 +148,7 @@ func TestInChromiumSignInFromAnotherSite(t *testing.T) {
 	if !strings.Contains(dom, `data-page="contract"`) || !strings.Contains(dom, "live · updated") {
 		t.Fatalf("signing in from another site did not end on the contract page:\n%s", dom)
 	}
-	if got := rowText(t, dom, "data-rule", "email-valid"); !strings.HasPrefix(got, "email-valid info 3 1 0 1 25.00%") {
+	if got := rowText(t, dom, "data-rule", "email-valid"); !strings.HasPrefix(got, "email-valid ok since 2026-11-02 09:02:30 UTC info 3 1 0 1 25.00%") {
 		t.Errorf("rule row %q", got)
 	}
 	if strings.Contains(dom, testToken) {
@@ -180,7 +182,7 @@ setTimeout(() => { location.href = %q }, 300);
 	if !strings.Contains(dom, `data-contract="user-signups"`) {
 		t.Fatalf("a signed-in browser following a link from another site did not reach the page:\n%s", dom)
 	}
-	if got := rowText(t, dom, "data-rule", "age-adult"); !strings.HasPrefix(got, "age-adult warning 1 1 0 0 50.00%") {
+	if got := rowText(t, dom, "data-rule", "age-adult"); !strings.HasPrefix(got, "age-adult no data since 2026-11-02 09:02:30 UTC warning 1 1 0 0 50.00%") {
 		t.Errorf("rule row %q", got)
 	}
 	if got := f.logs.String(); strings.Count(got, "dashboard sign-in") != 1 {
@@ -230,4 +232,46 @@ func TestInChromiumUndecodable(t *testing.T) {
 	file := filepath.Join(screenshotDir(t), "dashboard-undecodable.png")
 	b.Run(t, f.srv.URL+"/", "--screenshot="+file, "--window-size=1280,900", "--hide-scrollbars")
 	t.Logf("screenshot: %s", file)
+}
+
+// TestInChromiumReloadBanner: a reload refused after the page was rendered
+// shows up on the page within a refresh (the script reads
+// /api/v1/reload), and the banner goes away once a reload succeeds.
+func TestInChromiumReloadBanner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no browser")
+	}
+	b := newBrowser(t)
+	ok := ReloadStatus{Loaded: t0}
+	refused := ReloadStatus{Refused: true, Loaded: t0, RefusedAt: t0.Add(time.Minute)}
+	var mu sync.Mutex
+	var calls int
+	var first, then ReloadStatus // the page is rendered with first, refreshed with then
+	f := newFixtureOf(t, "", fixtureContracts, fixtureBatches, func(o *Options) {
+		o.Reload = func() ReloadStatus {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if calls == 1 {
+				return first
+			}
+			return then
+		}
+	})
+	const banner = "Contract reload refused at 2026-11-02 09:01:00 UTC: the previous contracts keep running (loaded 2026-11-02 09:00:00 UTC). The sidecar's log says what is wrong; assay lint checks the files before a reload."
+	for _, path := range []string{"/", "/contracts/checkout-orders"} {
+		for _, tc := range []struct {
+			first, then ReloadStatus
+			want        string
+		}{{ok, refused, banner}, {refused, ok, ""}} {
+			mu.Lock()
+			calls, first, then = 0, tc.first, tc.then
+			mu.Unlock()
+			dom := b.Run(t, f.srv.URL+path, "--dump-dom")
+			m := regexp.MustCompile(`<div id="reload-banner">(.*?)</div>`).FindStringSubmatch(dom)
+			if !strings.Contains(dom, "live · updated") || m == nil || textOf(m[1]) != tc.want {
+				t.Errorf("%s, rendered refused %v, then %v: the script shows %q", path, tc.first.Refused, tc.then.Refused, m)
+			}
+		}
+	}
 }

@@ -23,6 +23,12 @@ type Options struct {
 	// judged on: the *policy.Policy that the alert manager evaluates. Nil:
 	// every state is no_data (the dashboard never judges on its own).
 	States States
+	// Reload, when set, says how the last contract reload went (`assay
+	// run` reads the sidecar's assay_contracts_last_reload_successful):
+	// while the last one was refused, every page shows a banner. It is
+	// called for every page and GET /api/v1/reload and must not block. Nil:
+	// no banner.
+	Reload func() ReloadStatus
 	// Token, when set, protects the pages and the API: a request needs
 	// "Authorization: Bearer <token>" or the cookie set by signing in at
 	// /login. Zero: no protection.
@@ -75,6 +81,7 @@ func New(src sinks.Source, opts Options) *Dashboard {
 //	GET  /api/v1/contracts/{name}   JSON: one contract with its rules
 //	GET  /api/v1/violations         JSON: recent violation samples
 //	GET  /api/v1/decode_errors      JSON: records that could not be decoded
+//	GET  /api/v1/reload             JSON: how the last contract reload went
 //	GET  /static/                   embedded CSS and JavaScript
 //	GET  /login, POST /login        sign-in form (when a token is set)
 func (d *Dashboard) Routes(mux *http.ServeMux) {
@@ -84,6 +91,7 @@ func (d *Dashboard) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/contracts/{name}", d.requireAPI(d.apiContract))
 	mux.HandleFunc("GET /api/v1/violations", d.requireAPI(d.apiViolations))
 	mux.HandleFunc("GET /api/v1/decode_errors", d.requireAPI(d.apiDecodeErrors))
+	mux.HandleFunc("GET /api/v1/reload", d.requireAPI(d.apiReload))
 	static, _ := fs.Sub(assets, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
 	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
@@ -247,6 +255,10 @@ func (d *Dashboard) apiDecodeErrors(w http.ResponseWriter, r *http.Request) {
 	d.writeJSON(w, r, http.StatusOK, struct {
 		DecodeErrors []DecodeTopic `json:"decode_errors"`
 	}{d.decodeErrors()})
+}
+
+func (d *Dashboard) apiReload(w http.ResponseWriter, r *http.Request) {
+	d.writeJSON(w, r, http.StatusOK, d.reload())
 }
 
 func hasRule(cs *checker.ContractSnapshot, name string) bool {

@@ -4,10 +4,10 @@
 //
 // # Pages
 //
-//   - / lists every contract: owner, topics, events checked, pass rate and
-//     violations since start, the alert window its state comes from, the
-//     state (ok, firing, no data) and a sparkline of violations per minute
-//     over the last hour; a banner for each contract that reads no topic;
+//   - / lists every contract: its state (ok, firing, no data), owner,
+//     topics, events checked, pass rate (events that passed every rule)
+//     and violations since start, the alert window its state comes from,
+//     and a sparkline of violations per minute over the last hour; a banner for each contract that reads no topic;
 //     then the undecodable records per topic, with the latest few.
 //   - /contracts/{name} is a contract's stable page (alerts link to it):
 //     what it reads, every rule with its severity, pass/fail/error/skip
@@ -16,6 +16,18 @@
 //     state, then the recent violations with reason, topic, partition,
 //     offset, key and the masked payload. ?rule=NAME shows the violations
 //     of one rule.
+//
+// Every page shows a banner while the last contract reload was refused
+// (Options.Reload; GET /api/v1/reload): when, and that the previous
+// contracts keep running, never the contract's text.
+//
+// In the tables the State comes right after the name, so it stays in view
+// at any width; wider tables scroll inside their box and, on narrow
+// screens, the least important columns give way first. Names and topics
+// never break inside (a long one is cut with an ellipsis, whole in its
+// title); the Topics are those read, then the topic_pattern as one short
+// code element. Times say their clock: record time (the producer's) or
+// seen at (when assay checked the record).
 //
 // Pages are rendered on the server (html/template), so they show the
 // numbers without JavaScript; a small script (static/app.js, embedded like
@@ -26,17 +38,20 @@
 // # API
 //
 // GET /api/v1/contracts, GET /api/v1/contracts/{name},
-// GET /api/v1/violations?contract=&rule=&limit= and
-// GET /api/v1/decode_errors answer JSON; API.md in this directory
-// documents them with examples. The shapes are the types Contract, Rule,
-// Window, Coverage, History, Sample and DecodeTopic.
+// GET /api/v1/violations?contract=&rule=&limit=, GET /api/v1/decode_errors
+// and GET /api/v1/reload answer JSON; API.md in this directory documents
+// them with examples. The shapes are the types Contract, Rule, Window,
+// Coverage, History, Sample, DecodeTopic and Reload.
 //
 // # Counts, rates and states
 //
 // Counts are the checker's tallies since the process started (they carry
-// over a reload). A contract's pass rate is pass / (pass + fail + error)
-// over all its rules, a rule's violation ratio (fail + error) / (pass +
-// fail + error); skips count in neither.
+// over a reload). A contract's pass rate (events that passed every rule)
+// is the share of its checked events that passed every rule, shadow rules
+// aside (checker.ContractSnapshot.Passed / Events): an event that breaks
+// two rules counts once, so more rules do not make a contract look
+// healthier. A rule's violation ratio is (fail + error) / (pass + fail +
+// error); skips count in neither.
 //
 // The trends come from the Dashboard's own history: Run reads the counters
 // every Options.SampleEvery (10s) and keeps, per contract and rule, the

@@ -132,7 +132,14 @@ type fixture struct {
 // last two minutes of the trends have violations.
 func newFixture(t *testing.T, token string) *fixture {
 	t.Helper()
-	cs, err := rules.Parse("fixture.yaml", []byte(fixtureContracts))
+	return newFixtureOf(t, token, fixtureContracts, fixtureBatches, nil)
+}
+
+// newFixtureOf is newFixture of other contracts and events; opts, when not
+// nil, changes the dashboard's options.
+func newFixtureOf(t *testing.T, token, contracts string, batches [][][2]string, opts func(*Options)) *fixture {
+	t.Helper()
+	cs, err := rules.Parse("fixture.yaml", []byte(contracts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,15 +156,19 @@ func newFixture(t *testing.T, token string) *fixture {
 			return f.decode
 		},
 	}
-	f.d = New(src, Options{
+	o := Options{
 		States:      f.pol,
 		Token:       secret.New(token),
 		SampleEvery: 10 * time.Millisecond,
 		Now:         f.clk.now,
 		Logger:      slog.New(slog.NewTextHandler(lockedWriter{&logMu, f.logs}, nil)),
-	})
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	f.d = New(src, o)
 	offsets := map[string]int64{}
-	for i, batch := range fixtureBatches {
+	for i, batch := range batches {
 		f.clk.set(t0.Add(time.Duration(i) * time.Minute))
 		f.d.sample()
 		for _, e := range batch {

@@ -17,6 +17,7 @@ import (
 // as the README's metrics table documents them.
 var designMetrics = map[string][]string{
 	"assay_events_total":                 {"contract", "topic"},
+	"assay_events_passed_total":          {"contract", "topic"},
 	"assay_rule_results_total":           {"contract", "rule", "severity", "result"},
 	"assay_decode_errors_total":          {"topic", "format", "reason"},
 	"assay_rule_eval_seconds":            {"contract"},
@@ -243,11 +244,18 @@ func TestGrafanaDashboard(t *testing.T) {
 	// The views the dashboard promises.
 	for _, want := range []string{
 		`sum by (contract, rule) (rate(assay_rule_results_total{contract=~"$contract", result=~"fail|error"}[5m]))`,
+		// the pass rate (events that passed every rule), not rule results
+		`sum by (contract) (rate(assay_events_passed_total{contract=~"$contract"}[5m])) / sum by (contract) (rate(assay_events_total{contract=~"$contract"}[5m]))`,
 		`assay_decode_errors_total`, `assay_consumer_lag_records`, `time() - max by (contract, topic) (assay_last_event_timestamp_seconds`,
 	} {
 		if !strings.Contains(string(data), strings.ReplaceAll(want, `"`, `\"`)) {
 			t.Errorf("no panel queries %s", want)
 		}
+	}
+	// The old pass rate, passing rule results over all results, made a
+	// contract look healthier the more rules it had.
+	if strings.Contains(string(data), `result=\"pass\"`) {
+		t.Error(`a panel reads result="pass" results: the pass rate is assay_events_passed_total / assay_events_total`)
 	}
 }
 

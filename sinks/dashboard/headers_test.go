@@ -29,6 +29,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		{"GET", "/api/v1/contracts/nope", bearer, "", 404},
 		{"GET", "/api/v1/violations?limit=x", bearer, "", 400},
 		{"GET", "/api/v1/decode_errors", bearer, "", 200},
+		{"GET", "/api/v1/reload", bearer, "", 200},
 		{"GET", "/static/app.js", "", "", 200},
 		{"GET", "/static/nope.js", "", "", 404},
 		{"GET", "/static/", "", "", 404},

@@ -43,8 +43,13 @@ type Contract struct {
 	Events uint64 `json:"events"`
 	// Violations is fail + error over every rule, since the process started.
 	Violations uint64 `json:"violations"`
-	// PassRate is pass / (pass + fail + error) over every rule since the
-	// process started; null before any rule was evaluated.
+	// Passed is the number of those events that passed every rule (a skip
+	// is no violation; rules in mode shadow do not count).
+	Passed uint64 `json:"passed"`
+	// PassRate is the pass rate (events that passed every rule): Passed /
+	// Events since the process started, so an event that breaks two rules
+	// counts once, however many rules the contract has. Null before the
+	// first event was checked.
 	PassRate *float64 `json:"pass_rate"`
 	// State is the policy's: "firing" when a rule (not in mode shadow)
 	// fires or the contract reads no topic, else "no_data" when no such
@@ -184,6 +189,65 @@ type Sample struct {
 	Truncated bool `json:"truncated,omitempty"`
 }
 
+// ReloadStatus is how the last contract reload went, as the sidecar
+// exports it (assay_contracts_last_reload_successful and
+// assay_contracts_last_reload_timestamp_seconds).
+type ReloadStatus struct {
+	// Refused: the last reload was refused (a contract file had a
+	// problem); the contracts loaded at Loaded keep running.
+	Refused bool
+	// Loaded is when the contracts in force were loaded; zero when unknown.
+	Loaded time.Time
+	// RefusedAt is when the refusal was first seen (reloads refused after
+	// it, before one succeeds, do not move it); zero when unknown.
+	RefusedAt time.Time
+}
+
+// Reload is the answer of GET /api/v1/reload, and what the pages' banner
+// says. It never carries a contract's text or the reason of a refusal
+// (which may quote it): the sidecar's log has that.
+type Reload struct {
+	// Successful is false while the last reload was refused.
+	Successful bool `json:"successful"`
+	// LoadedAt is when the contracts in force were loaded; left out when
+	// unknown.
+	LoadedAt *time.Time `json:"loaded_at,omitempty"`
+	// RefusedAt is when reloads started being refused; left out when the
+	// last reload succeeded.
+	RefusedAt *time.Time `json:"refused_at,omitempty"`
+	// Banner is the sentence the pages show while the last reload was
+	// refused; left out otherwise.
+	Banner string `json:"banner,omitempty"`
+}
+
+// reload reads Options.Reload.
+func (d *Dashboard) reload() Reload {
+	if d.opts.Reload == nil {
+		return Reload{Successful: true}
+	}
+	st := d.opts.Reload()
+	out := Reload{Successful: !st.Refused, LoadedAt: timePtr(st.Loaded)}
+	if st.Refused {
+		out.RefusedAt = timePtr(st.RefusedAt)
+		out.Banner = reloadBanner(out)
+	}
+	return out
+}
+
+// reloadBanner is the banner of a refused reload: that it was refused,
+// since when, and that the previous contracts keep running.
+func reloadBanner(r Reload) string {
+	s := "Contract reload refused"
+	if r.RefusedAt != nil {
+		s += " at " + formatTime(r.RefusedAt)
+	}
+	s += ": the previous contracts keep running"
+	if r.LoadedAt != nil {
+		s += " (loaded " + formatTime(r.LoadedAt) + ")"
+	}
+	return s + ". The sidecar's log says what is wrong; assay lint checks the files before a reload."
+}
+
 // state is one reading of the checker, the history and the alert states,
 // from which every page and answer of one request is built.
 type state struct {
@@ -241,7 +305,7 @@ func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 	out := Contract{
 		Name: c.Name, Version: c.Version, Owner: c.Owner, Consumers: c.Consumers,
 		Description: c.Description, Topics: c.Topics, URL: "contracts/" + c.Name,
-		Events: cs.Events, State: StateNoData, FiringRules: []string{},
+		Events: cs.Events, Passed: cs.Passed, State: StateNoData, FiringRules: []string{},
 		Coverage: coverageOf(cs.Coverage),
 	}
 	var topics policy.TopicsStatus
@@ -277,11 +341,8 @@ func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 	for i, e := range events {
 		out.History.Checked[i] = e[0]
 	}
-	var pass, evaluated uint64
 	for _, rs := range cs.Rules {
 		r := s.rule(c, rs)
-		pass += r.Pass
-		evaluated += r.Pass + r.Fail + r.Error
 		out.Violations += r.Fail + r.Error
 		for i, v := range r.History.Violations {
 			out.History.Violations[i] += v
@@ -296,7 +357,7 @@ func (s *state) contract(cs *checker.ContractSnapshot, detail bool) Contract {
 			out.Rules = append(out.Rules, r)
 		}
 	}
-	out.PassRate = ratio(pass, evaluated)
+	out.PassRate = ratio(cs.Passed, cs.Events)
 	if detail {
 		a := policy.Of(c)
 		out.Alert = &Alert{Ratio: a.Ratio, WindowSeconds: a.Window.Seconds(), MinEvents: a.MinEvents}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/internal/safetext"
@@ -35,6 +36,9 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"first":    firstSamples,
 	"duration": func(sec float64) string { return checker.FormatDuration(time.Duration(sec * float64(time.Second))) },
 	"policy":   formatPolicy,
+	"topicsOf": topicsOf,
+	"list":     listOf,
+	"nameTip":  nameTitle,
 }).ParseFS(assets, "templates/*.html"))
 
 // page is what every template receives.
@@ -44,6 +48,7 @@ type page struct {
 	Root     string // relative path to the dashboard's root, "./" or "../"
 	Contract string // the contract of a contract page
 	Rendered *time.Time
+	Reload   Reload // the banner of a refused reload
 	Data     any
 }
 
@@ -61,6 +66,9 @@ type contractPage struct {
 func (d *Dashboard) render(w http.ResponseWriter, status int, name string, p page) {
 	now := d.opts.Now()
 	p.Rendered = &now
+	if p.Page == "overview" || p.Page == "contract" {
+		p.Reload = d.reload()
+	}
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, name, p); err != nil {
 		d.log.Error("dashboard page cannot be rendered", "template", name, "err", err)
@@ -179,6 +187,85 @@ func plural(n int, one, many string) string {
 // firstSamples are the samples the overview shows of a topic.
 func firstSamples(s []DecodeRecord) []DecodeRecord {
 	return s[:min(len(s), OverviewDecodeSample)]
+}
+
+// CellTopics is how many topics a Topics cell names; the others are
+// counted ("+2 more") and named in that count's title.
+const CellTopics = 3
+
+// topicsView is what a Topics cell shows: the topics the contract reads
+// when its coverage is known (else the topics it lists), its listed
+// topics that do not exist, and its topic_pattern as one short code
+// element with the full pattern in its title.
+type topicsView struct {
+	Shown   []string
+	More    int    // topics read but not shown
+	All     string // every topic read, for the title of "+N more"
+	Missing []string
+	None    bool // the coverage is known and the contract reads nothing
+	Pattern string
+	// PatternTitle is the title of the pattern: the whole pattern and how
+	// many topics it matches.
+	PatternTitle string
+}
+
+func topicsOf(c Contract) topicsView {
+	v := topicsView{Pattern: c.TopicPattern}
+	topics := c.Topics
+	if cv := c.Coverage; cv != nil {
+		topics, v.Missing = cv.Topics, cv.Missing
+		v.None = len(topics) == 0 && len(v.Missing) == 0
+	}
+	v.Shown = topics[:min(len(topics), CellTopics)]
+	if v.More = len(topics) - len(v.Shown); v.More > 0 {
+		v.All = cutTitle(strings.Join(topics, ", "))
+	}
+	if v.Pattern != "" {
+		v.PatternTitle = "topic_pattern " + v.Pattern
+		if c.Coverage != nil {
+			v.PatternTitle += ", matches " + plural(c.Coverage.PatternMatches, "topic", "topics")
+		}
+	}
+	return v
+}
+
+// listItem is one name of a list, with the comma that follows it (none
+// after the last): pages keep the comma with the name, so that no line
+// starts with one.
+type listItem struct{ Name, Sep string }
+
+func listOf(names []string) []listItem {
+	out := make([]listItem, len(names))
+	for i, n := range names {
+		out[i] = listItem{Name: n, Sep: ","}
+	}
+	if len(out) > 0 {
+		out[len(out)-1].Sep = ""
+	}
+	return out
+}
+
+// MaxTitleBytes bounds a title that lists names.
+const MaxTitleBytes = 1000
+
+func cutTitle(s string) string {
+	if len(s) <= MaxTitleBytes {
+		return s
+	}
+	cut := MaxTitleBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// nameTitle is the title of a rule's name: the name, which may be cut on
+// the page, and its description.
+func nameTitle(name, description string) string {
+	if description == "" {
+		return name
+	}
+	return name + ": " + description
 }
 
 // Sparkline geometry: one bar per minute.

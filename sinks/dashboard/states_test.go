@@ -61,10 +61,10 @@ func TestStatesAreThePolicys(t *testing.T) {
 	_, page := f.get(t, "/contracts/checkout-orders")
 	text := textOf(page)
 	for _, want := range []string{
-		"Violations since start", "Pass rate since start 71.43%",
-		"amount-positive critical 3 1 1 0 40.00% last 5m: 40.00% of 5 fires above 30%, min. 3",
+		"Violations since start", "Pass rate (events that passed every rule) 60.00%",
+		"amount-positive firing since 2026-11-02 09:02:30 UTC critical 3 1 1 0 40.00% last 5m: 40.00% of 5 fires above 30%, min. 3",
 		"Alerts above 30% violations over 5m, min. 3 events",
-		"Last event (record time)", "Last violation (checked at)",
+		"Last event (record time)", "Last violation (seen at)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("contract page lacks %q:\n%s", want, text)
@@ -102,7 +102,7 @@ func TestNoPolicyNoVerdict(t *testing.T) {
 	if !strings.Contains(rec.Body.String(), `"window":null`) {
 		t.Errorf("window not null: %s", rec.Body)
 	}
-	if text := textOf(serve(d, "/").Body.String()); !strings.Contains(text, "checkout-orders team-checkout checkout.orders 5 71.43% 4 – no data") {
+	if text := textOf(serve(d, "/").Body.String()); !strings.Contains(text, "checkout-orders no data team-checkout checkout.orders 5 60.00% 4 –") {
 		t.Errorf("overview:\n%s", text)
 	}
 }

@@ -67,7 +67,7 @@ func TestBidiAndControlCharactersAreShownEscaped(t *testing.T) {
 				t.Errorf("contract page lacks %q:\n%s", want, text)
 			}
 		}
-		if !strings.Contains(body, `title="rule \u202edesc"`) {
+		if !strings.Contains(body, `title="ok: rule \u202edesc"`) {
 			t.Error("the rule's description (its link's title) is not escaped")
 		}
 	}

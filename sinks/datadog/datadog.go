@@ -8,12 +8,17 @@
 //
 //	metric                        type   tags
 //	assay.events                  count  contract, topic, owner
+//	assay.events.passed           count  contract, topic, owner (of those events, the ones that passed every rule)
 //	assay.rule.results            count  contract, rule, severity, result, owner
 //	assay.decode_errors           count  topic, format
 //	assay.rule.eval_seconds.avg   gauge  contract (mean time to evaluate one contract on one event, over the flush interval)
 //	assay.last_event_timestamp    gauge  contract, topic (unix seconds)
 //	assay.consumer.lag            gauge  topic, partition
 //	assay.contract.info           gauge  contract, owner, contract_version when set (always 1)
+//
+// The pass rate (events that passed every rule) is assay.events.passed /
+// assay.events: an event that breaks two rules counts once, rules in mode
+// shadow do not count, a skip is no violation.
 //
 // Counts are deltas: Datadog sums them (use .as_count() in queries). A
 // count that did not change is not sent, so idle series cost nothing. A
@@ -297,6 +302,7 @@ func (s *Sink) flushChecker(snap checker.Snapshot, delta func(seriesKey, uint64)
 		for _, t := range cs.Topics {
 			tt := tag("topic", t.Topic)
 			s.count("assay.events", delta(seriesKey{"assay.events", c.Name, t.Topic, ""}, t.Events), ct, tt, ot)
+			s.count("assay.events.passed", delta(seriesKey{"assay.events.passed", c.Name, t.Topic, ""}, t.Passed), ct, tt, ot)
 			if !t.LastEvent.IsZero() {
 				s.client.Gauge("assay.last_event_timestamp", float64(t.LastEvent.UnixNano())/1e9, []string{ct, tt}, 1)
 			}

@@ -90,6 +90,19 @@ func want(ch *checker.Checker) (results, events map[string]int64) {
 	return results, events
 }
 
+// wantPassed are the events that passed every rule, by contract and topic.
+func wantPassed(ch *checker.Checker) map[string]int64 {
+	out := map[string]int64{}
+	for _, cs := range ch.Snapshot().Contracts {
+		for _, t := range cs.Topics {
+			if t.Passed > 0 {
+				out[cs.Contract.Name+"/"+t.Topic] += int64(t.Passed)
+			}
+		}
+	}
+	return out
+}
+
 func agents() []struct {
 	name string
 	new  func(*testing.T) *agent
@@ -166,6 +179,9 @@ func TestCountsMatchVerdicts(t *testing.T) {
 			if got := all.sums(t, "assay.events", "contract", "topic"); !equal(got, wantEvents) {
 				t.Errorf("assay.events\n got %v\nwant %v", got, wantEvents)
 			}
+			if got, want := all.sums(t, "assay.events.passed", "contract", "topic"), wantPassed(cur); !equal(got, want) || len(want) == 0 {
+				t.Errorf("assay.events.passed\n got %v\nwant %v", got, want)
+			}
 			if got, want := all.sums(t, "assay.decode_errors", "topic", "format"), map[string]int64{"checkout.orders/json": 4}; !equal(got, want) {
 				t.Errorf("assay.decode_errors %v, want %v", got, want)
 			}
@@ -178,7 +194,7 @@ func TestCountsMatchVerdicts(t *testing.T) {
 				case "assay.rule.results":
 					rule, res := tagValue(m.tags, "rule"), tagValue(m.tags, "result")
 					own = []string{"contract:checkout-orders", "owner:team-checkout", "rule:" + rule, "severity:" + severityOf[rule], "result:" + res}
-				case "assay.events":
+				case "assay.events", "assay.events.passed":
 					own = []string{"contract:checkout-orders", "owner:team-checkout", "topic:checkout.orders"}
 				case "assay.consumer.lag":
 					own = []string{"topic:checkout.orders", "partition:2"}

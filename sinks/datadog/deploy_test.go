@@ -11,7 +11,7 @@ import (
 
 // sentMetrics are the metrics a Sink sends (TestCountsMatchVerdicts checks
 // that each one is).
-var sentMetrics = []string{"assay.events", "assay.rule.results", "assay.decode_errors", "assay.rule.eval_seconds.avg",
+var sentMetrics = []string{"assay.events", "assay.events.passed", "assay.rule.results", "assay.decode_errors", "assay.rule.eval_seconds.avg",
 	"assay.last_event_timestamp", "assay.consumer.lag", "assay.contract.info"}
 
 var metricRE = regexp.MustCompile(`assay\.[a-z_.]+[a-z_]`)

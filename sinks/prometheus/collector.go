@@ -19,6 +19,9 @@ import (
 var (
 	eventsDesc = prometheus.NewDesc("assay_events_total",
 		"Events checked by a contract (after where and sample).", []string{"contract", "topic"}, nil)
+	passedDesc = prometheus.NewDesc("assay_events_passed_total",
+		"Events checked by a contract that passed every rule (rules in mode shadow aside; a skip is no violation). The pass rate is its ratio to assay_events_total.",
+		[]string{"contract", "topic"}, nil)
 	resultsDesc = prometheus.NewDesc("assay_rule_results_total",
 		"Rule results: pass, fail, error (could not be evaluated) or skip (when was false).",
 		[]string{"contract", "rule", "severity", "result"}, nil)
@@ -91,6 +94,7 @@ func collectChecker(chk *checker.Checker, ch chan<- prometheus.Metric) {
 		}
 		for _, t := range cs.Topics {
 			ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.CounterValue, float64(t.Events), name, t.Topic)
+			ch <- prometheus.MustNewConstMetric(passedDesc, prometheus.CounterValue, float64(t.Passed), name, t.Topic)
 			if !t.LastEvent.IsZero() {
 				ch <- prometheus.MustNewConstMetric(lastDesc, prometheus.GaugeValue, float64(t.LastEvent.UnixNano())/1e9, name, t.Topic)
 			}

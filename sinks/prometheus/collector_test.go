@@ -48,6 +48,9 @@ assay_contract_info{contract="c",owner="team-a",version="2"} 1
 # HELP assay_events_total Events checked by a contract (after where and sample).
 # TYPE assay_events_total counter
 assay_events_total{contract="c",topic="t"} 3
+# HELP assay_events_passed_total Events checked by a contract that passed every rule (rules in mode shadow aside; a skip is no violation). The pass rate is its ratio to assay_events_total.
+# TYPE assay_events_passed_total counter
+assay_events_passed_total{contract="c",topic="t"} 1
 # HELP assay_rule_results_total Rule results: pass, fail, error (could not be evaluated) or skip (when was false).
 # TYPE assay_rule_results_total counter
 assay_rule_results_total{contract="c",result="error",rule="r",severity="critical"} 1
@@ -71,7 +74,7 @@ assay_records_skipped_total{reason="too_large",topic="t"} 3
 assay_quarantined_total{contract="c",result="failure"} 1
 assay_quarantined_total{contract="c",result="success"} 4
 `
-	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_contract_info", "assay_events_total", "assay_rule_results_total",
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_contract_info", "assay_events_total", "assay_events_passed_total", "assay_rule_results_total",
 		"assay_decode_errors_total", "assay_consumer_lag_records", "assay_last_event_timestamp_seconds",
 		"assay_records_skipped_total", "assay_quarantined_total"); err != nil {
 		t.Fatal(err)
@@ -108,6 +111,52 @@ assay_contract_partitions{contract="pay"} 0
 	// "unknown" has no coverage yet (no metadata read): no series rather
 	// than a false 0.
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_contract_topics", "assay_contract_partitions"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEventsPassed: assay_events_passed_total counts events, not rule
+// results: an event that breaks two rules counts once, a broken shadow rule
+// and a skipped rule break nothing, so the pass rate is passed / events.
+func TestEventsPassed(t *testing.T) {
+	cs, err := rules.Parse("c.yaml", []byte(`
+contract: c
+owner: team-a
+topics: [t, u]
+rules:
+  - {name: positive, expr: amount > 0}
+  - {name: small, expr: amount < 100}
+  - {name: trial, expr: amount > 5, mode: shadow}
+  - {name: eur, expr: currency == "EUR", when: currency != nil}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := checker.New(cs, checker.Options{Now: time.Now})
+	w := ch.NewWorker()
+	parts := map[string]*checker.Partition{"t": ch.NewPartition("t", 0), "u": ch.NewPartition("u", 0)}
+	for _, e := range [][2]string{
+		{"t", `{"amount": 50}`},                    // passes; eur skipped
+		{"t", `{"amount": 2, "currency": "EUR"}`},  // breaks only the shadow rule
+		{"t", `{"amount": -500, "currency": "X"}`}, // breaks positive and eur
+		{"u", `{"amount": 500}`},                   // breaks small
+		{"u", `{"amount": 7, "currency": "EUR"}`},  // passes
+	} {
+		m, _ := formats.DecodeJSON([]byte(e[1]))
+		w.Check(parts[e[0]], &checker.Event{Fields: m, Raw: []byte(e[1]), Meta: rules.KafkaMeta{Topic: e[0]}})
+	}
+	c := promsink.New(sinkstest.Of(func() *checker.Checker { return ch }))
+	const want = `
+# HELP assay_events_total Events checked by a contract (after where and sample).
+# TYPE assay_events_total counter
+assay_events_total{contract="c",topic="t"} 3
+assay_events_total{contract="c",topic="u"} 2
+# HELP assay_events_passed_total Events checked by a contract that passed every rule (rules in mode shadow aside; a skip is no violation). The pass rate is its ratio to assay_events_total.
+# TYPE assay_events_passed_total counter
+assay_events_passed_total{contract="c",topic="t"} 2
+assay_events_passed_total{contract="c",topic="u"} 1
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_events_total", "assay_events_passed_total"); err != nil {
 		t.Fatal(err)
 	}
 }

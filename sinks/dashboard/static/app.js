@@ -135,13 +135,44 @@
     const s = Array.from(pr.text());
     return s.length > 80 || pr.full() ? s.slice(0, 79).join("") + "…" : s.join("");
   }
+  const passedTitle = (c) => `${count(c.passed)} of ${count(c.events)} events passed every rule`;
+  const plural = (n, one, many) => n === 1 ? "1 " + one : n + " " + many;
+  // topics is the template "topics" (render.go's topicsOf): the topics
+  // read (or listed, while the coverage is unknown), the listed ones that
+  // do not exist, then the pattern, each on one line.
+  const CELL_TOPICS = 3, MAX_TITLE = 1000; // render.go's CellTopics, MaxTitleBytes
+  function cutTitle(s) {
+    const b = new TextEncoder().encode(s);
+    if (b.length <= MAX_TITLE) return s;
+    let cut = MAX_TITLE;
+    while (cut > 0 && (b[cut] & 0xc0) === 0x80) cut--;
+    return new TextDecoder().decode(b.slice(0, cut)) + "…";
+  }
   function topics(c) {
+    const cov = c.coverage;
+    const all = cov ? cov.topics : c.topics;
+    const shown = all.slice(0, CELL_TOPICS);
     const out = [];
-    c.topics.forEach((t, i) => { if (i) out.push(", "); out.push(h("span", { class: "topic" }, t)); });
-    if (c.topic_pattern) out.push(" ", h("code", { class: "pattern", title: c.topic_pattern }, c.topic_pattern));
+    // The comma is in the topic before it, so that it never starts a line.
+    shown.forEach((t, i) => { if (i) out.push(" "); out.push(h("span", { class: "topic", title: t }, t, i < shown.length - 1 ? "," : "")); });
+    if (all.length > shown.length) out.push(" ", h("span", { class: "more", title: cutTitle(all.join(", ")) }, `+${all.length - shown.length} more`));
+    for (const m of (cov ? cov.missing : [])) out.push(" ", h("s", { class: "topic missing", title: m + ": listed, does not exist" }, m));
+    if (cov && !cov.topics.length && !cov.missing.length) out.push(h("span", { class: "none" }, "none"));
+    if (c.topic_pattern) {
+      let title = "topic_pattern " + c.topic_pattern;
+      if (cov) title += ", matches " + plural(cov.pattern_matches, "topic", "topics");
+      out.push(" ", h("code", { class: "pattern", title }, c.topic_pattern));
+    }
     return out;
   }
-  const plural = (n, one, many) => n === 1 ? "1 " + one : n + " " + many;
+  // name and names are the template "names": names that never break
+  // inside, cut with an ellipsis when long, whole in their title; a comma
+  // is in the name before it.
+  const name = (n, title) => h("span", { class: "name", title: title || n }, n);
+  const names = (ns) => ns.flatMap((n, i) => {
+    const e = h("span", { class: "name", title: n }, n, i < ns.length - 1 ? "," : "");
+    return i ? [" ", e] : [e];
+  });
   function coverage(cov) {
     if (!cov) return "unknown";
     let s = plural(cov.topics.length, "topic", "topics") + ", " + plural(cov.partitions, "partition", "partitions");
@@ -210,15 +241,15 @@
     replaceRows(document.getElementById("banners"), JSON.stringify(banners.map((b) => b.textContent)), banners);
     const rows = data.contracts.map((c) =>
       h("tr", { "data-contract": c.name },
-        h("th", { scope: "row" }, h("a", { href: root + c.url }, c.name)),
-        h("td", null, c.owner),
-        h("td", { class: "topics" }, topics(c)),
-        h("td", { class: "num" }, count(c.events)),
-        h("td", { class: "num" }, percent(c.pass_rate)),
-        h("td", { class: "num" }, count(c.violations)),
-        h("td", { class: "window" }, c.worst_rule ? [windowText(c.worst_rule.window), " ", h("span", { class: "of-rule" }, c.worst_rule.name)] : "–"),
-        h("td", null, badge(c.state), c.firing_rules.length ? [" ", h("span", { class: "firing-rules" }, c.firing_rules.join(", "))] : null),
-        h("td", null, spark(c.history))));
+        h("th", { scope: "row" }, h("a", { class: "name", href: root + c.url, title: c.name }, c.name)),
+        h("td", { class: "c-state" }, badge(c.state), c.firing_rules.length ? [" ", h("span", { class: "firing-rules" }, names(c.firing_rules))] : null),
+        h("td", { class: "c-owner" }, name(c.owner)),
+        h("td", { class: "topics c-topics" }, topics(c)),
+        h("td", { class: "num c-events" }, count(c.events)),
+        h("td", { class: "num c-pass", title: passedTitle(c) }, percent(c.pass_rate)),
+        h("td", { class: "num c-viol" }, count(c.violations)),
+        h("td", { class: "window c-window" }, c.worst_rule ? [windowText(c.worst_rule.window), " ", h("span", { class: "of-rule name", title: c.worst_rule.name }, c.worst_rule.name)] : "–"),
+        h("td", { class: "c-spark" }, spark(c.history))));
     replaceRows(document.querySelector("#contracts tbody"), JSON.stringify(data),
       rows.length ? rows : [emptyRow(9, "No contracts are loaded.")]);
     const drows = dec.decode_errors.map((t) =>
@@ -236,42 +267,51 @@
       drows.length ? drows : [emptyRow(4, "No undecodable records.")]);
   }
 
+  // refreshReload shows or hides the banner of a refused contract reload.
+  async function refreshReload() {
+    const r = await getJSON(root + "api/v1/reload");
+    const banner = r.banner ? [h("p", { class: "banner", role: "alert" }, r.banner)] : [];
+    replaceRows(document.getElementById("reload-banner"), r.banner || "", banner);
+  }
+
   async function refreshContract() {
-    const name = body.dataset.contract;
+    const cname = body.dataset.contract;
     const samples = document.getElementById("samples");
     const rule = samples.dataset.rule || "";
-    let q = "contract=" + encodeURIComponent(name) + "&limit=50";
+    let q = "contract=" + encodeURIComponent(cname) + "&limit=50";
     if (rule) q += "&rule=" + encodeURIComponent(rule);
     const [c, vs] = await Promise.all([
-      getJSON(root + "api/v1/contracts/" + encodeURIComponent(name)),
+      getJSON(root + "api/v1/contracts/" + encodeURIComponent(cname)),
       getJSON(root + "api/v1/violations?" + q),
     ]);
     document.getElementById("c-state").replaceChildren(badge(c.state));
     document.getElementById("c-banner").replaceChildren(...(c.reads_nothing ? [h("p", { class: "banner", role: "alert" }, c.reads_nothing)] : []));
     document.getElementById("c-coverage").textContent = vis(coverage(c.coverage));
     document.getElementById("c-events").textContent = count(c.events);
-    document.getElementById("c-passrate").textContent = percent(c.pass_rate);
+    const pr = document.getElementById("c-passrate");
+    pr.textContent = percent(c.pass_rate);
+    pr.title = passedTitle(c);
     document.getElementById("c-lastevent").textContent = time(c.last_event);
     const rules = c.rules.map((r) =>
       h("tr", { "data-rule": r.name },
-        h("th", { scope: "row" }, h("a", { href: "?rule=" + encodeURIComponent(r.name) + "#violations", title: r.description || "" }, r.name)),
-        h("td", null, h("span", { class: "sev " + r.severity }, r.severity)),
-        h("td", { class: "num" }, count(r.pass)),
-        h("td", { class: "num" }, count(r.fail)),
-        h("td", { class: "num" }, count(r.error)),
-        h("td", { class: "num" }, count(r.skip)),
-        h("td", { class: "num" }, percent(r.violation_ratio)),
-        h("td", { class: "window" }, windowText(r.window), r.window ? [" ", h("span", { class: "above" }, above(r.window))] : null),
-        h("td", null, spark(r.history)),
-        h("td", { class: "nowrap" }, time(r.last_violation)),
-        h("td", null, badge(r.state),
+        h("th", { scope: "row" }, h("a", { class: "name", href: "?rule=" + encodeURIComponent(r.name) + "#violations", title: r.description ? r.name + ": " + r.description : r.name }, r.name)),
+        h("td", { class: "c-state", title: r.state_since ? `${STATE_TEXT[r.state] || r.state} since ${time(r.state_since)}` : null }, badge(r.state),
           r.shadow ? [" ", h("span", { class: "shadow", title: "mode shadow: never alerts" }, "shadow")] : null,
-          r.state_since ? [" ", h("span", { class: "since" }, "since " + time(r.state_since))] : null)));
+          r.state_since ? [" ", h("span", { class: "since" }, "since " + time(r.state_since))] : null),
+        h("td", { class: "c-sev" }, h("span", { class: "sev " + r.severity }, r.severity)),
+        h("td", { class: "num c-pass" }, count(r.pass)),
+        h("td", { class: "num c-fail" }, count(r.fail)),
+        h("td", { class: "num c-error" }, count(r.error)),
+        h("td", { class: "num c-skip" }, count(r.skip)),
+        h("td", { class: "num c-ratio" }, percent(r.violation_ratio)),
+        h("td", { class: "window c-window" }, windowText(r.window), r.window ? [" ", h("span", { class: "above" }, above(r.window))] : null),
+        h("td", { class: "c-spark" }, spark(r.history)),
+        h("td", { class: "nowrap c-last" }, time(r.last_violation))));
     replaceRows(document.querySelector("#rules tbody"), JSON.stringify(c.rules), rules);
     const rows = vs.violations.map((s) =>
       h("tr", { "data-id": [s.rule, s.topic, s.partition, s.offset, s.seen].join("|") },
-        h("td", { class: "nowrap" }, time(s.seen)),
-        h("th", { scope: "row" }, s.rule),
+        h("td", { class: "nowrap", title: s.time ? "record time " + time(s.time) : null }, time(s.seen)),
+        h("th", { scope: "row" }, name(s.rule)),
         h("td", null, h("span", { class: "result " + s.result }, s.result)),
         h("td", { class: "reason" }, s.reason),
         h("td", null, s.topic),
@@ -288,7 +328,7 @@
   async function tick() {
     if (!document.hidden) {
       try {
-        await (page === "overview" ? refreshOverview() : refreshContract());
+        await Promise.all([page === "overview" ? refreshOverview() : refreshContract(), refreshReload()]);
         status.textContent = "live · updated " + time(new Date().toISOString());
         status.classList.remove("stale");
       } catch (e) {
