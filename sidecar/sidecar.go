@@ -99,6 +99,8 @@ type Sidecar struct {
 	watched  [32]byte    // fingerprint of the contract files last loaded or tried
 
 	reloadOK    prometheus.Gauge
+	reloadMu    sync.Mutex // guards lastReload
+	lastReload  ReloadStatus
 	reloadTime  prometheus.Gauge
 	reloadGuard *throttle.Guard // wrong reload tokens, per client
 
@@ -186,6 +188,7 @@ func New(cfg Config) (*Sidecar, error) {
 		Help: "When contracts were last (re)loaded successfully."})
 	s.reloadOK.Set(1)
 	s.reloadTime.SetToCurrentTime()
+	s.lastReload.Loaded = time.Now()
 	s.reg.MustRegister(s.reloadOK, s.reloadTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	kcfg := cfg.Kafka
@@ -200,6 +203,22 @@ func New(cfg Config) (*Sidecar, error) {
 
 // Checker returns the checker of the contracts in force.
 func (s *Sidecar) Checker() *checker.Checker { return s.cur.Load().ch }
+
+// ReloadStatus says how the last contract reload went.
+type ReloadStatus struct {
+	// Refused: the last reload was refused; the contracts loaded at
+	// Loaded keep running. RefusedAt is the first refusal since then.
+	Refused   bool
+	Loaded    time.Time
+	RefusedAt time.Time
+}
+
+// LastReload says how the last contract reload went.
+func (s *Sidecar) LastReload() ReloadStatus {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	return s.lastReload
+}
 
 // Registry returns the metrics registry.
 func (s *Sidecar) Registry() *prometheus.Registry { return s.reg }
@@ -295,6 +314,11 @@ func (s *Sidecar) Reload() error {
 	s.watched = fp
 	if err != nil {
 		s.reloadOK.Set(0)
+		s.reloadMu.Lock()
+		if !s.lastReload.Refused {
+			s.lastReload.Refused, s.lastReload.RefusedAt = true, time.Now()
+		}
+		s.reloadMu.Unlock()
 		var errs rules.Errors
 		if errors.As(err, &errs) {
 			for _, e := range errs {
@@ -323,6 +347,9 @@ func (s *Sidecar) Reload() error {
 	s.updateCoverage() // of the new contracts, on the new checker
 	s.reloadOK.Set(1)
 	s.reloadTime.SetToCurrentTime()
+	s.reloadMu.Lock()
+	s.lastReload = ReloadStatus{Loaded: time.Now()}
+	s.reloadMu.Unlock()
 	names := make([]string, len(contracts))
 	for i, c := range contracts {
 		names[i] = c.Name
