@@ -164,6 +164,7 @@ func singleClass(re *syntax.Regexp) ([]rune, bool) {
 	return nil, false
 }
 
+// build makes the tables of the positions.
 func (s *simpleRegexp) build(pos []position) {
 	n := len(pos)
 	s.n = n

@@ -134,6 +134,8 @@ type compiledRegexp struct {
 	re   *regexp.Regexp
 	size int
 	fast *simpleRegexp // nil: regexp matches
+	// guard is matches($env, text, this pattern) as a direct call.
+	guard func(env, text any) bool
 }
 
 // newCompiledRegexp compiles a constant pattern of the estimated size.
@@ -142,6 +144,7 @@ func newCompiledRegexp(re *regexp.Regexp, size int) *compiledRegexp {
 	if !noSimpleRegexp {
 		c.fast = newSimpleRegexp(re.String())
 	}
+	c.guard = func(env, text any) bool { return must(matches(env, text, c)).(bool) }
 	return c
 }
 
