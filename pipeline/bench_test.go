@@ -92,8 +92,11 @@ func BenchmarkStageEvaluate(b *testing.B) {
 		}
 		events[i] = checker.Event{Fields: fields, Raw: r.Value}
 	}
-	ch := checker.New(cs, checker.Options{})
+	ch := checker.New(cs, checker.Options{KeepFirstSamples: true, SamplesPerRule: 5})
 	w, p := ch.NewWorker(), ch.NewPartition("checkout.orders", 0)
+	for i := range events {
+		events[i].Seq = int64(i)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		for i := range events {
