@@ -146,3 +146,38 @@ rules:
 		t.Errorf("sample changed with later records: %v", v.Payload)
 	}
 }
+
+// In the steady state a record checked by comparison, membership, regex and
+// date rules allocates nothing: decoding, evaluating and counting alike.
+func TestZeroAllocationsPerRecord(t *testing.T) {
+	s, p, _ := stage(t, `
+contract: z
+owner: o
+topics: [t]
+where: type == "order_created"
+rules:
+  - {name: positive, expr: amount > 0}
+  - {name: currency, expr: 'currency in ["EUR", "USD", "GBP"]'}
+  - {name: id, expr: 'order_id matches "^ord_[0-9]{8}$"'}
+  - {name: created, expr: 'date(created_at, "2006-01-02T15:04:05Z07:00").Year() >= 2020'}
+  - {name: country, expr: 'shipping.address.country matches "^[A-Z]{2}$"', when: 'status != "cancelled"'}
+`)
+	recs := make([]kafka.Record, 64)
+	for i := range recs {
+		recs[i] = kafka.Record{Topic: "t", Offset: int64(i), Value: []byte(fmt.Sprintf(
+			`{"type": "order_created", "order_id": "ord_%08d", "amount": %d.5, "currency": "EUR", "status": "placed", "created_at": "2026-11-02T09:00:%02dZ", "shipping": {"address": {"country": "DE", "city": "Berlin"}}, "note": "x"}`, i, i+1, i%60))}
+	}
+	i := 0
+	check := func() {
+		if out := s.Check(p, &recs[i%len(recs)], Position{}); out.Err != nil || len(out.Violations) != 0 {
+			t.Fatalf("%+v", out)
+		}
+		i++
+	}
+	for range 2 * len(recs) {
+		check() // warm up: the decoder's memory, the program's caches
+	}
+	if n := testing.AllocsPerRun(1000, check); n != 0 {
+		t.Errorf("%.1f allocations per record, want 0", n)
+	}
+}
