@@ -46,6 +46,8 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./rules
 	$(GO) test -run XXX -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) -timeout 0 ./rules
+	$(GO) test -run XXX -fuzz '^FuzzSimpleRegexp$$' -fuzztime $(FUZZTIME) ./rules
+	$(GO) test -run XXX -fuzz '^FuzzNativeMatchesExpr$$' -fuzztime $(FUZZTIME) ./rules
 	$(GO) test -run XXX -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./formats
 	$(GO) test -run XXX -fuzz '^FuzzExtractMatchesDecodeJSON$$' -fuzztime $(FUZZTIME) ./formats
 	$(GO) test -run XXX -fuzz '^FuzzWireFormat$$' -fuzztime $(FUZZTIME) ./formats/confluent

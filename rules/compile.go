@@ -84,6 +84,7 @@ func compile(src string, kind exprKind, lim Limits) (*Program, error) {
 		expr.MaxNodes(uint(lim.MaxExprNodes)),
 		expr.Patch(fieldsOverBuiltins{}),
 		expr.Patch(g),
+		expr.Patch(typedCalls{}),
 		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
 	}
 	opts = append(opts, guardFunctions...)
@@ -390,7 +391,68 @@ const Skipped = "\x00assay:skipped"
 // One run instead of one per rule shares the VM's setup across rules; a run
 // that fails says only that some rule could not be evaluated, and the
 // caller then evaluates the rules one by one.
+//
+// The rules run natively (see native.go) where they can: then the program
+// computes a subexpression that several rules share once per run, and the
+// list it gives may be shared by other runs (it is the same list for the
+// same values): the caller must not modify it.
 func CompileAll(rs []*Rule) (*vm.Program, error) {
+	return compileAll(rs, allOptions{})
+}
+
+// allOptions are the ways of compiling a combined program other than the
+// default, for comparing them.
+type allOptions struct {
+	expr    bool // expr's bytecode only
+	untyped bool // expr: guards called as expr.Function, not directly
+	noShare bool // native: no subexpression computed once for all
+}
+
+// compileAll is CompileAll compiled as how says: natively what can be
+// (all native: a program that is one call of native.run; some: the list
+// that expr runs, with the native rules as calls), with expr what cannot.
+func compileAll(rs []*Rule, how allOptions) (*vm.Program, error) {
+	nodes, err := ruleTrees(rs)
+	if err != nil {
+		return nil, err
+	}
+	exprOnly := func() (*vm.Program, error) {
+		prog, err := compileList(nodes, !how.untyped)
+		dropTree(prog)
+		return prog, err
+	}
+	if how.expr {
+		return exprOnly()
+	}
+	// The native evaluator compiles the tree of the program expr would
+	// run, with the guards called by name.
+	prog, err := compileList(nodes, false)
+	if err != nil {
+		return nil, err
+	}
+	nat, err := compileNative(prog.Node(), !how.noShare)
+	nodes, _ = ruleTrees(rs) // afresh: compiling patched the first ones
+	if err != nil || len(nat.unsupported) == len(rs) {
+		return exprOnly()
+	}
+	if len(nat.unsupported) == 0 {
+		p, err := callProgram(nat.run)
+		if err != nil {
+			return exprOnly()
+		}
+		return p, nil
+	}
+	for i, fn := range nat.rules {
+		if fn != nil { // in the list expr runs, a native rule is a call
+			nodes[i] = &ast.CallNode{Callee: &ast.ConstantNode{Value: nat.runRule(i)}, Arguments: []ast.Node{&ast.IdentifierNode{Value: "$env"}}}
+		}
+	}
+	return exprOnly()
+}
+
+// ruleTrees are the trees of the rules for the combined program: a rule
+// with a when is when ? expr : Skipped.
+func ruleTrees(rs []*Rule) ([]ast.Node, error) {
 	if len(rs) == 0 {
 		return nil, errors.New("no rules")
 	}
@@ -412,7 +474,14 @@ func CompileAll(rs []*Rule) (*vm.Program, error) {
 			nodes[i] = &ast.ConditionalNode{Cond: when.Node, Exp1: tree.Node, Exp2: &ast.StringNode{Value: Skipped}}
 		}
 	}
-	placeholders := make([]string, len(rs))
+	return nodes, nil
+}
+
+// compileList compiles the list of the rules' trees, keeping its tree;
+// typed makes the guards' calls direct (typedCalls), for a program that
+// expr runs.
+func compileList(nodes []ast.Node, typed bool) (*vm.Program, error) {
+	placeholders := make([]string, len(nodes))
 	for i := range placeholders {
 		placeholders[i] = fmt.Sprint(i)
 	}
@@ -424,9 +493,28 @@ func CompileAll(rs []*Rule) (*vm.Program, error) {
 		expr.Patch(&guards{}),
 		expr.Function(fetchFunc, fetch, new(func(any, string) any)),
 	}
-	prog, err := expr.Compile("["+strings.Join(placeholders, ", ")+"]", append(opts, guardFunctions...)...)
+	if typed {
+		opts = append(opts, expr.Patch(typedCalls{}))
+	}
+	return expr.Compile("["+strings.Join(placeholders, ", ")+"]", append(opts, guardFunctions...)...)
+}
+
+// callProgram is a program that calls fn with the environment.
+func callProgram(fn func(any) any) (*vm.Program, error) {
+	prog, err := expr.Compile("nil", expr.Env(compileEnv), expr.Patch(callPatcher{fn}))
 	dropTree(prog)
 	return prog, err
+}
+
+// callPatcher makes the program nil a call of fn with $env, which the
+// VM calls directly (OpCallTyped: no arguments slice, no reflection).
+type callPatcher struct{ fn func(any) any }
+
+// Visit puts the call in.
+func (p callPatcher) Visit(n *ast.Node) {
+	if _, ok := (*n).(*ast.NilNode); ok {
+		ast.Patch(n, &ast.CallNode{Callee: &ast.ConstantNode{Value: p.fn}, Arguments: []ast.Node{&ast.IdentifierNode{Value: "$env"}}})
+	}
 }
 
 // placeholderPatcher replaces the integer i of the list by rule i's tree.

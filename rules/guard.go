@@ -376,6 +376,67 @@ var guardFunctions = append([]expr.Option{
 	expr.Function(replaceFunc, replace),
 }, workFunctions...)
 
+// typedGuards are the guards of two arguments as the functions the VM
+// calls directly (OpCallTyped), without the slice of arguments and its
+// allocation that a call of an expr.Function takes; an error is a panic,
+// which the VM turns into the same error.
+var typedGuards = map[string]func(any, any) any{
+	fetchFunc:     func(a, b any) any { return must(fetch(a, b)) },
+	stepFunc:      func(a, b any) any { return must(step(a, b)) },
+	stepBuildFunc: func(a, b any) any { return must(stepBuild(a, b)) },
+	chargeFunc:    func(a, b any) any { return must(charge(a, b)) },
+	chargeAllFunc: func(a, b any) any { return must(chargeAll(a, b)) },
+	workFunc:      func(a, b any) any { return must(work(a, b)) },
+	workSortFunc:  func(a, b any) any { return must(workSort(a, b)) },
+}
+
+// must is a guard's value, or its error as a panic.
+func must(v any, err error) any {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// typedCalls is the last patcher of the programs expr runs: it makes the
+// calls of typedGuards, and of matches with a constant pattern, direct
+// calls. (The native evaluator reads the tree without it, with the
+// guards by name.)
+type typedCalls struct{}
+
+// Visit makes a call of a guard direct.
+func (typedCalls) Visit(n *ast.Node) {
+	c, ok := (*n).(*ast.CallNode)
+	if !ok {
+		return
+	}
+	id, ok := c.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return
+	}
+	if fn, ok := typedGuards[id.Value]; ok && len(c.Arguments) == 2 {
+		c.Callee = typedCallee(fn)
+		return
+	}
+	if id.Value == matchesFunc && len(c.Arguments) == 3 {
+		if k, ok := c.Arguments[2].(*ast.ConstantNode); ok {
+			if re, ok := k.Value.(*compiledRegexp); ok {
+				c.Callee = typedCallee(re.guard)
+				c.Arguments = c.Arguments[:2]
+			}
+		}
+	}
+}
+
+// typedCallee is a function as a callee, with its type: the compiler
+// picks the direct call by the type, and the patcher runs after the last
+// type check.
+func typedCallee(fn any) ast.Node {
+	k := &ast.ConstantNode{Value: fn}
+	k.SetType(reflect.TypeOf(fn))
+	return k
+}
+
 // Builtins whose value is built from values that exist (counted shallow),
 // and those whose value is built whole (counted deep).
 var (

@@ -133,6 +133,30 @@ func checkRegexp(pattern string) (int, error) {
 type compiledRegexp struct {
 	re   *regexp.Regexp
 	size int
+	fast *simpleRegexp // nil: regexp matches
+	// guard is matches($env, text, this pattern) as a direct call.
+	guard func(env, text any) bool
+}
+
+// newCompiledRegexp compiles a constant pattern of the estimated size.
+func newCompiledRegexp(re *regexp.Regexp, size int) *compiledRegexp {
+	c := &compiledRegexp{re: re, size: size}
+	if !noSimpleRegexp {
+		c.fast = newSimpleRegexp(re.String())
+	}
+	c.guard = func(env, text any) bool { return must(matches(env, text, c)).(bool) }
+	return c
+}
+
+// noSimpleRegexp turns the fast matcher off, for comparing.
+var noSimpleRegexp = false
+
+// MatchString reports whether the text matches the pattern.
+func (c *compiledRegexp) MatchString(s string) bool {
+	if c.fast != nil {
+		return c.fast.MatchString(s)
+	}
+	return c.re.MatchString(s)
 }
 
 // matchCost is the work of matching a text of n bytes with a program of
@@ -168,6 +192,14 @@ func matches(args ...any) (any, error) {
 	var size int
 	switch p := p.(type) {
 	case *compiledRegexp:
+		if isString {
+			if b != nil {
+				if err := b.work(matchCost(n, p.size)); err != nil {
+					return nil, err
+				}
+			}
+			return p.MatchString(s), nil
+		}
 		re, size = p.re, p.size
 	case string:
 		if b != nil {
@@ -450,7 +482,7 @@ func workGuard(n *ast.Node, call func(string, ...ast.Node) *ast.CallNode) (bad *
 				if err != nil {
 					return nil
 				}
-				pattern = &ast.ConstantNode{Value: &compiledRegexp{re: re, size: size}}
+				pattern = &ast.ConstantNode{Value: newCompiledRegexp(re, size)}
 			}
 			c := call(matchesFunc, node.Left, pattern)
 			c.SetLocation(node.Location())
