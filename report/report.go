@@ -1,5 +1,5 @@
 // Package report renders the result of an offline check (`assay test`) as
-// text for people, JSON for tools (a stable shape, documented in the README),
+// text for people, JSON for tools (a stable shape, documented in docs/report.md),
 // JUnit XML for CI systems, a self-contained HTML page for a CI artifact and
 // GitHub Actions workflow commands (annotations).
 package report

@@ -1,6 +1,6 @@
 // Package rules turns contract files into compiled contracts.
 //
-// A contract file is YAML (see the README's contract reference). Decoding is
+// A contract file is YAML (see docs/contracts.md for the format). Decoding is
 // strict: unknown keys, wrong types, bad durations and expressions that do
 // not compile are all errors, and every problem of every file is collected in
 // one pass with its file:line:column, the way prometheus' rulefmt does it.

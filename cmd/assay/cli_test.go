@@ -159,9 +159,10 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
-// TestSchemaIDIsTheREADMEsURL: the $id of `assay schema` is the URL the
-// README tells editors to load, and that URL names the committed file.
-func TestSchemaIDIsTheREADMEsURL(t *testing.T) {
+// TestSchemaIDIsTheDocsURL: the $id of `assay schema` is the URL that
+// docs/contracts.md tells editors to load, and that URL names the
+// committed file.
+func TestSchemaIDIsTheDocsURL(t *testing.T) {
 	_, out, _ := runCLI(t, "", "schema")
 	var s struct {
 		ID string `json:"$id"`
@@ -169,17 +170,17 @@ func TestSchemaIDIsTheREADMEsURL(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../../README.md")
+	doc, err := os.ReadFile("../../docs/contracts.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	urls := regexp.MustCompile(`yaml-language-server: \$schema=(\S+)`).FindAllSubmatch(readme, -1)
+	urls := regexp.MustCompile(`yaml-language-server: \$schema=(\S+)`).FindAllSubmatch(doc, -1)
 	if len(urls) == 0 {
-		t.Fatal("the README gives no schema URL")
+		t.Fatal("docs/contracts.md gives no schema URL")
 	}
 	for _, u := range urls {
 		if string(u[1]) != s.ID {
-			t.Errorf("the README gives %s, the schema's $id is %s", u[1], s.ID)
+			t.Errorf("docs/contracts.md gives %s, the schema's $id is %s", u[1], s.ID)
 		}
 	}
 	if !strings.HasSuffix(s.ID, "/main/schema/contract.schema.json") {

@@ -14,7 +14,7 @@ import (
 )
 
 // designMetrics are assay's core Prometheus metrics with their labels,
-// as the README's metrics table documents them.
+// as the metrics table of docs/metrics.md documents them.
 var designMetrics = map[string][]string{
 	"assay_events_total":                 {"contract", "topic"},
 	"assay_events_passed_total":          {"contract", "topic"},
@@ -31,10 +31,10 @@ var designMetrics = map[string][]string{
 
 const grafanaFile = "../../deploy/grafana/assay.json"
 
-// TestDesignMetricsMatchREADME: the metrics table of the README (what
+// TestDesignMetricsMatchDocs: the metrics table of docs/metrics.md (what
 // users read) lists every core metric with exactly these labels.
-func TestDesignMetricsMatchREADME(t *testing.T) {
-	data, err := os.ReadFile("../../README.md")
+func TestDesignMetricsMatchDocs(t *testing.T) {
+	data, err := os.ReadFile("../../docs/metrics.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestDesignMetricsMatchREADME(t *testing.T) {
 	}
 	for name, labels := range designMetrics {
 		if !slices.Equal(got[name], labels) {
-			t.Errorf("%s: the README says labels %v, this test %v", name, got[name], labels)
+			t.Errorf("%s: docs/metrics.md says labels %v, this test %v", name, got[name], labels)
 		}
 	}
 }

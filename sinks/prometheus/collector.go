@@ -3,7 +3,7 @@
 // The Collector reads its sinks.Source (the checker's tallies and the
 // pipeline's counts) when it is scraped: nothing is counted per event here,
 // so the hot path does no label lookups. Metric names and labels are stable
-// (the README lists them); labels are bounded (contract, rule, topic,
+// (docs/metrics.md lists them); labels are bounded (contract, rule, topic,
 // partition, ...), never an event value.
 package prometheus
 
