@@ -646,7 +646,11 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 			if s, ok := d.str(v, "severity"); ok {
 				sev, ok := ParseSeverity(s)
 				if !ok {
-					d.errorf(v, "severity must be critical, warning or info, not %q", s)
+					msg := fmt.Sprintf("severity must be critical, warning or info, not %q", safetext.Truncate(s, maxQuoted))
+					if to, ok := suggest.Closest(s, []string{"critical", "warning", "info"}); ok {
+						msg += fmt.Sprintf("; did you mean %q?", to)
+					}
+					d.errorf(v, "%s", msg)
 				}
 				r.Severity = sev
 			}

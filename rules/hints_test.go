@@ -21,6 +21,7 @@ rules:
   - {name: e, fresh: ts, within: 5 minutes}
   - {name: f, expr: 'size(items) > 0'}
   - {name: good, expr: amount > 0}
+  - {name: g, expr: amount > 1, severity: critcal}
 examples:
   - {event: {amount: 1}, pass: [d, a, goood]}
   - {event: {amount: 1}, fail: [c]}
@@ -42,8 +43,9 @@ alret: {ratio: 0.1}
 		`t3.yaml:8:33: contract "t3", rule "d": unknown key "severty"; did you mean "severity"?`,
 		`t3.yaml:9:34: contract "t3", rule "e": within: invalid duration "5 minutes"; did you mean 5m?`,
 		`t3.yaml:10:22: contract "t3", rule "f": expr: unknown function "size"; did you mean len? (1:1)`,
-		`t3.yaml:13:39: contract "t3": pass: no rule "goood" in this contract; did you mean "good"?`,
-		`t3.yaml:15:1: contract "t3": unknown key "alret"; did you mean "alert"?`,
+		`t3.yaml:12:43: contract "t3", rule "g": severity must be critical, warning or info, not "critcal"; did you mean "critical"?`,
+		`t3.yaml:14:39: contract "t3": pass: no rule "goood" in this contract; did you mean "good"?`,
+		`t3.yaml:16:1: contract "t3": unknown key "alret"; did you mean "alert"?`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/assay-dev/assay/internal/safetext"
+	"github.com/assay-dev/assay/internal/suggest"
 	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sinks/alert"
 )
@@ -99,7 +103,7 @@ func loadServiceConfig(path string) (*serviceConfig, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, fmt.Errorf("%s: %v", path, configError(err))
 	}
 	var errs []error
 	if cfg.SASL != nil {
@@ -148,4 +152,49 @@ func loadServiceConfig(path string) (*serviceConfig, error) {
 		return nil, fmt.Errorf("%s: %w", path, errors.Join(errs...))
 	}
 	return cfg, nil
+}
+
+var unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+
+// configError words yaml's errors for people: an unknown key by its line,
+// with the key that was most likely meant, instead of a Go type's name.
+func configError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	var msgs []string
+	for _, e := range te.Errors {
+		if m := unknownField.FindStringSubmatch(e); m != nil {
+			msg := fmt.Sprintf("line %s: unknown key %q", m[1], safetext.Truncate(m[2], 64))
+			if to, ok := suggest.Closest(m[2], configKeys(reflect.TypeOf(serviceConfig{}), nil)); ok {
+				msg += fmt.Sprintf("; did you mean %q?", to)
+			}
+			e = msg
+		}
+		msgs = append(msgs, e)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// configKeys lists the yaml keys of a config type and the types in it.
+func configKeys(t reflect.Type, out []string) []string {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Map || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return out
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+		out = configKeys(f.Type, out)
+	}
+	return out
 }

@@ -88,6 +88,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 // rule reads that none of them has.
 func missingFields(contracts []*rules.Contract, files []string) ([]*rules.Error, error) {
 	watch := offline.NewFieldWatch(contracts)
+	events, undecodable := 0, 0
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
@@ -96,9 +97,15 @@ func missingFields(contracts []*rules.Contract, files []string) ([]*rules.Error,
 		sc := bufio.NewScanner(f)
 		sc.Buffer(nil, offline.DefaultMaxLine)
 		for sc.Scan() {
+			if len(formats.TrimSpace(sc.Bytes())) == 0 {
+				continue
+			}
 			if fields, err := formats.DecodeJSON(sc.Bytes()); err == nil {
+				events++
 				watch.Observe(fields)
 				watch.Name(fields)
+			} else {
+				undecodable++
 			}
 		}
 		err = sc.Err()
@@ -106,6 +113,10 @@ func missingFields(contracts []*rules.Contract, files []string) ([]*rules.Error,
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+	}
+	if events == 0 {
+		return nil, fmt.Errorf("--events: no line of %s is a JSON object (%d %s not): nothing to compare the fields with",
+			strings.Join(files, ", "), undecodable, plural(undecodable, "line is", "lines are"))
 	}
 	var out []*rules.Error
 	for _, c := range contracts {

@@ -26,4 +26,9 @@ func TestLintEvents(t *testing.T) {
 	if code := cmdLint([]string{"-c", contract, "--events", events}, &out, &errOut); code != exitOK || out.Len() > 0 {
 		t.Errorf("exit %d: %s%s", code, out.String(), errOut.String())
 	}
+	os.WriteFile(events, []byte("garbage\n\n"), 0o644)
+	errOut.Reset()
+	if code := cmdLint([]string{"-c", contract, "--events", events}, &out, &errOut); code != exitBadInput || !strings.Contains(errOut.String(), "is a JSON object (1 line is not)") {
+		t.Errorf("no event: exit %d: %s", code, errOut.String())
+	}
 }

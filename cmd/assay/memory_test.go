@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 func TestParseMemoryLimit(t *testing.T) {
 	for in, want := range map[string]int64{
@@ -15,5 +18,16 @@ func TestParseMemoryLimit(t *testing.T) {
 		if got := parseMemoryLimit(in); got != want {
 			t.Errorf("%q: %d, want %d", in, got, want)
 		}
+	}
+}
+
+func TestConfigUnknownKeySuggests(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/c.yaml"
+	os.WriteFile(path, []byte("dashbord_url: x\nchannels:\n  a: {type: webhook, urll: http://x}\n"), 0o644)
+	_, err := loadServiceConfig(path)
+	want := path + `: line 1: unknown key "dashbord_url"; did you mean "dashboard_url"?; line 3: unknown key "urll"; did you mean "url"?`
+	if err == nil || err.Error() != want {
+		t.Errorf("%v\nwant %s", err, want)
 	}
 }

@@ -224,6 +224,11 @@ func (m *Manager) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(m.opts.Interval)
 	defer t.Stop()
+	if ch := m.src.Checker(); ch != nil {
+		m.mu.Lock()
+		m.warnUndefined(ch.Contracts())
+		m.mu.Unlock()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -256,6 +261,7 @@ func (m *Manager) Evaluate() {
 	snap := ch.Snapshot()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.warnUndefined(ch.Contracts())
 	for _, c := range m.pol.Evaluate(now, snap) {
 		switch {
 		case c.From != policy.Firing && c.To != policy.Firing:
@@ -359,6 +365,23 @@ func topicsAlert(c *rules.Contract, ts policy.TopicsStatus) Alert {
 
 func sampleOf(v *checker.Violation) *Sample {
 	return &Sample{Reason: v.Reason, Topic: v.Topic, Partition: v.Partition, Offset: v.Offset, Time: v.Time}
+}
+
+// warnUndefined logs, once per channel, a channel that a contract names
+// and the service config does not define: at the first evaluation, not at
+// the first alert, so that a typo shows before it drops one.
+func (m *Manager) warnUndefined(cs []*rules.Contract) {
+	for _, c := range cs {
+		if c.Alert == nil {
+			continue
+		}
+		for _, name := range c.Alert.Channels {
+			if m.channels[name] == nil && !m.warned[name] {
+				m.warned[name] = true
+				m.log.Warn("contract names an alert channel that the service config does not define; its alerts will be dropped", "contract", c.Name, "channel", name)
+			}
+		}
+	}
 }
 
 // send queues n on the named channels. Re-sends of open alerts go only to

@@ -402,3 +402,18 @@ func TestTypes(t *testing.T) {
 		t.Errorf("unknown type not refused by name: %s", logs.String())
 	}
 }
+
+// A channel a contract names and the config does not define is logged at
+// the first evaluation, before any alert would be dropped, and once.
+func TestUndefinedChannelIsLoggedAtStart(t *testing.T) {
+	f := newFixture(t, "contract: c\nowner: o\ntopics: [orders]\nalert: {channels: [biling-slack]}\nrules: [{name: r, expr: amount > 0}]\n")
+	var logs strings.Builder
+	m := alert.New(sinkstest.Of(func() *checker.Checker { return f.ch }), alert.Options{
+		Now: func() time.Time { return f.now }, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	m.Evaluate()
+	m.Evaluate()
+	if n := strings.Count(logs.String(), "does not define"); n != 1 || !strings.Contains(logs.String(), "channel=biling-slack") {
+		t.Errorf("%d warnings:\n%s", n, logs.String())
+	}
+}
