@@ -228,7 +228,7 @@ func (d *Dashboard) apiViolations(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			d.writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to "+strconv.Itoa(MaxLimit))
+			d.writeError(w, http.StatusBadRequest, "limit must be a whole number of at least 1 (more than "+strconv.Itoa(MaxLimit)+" is capped)")
 			return
 		}
 		limit = min(n, MaxLimit)
