@@ -172,7 +172,7 @@ func TestInChromiumLinkFromAnotherSite(t *testing.T) {
 <input name="token" value="%s"></form>
 <script>
 document.forms[0].submit();
-setTimeout(() => { location.href = %q }, 300);
+setTimeout(() => { location.href = %q }, 1500);
 </script>`, f.srv.URL, testToken, f.srv.URL+"/contracts/user-signups")
 	}))
 	defer other.Close()
