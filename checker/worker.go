@@ -314,7 +314,7 @@ func (w *Worker) evalRule(c *contract, r *rule, pc *partContract, j int, ev *Eve
 // program; anything unusual is evaluated again on its own, so that errors
 // read exactly as they do there.
 func (w *Worker) fromValue(c *contract, r *rule, pc *partContract, j int, ev *Event, v any) (Result, string) {
-	if s, ok := v.(string); ok && s == rules.Skipped {
+	if v == rules.Skipped {
 		return Skip, ""
 	}
 	if _, isBool := v.(bool); r.r.Kind == rules.KindExpr && !isBool {

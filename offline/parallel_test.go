@@ -174,3 +174,24 @@ rules:
 		}
 	}
 }
+
+// No value of an event is taken for a skipped rule: a string that looks
+// like the marker of one is checked like any other, on one core or many.
+func TestNoValueIsASkip(t *testing.T) {
+	cs, err := rules.Parse("s.yaml", []byte("contract: s\nowner: o\ntopics: [t]\nrules:\n  - {name: f, expr: flag == true}\n  - {name: u, unique: id}\n  - {name: g, expr: flag == true, when: 'true'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := strings.Repeat(`{"flag": "\u0000assay:skipped", "id": "\u0000assay:skipped"}`+"\n", 2)
+	for _, workers := range []int{1, 3} {
+		rep, err := offline.Run(cs, []offline.Input{{Name: "x", R: strings.NewReader(data)}}, offline.Options{Topic: "t", Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rep.Contracts[0].Rules {
+			if r.Skip != 0 || r.Pass+r.Fail+r.Error != 2 || (r.Rule == "u" && r.Fail != 1) || (r.Rule != "u" && r.Fail != 2) {
+				t.Errorf("%d workers, %s: %+v", workers, r.Rule, r)
+			}
+		}
+	}
+}

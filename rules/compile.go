@@ -382,8 +382,14 @@ func pathOf(n ast.Node, bound map[string]bool) string {
 }
 
 // Skipped is the value a program of CompileAll gives for a rule whose
-// when is false.
-const Skipped = "\x00assay:skipped"
+// when is false. It is a pointer no event can hold, so that no value of
+// an event is taken for it.
+var Skipped any = &skipMarker{}
+
+type skipMarker struct{ _ byte }
+
+// String makes it readable in a program's disassembly.
+func (*skipMarker) String() string { return "skipped" }
 
 // CompileAll compiles the rules of a contract into one program that gives
 // a list with one value per rule: its expression's value (for unique and
@@ -471,7 +477,7 @@ func ruleTrees(rs []*Rule) ([]ast.Node, error) {
 			if err != nil {
 				return nil, err
 			}
-			nodes[i] = &ast.ConditionalNode{Cond: when.Node, Exp1: tree.Node, Exp2: &ast.StringNode{Value: Skipped}}
+			nodes[i] = &ast.ConditionalNode{Cond: when.Node, Exp1: tree.Node, Exp2: &ast.ConstantNode{Value: Skipped}}
 		}
 	}
 	return nodes, nil

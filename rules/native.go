@@ -134,7 +134,7 @@ func (p *native) run(env any) any {
 			if v.truth() {
 				key[i/32] |= 1 << (2 * (i % 32))
 			}
-		case v.k == kAny && v.a == any(Skipped):
+		case v.k == kAny && v.a == Skipped:
 			key[i/32] |= 2 << (2 * (i % 32))
 		default:
 			shared = false
