@@ -23,8 +23,9 @@ type FieldWatch struct {
 
 // Bounds of the names collected for suggestions.
 const (
-	namedEvents = 100
-	maxNames    = 2000
+	namedEvents  = 100
+	maxNames     = 2000
+	maxNameBytes = 256 // longer field paths are no suggestion anyone typed
 )
 
 // NewFieldWatch watches the fields the contracts' rules read.
@@ -92,16 +93,28 @@ func (f *FieldWatch) collect(prefix string, v any, depth int) {
 	}
 	switch v := v.(type) {
 	case map[string]any:
-		for k, e := range v {
-			if k == rules.MetaVar {
-				continue
+		// In key order, so that the names kept (and the suggestions) are
+		// the same on every run.
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			if k != rules.MetaVar && len(prefix)+len(k) <= maxNameBytes {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if len(f.names) >= maxNames {
+				return
 			}
 			p := prefix + k
 			f.names[p] = true
-			f.collect(p+".", e, depth+1)
+			f.collect(p+".", v[k], depth+1)
 		}
 	case []any:
 		for _, e := range v {
+			if len(f.names) >= maxNames {
+				return
+			}
 			f.collect(prefix, e, depth+1)
 		}
 	}

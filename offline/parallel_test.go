@@ -195,3 +195,38 @@ func TestNoValueIsASkip(t *testing.T) {
 		}
 	}
 }
+
+// The names collected for suggestions are bounded in number and length
+// whatever one event holds, and the same on every run.
+func TestFieldNamesAreBounded(t *testing.T) {
+	cs, err := rules.Parse("t.yaml", []byte("contract: t\nowner: o\ntopics: [t]\nrules: [{name: r, expr: 'o29.ammount > 0'}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := map[string]any{}
+	for i := range 5000 {
+		long[fmt.Sprintf("k%d", i)] = 1
+	}
+	nested := map[string]any{strings.Repeat("x", 100000): long}
+	for i := range 30 {
+		o := map[string]any{"amount": 1}
+		for j := range 100 {
+			o[fmt.Sprintf("f%d", j)] = j
+		}
+		nested[fmt.Sprintf("o%d", i)] = o
+	}
+	var first string
+	for run := range 5 {
+		w := offline.NewFieldWatch(cs)
+		w.Name(nested)
+		got := w.Missing(cs[0].Rules[0])
+		if len(got) != 1 {
+			t.Fatalf("%+v", got)
+		}
+		if run == 0 {
+			first = got[0].String()
+		} else if got[0].String() != first {
+			t.Errorf("run %d: %s, run 0: %s", run, got[0], first)
+		}
+	}
+}

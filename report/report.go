@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/internal/safetext"
 	"github.com/assay-dev/assay/rules"
 )
 
@@ -85,9 +86,9 @@ type MissingField struct {
 // String says it the way people read it: "no event had ammount; did you
 // mean amount?".
 func (m MissingField) String() string {
-	s := "no event had " + m.Field
+	s := "no event had " + safetext.Visible(m.Field)
 	if m.DidYouMean != "" {
-		s += "; did you mean " + m.DidYouMean + "?"
+		s += "; did you mean " + safetext.Visible(m.DidYouMean) + "?"
 	}
 	return s
 }
