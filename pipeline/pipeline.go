@@ -29,6 +29,9 @@ type Stage struct {
 	w       *checker.Worker
 	schemas *confluent.Decoder
 	dec     formats.Decoder // reuses its memory from one record to the next
+	// shrink: the last record was large; the decoder and the fields map
+	// let go of what it made them hold before the next one.
+	shrink bool
 	fields  map[string]any  // the fields of the record being checked
 	whole   map[string]any  // its whole value, when a violation needs it
 	raw     []byte          // the value of the record being checked
@@ -166,6 +169,10 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 		ev.Meta.Schema = rules.SchemaMeta{ID: info.ID, Subject: info.Subject, Version: info.Version}
 		return Outcome{Violations: s.w.Check(p.State, &ev), Fields: fields, Format: "confluent"}
 	}
+	if s.shrink {
+		s.dec, s.fields, s.shrink = formats.Decoder{}, make(map[string]any, 16), false
+	}
+	s.shrink = len(r.Value) > RetainBytes
 	if err := s.dec.Extract(r.Value, p.want, s.fields); err != nil {
 		if _, derr := formats.DecodeJSON(r.Value); derr != nil {
 			err = derr // its message, the same for every decoder
@@ -183,6 +190,12 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 	s.raw, s.whole = nil, nil
 	return Outcome{Violations: vs, Fields: s.fields, Format: "json"}
 }
+
+// RetainBytes bounds the memory a Stage keeps between records: after a
+// record larger than this its decoder starts afresh, so that one huge
+// record does not leave its size held by every worker (nor slow the next
+// records down with a map grown to its width).
+const RetainBytes = 64 << 10
 
 // decodeWhole decodes the whole value of the record being checked.
 func (s *Stage) decodeWhole() map[string]any {

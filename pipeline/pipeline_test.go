@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -180,4 +181,30 @@ rules:
 	if n := testing.AllocsPerRun(1000, check); n != 0 {
 		t.Errorf("%.1f allocations per record, want 0", n)
 	}
+}
+
+// One huge record does not leave its size held by the stage: after it, the
+// decoder starts afresh (RetainBytes).
+func TestHugeRecordIsNotRetained(t *testing.T) {
+	s, p, _ := stage(t, "contract: c\nowner: o\ntopics: [t]\nrules: [{name: r, expr: 'len(items) >= 0 && type != nil'}]\n")
+	huge := []byte(`{"type": "x", "items": [` + strings.Repeat(`{},`, 300000) + `{}]}`)
+	small := kafka.Record{Topic: "t", Value: []byte(`{"type": "x", "items": [{}, {"a": 1}]}`)}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	s.Check(p, &small, Position{})
+	before := heap()
+	rec := kafka.Record{Topic: "t", Value: huge}
+	s.Check(p, &rec, Position{})
+	for range 10 {
+		s.Check(p, &small, Position{})
+	}
+	huge, rec = nil, kafka.Record{}
+	if after := heap(); after > before+8<<20 {
+		t.Errorf("heap %d MB after the huge record, %d MB before", after>>20, before>>20)
+	}
+	runtime.KeepAlive(s)
 }
