@@ -31,10 +31,10 @@ type Stage struct {
 	dec     formats.Decoder // reuses its memory from one record to the next
 	// shrink: the last record was large; the decoder and the fields map
 	// let go of what it made them hold before the next one.
-	shrink bool
-	fields  map[string]any  // the fields of the record being checked
-	whole   map[string]any  // its whole value, when a violation needs it
-	raw     []byte          // the value of the record being checked
+	shrink  bool
+	fields  map[string]any // the fields of the record being checked
+	whole   map[string]any // its whole value, when a violation needs it
+	raw     []byte         // the value of the record being checked
 	wholeFn func() map[string]any
 }
 
