@@ -2,9 +2,17 @@ package kafka
 
 import (
 	"context"
+	"errors"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
+
+// TooLarge reports whether a produce error says the record is larger than
+// the broker or the client will ever take: writing it again cannot work.
+func TooLarge(err error) bool {
+	return errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge)
+}
 
 // Producer writes records without waiting for each to be acknowledged: the
 // demo's event generator uses it. Records with the same key go to the same

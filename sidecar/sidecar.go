@@ -452,6 +452,13 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.R
 		// whose copy failed, and it is fetched and checked again.
 		for j, err := range s.consumer.Produce(context.Background(), dlq, 10*time.Second) {
 			ok := err == nil
+			if kafka.TooLarge(err) {
+				// The broker will never take this copy: retrying would
+				// stall the partition for good and count the record again
+				// and again. It is counted and logged, and not written.
+				s.quarantineTooLarge(&dlq[j], topic, partition, records[dlqSource[j]].Offset, err)
+				continue
+			}
 			s.quarantined(&dlq[j], ok)
 			if !ok && dlqSource[j] < done {
 				done = dlqSource[j]
@@ -505,7 +512,7 @@ func (s *Sidecar) quarantineRecords(e *engine, r *kafka.Record, vs []checker.Vio
 		}
 		key := bytes.Clone(r.Key)
 		if q.MaskPII {
-			masked, err := json.Marshal(v.Masked)
+			masked, err := marshalJSON(v.Masked)
 			if err != nil || v.Masked == nil {
 				continue // cannot happen: the checker masks for such contracts
 			}
@@ -538,6 +545,15 @@ func addToHeader(r *kafka.Record, key, value, sep string) {
 			r.Headers[i].Value = append(append(h.Value, sep...), value...)
 		}
 	}
+}
+
+// quarantineTooLarge counts and logs a quarantined copy the broker refused
+// for its size.
+func (s *Sidecar) quarantineTooLarge(r *kafka.Record, topic string, partition int32, offset int64, err error) {
+	c, _ := r.Header("assay.contract")
+	s.quarantine.add(quarantineKey{string(c), "too_large"})
+	s.log.Warn("quarantined copy larger than the broker takes; not written (counted in assay_quarantined_total{result=\"too_large\"})",
+		"topic", r.Topic, "source_topic", topic, "partition", partition, "offset", offset, "bytes", r.Size(), "err", err)
 }
 
 // quarantined counts a quarantine write by contract and result.
@@ -664,4 +680,17 @@ func (s *Sidecar) watch(ctx context.Context) {
 			s.Reload()
 		}
 	}
+}
+
+// marshalJSON is json.Marshal without the escaping of <, > and & meant for
+// HTML: a quarantined copy stays as close to the record as it can, and no
+// larger than it needs to be.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

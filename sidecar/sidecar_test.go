@@ -702,3 +702,52 @@ func TestRebalanceStorm(t *testing.T) {
 func eventsOf(ch *checker.Checker, contract string) uint64 {
 	return ch.ContractEvents()[contract]
 }
+
+// TestQuarantineCopyTooLarge: a copy the broker refuses for its size is
+// counted as too_large and not written again: the partition goes on, each
+// record is checked once, and the offsets are committed.
+func TestQuarantineCopyTooLarge(t *testing.T) {
+	broker, err := demo.StartBroker(0, 1, "checkout.orders", "orders.quarantine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "q.yaml"), []byte(quarantineContract), 0o644)
+	broker.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "orders.quarantine", Err: kerr.MessageTooLarge, Count: -1})
+	r := start(t, broker.ListenAddrs(), "assay-qtl", dir)
+	eventually(t, 20*time.Second, "joined", r.s.Ready)
+	cl := producer(t, broker.ListenAddrs())
+	var recs []*kgo.Record
+	for i := range 10 {
+		v := fmt.Sprintf(`{"amount": %d, "currency": "EUR", "email": "u%d@x.test"}`, 5-i%2*10, i)
+		recs = append(recs, &kgo.Record{Topic: "checkout.orders", Partition: 0, Value: []byte(v)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "every record checked", func() bool {
+		return r.s.Checker().Snapshot().Contracts[0].Events >= 10
+	})
+	time.Sleep(2 * time.Second) // a retry would count the records again
+	if n := r.s.Checker().Snapshot().Contracts[0].Events; n != 10 {
+		t.Errorf("%d events checked, want 10", n)
+	}
+	r.shutdown(t)
+	mfs, _ := r.s.Registry().Gather()
+	var tooLarge float64
+	for _, mf := range mfs {
+		if mf.GetName() == "assay_quarantined_total" {
+			for _, mm := range mf.GetMetric() {
+				for _, l := range mm.GetLabel() {
+					if l.GetValue() == "too_large" {
+						tooLarge += mm.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+	}
+	if tooLarge != 5 {
+		t.Errorf("assay_quarantined_total{result=too_large} = %v, want 5", tooLarge)
+	}
+}
