@@ -3,6 +3,7 @@ package checker
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,8 +35,10 @@ func source(p *rules.Program) string { return truncate(strings.TrimSpace(p.Sourc
 
 // explain builds a reason: the message followed by the values of the fields
 // the expression read, with PII masked: `amount > 0 was false (amount = -3)`.
-func (c *contract) explain(msg string, p *rules.Program, env map[string]any) string {
-	secrets := c.pii.secrets(env)
+//
+// secrets are the event's pii values (piiPaths.secrets), made once per
+// event and contract however many rules it breaks.
+func (c *contract) explain(msg string, p *rules.Program, env map[string]any, secrets []string) string {
 	scrub := func(s string) string { return maskSecrets(s, secrets) }
 	var b strings.Builder
 	b.WriteString(msg)
@@ -69,7 +72,7 @@ func (c *contract) explain(msg string, p *rules.Program, env map[string]any) str
 }
 
 // explainError explains an expression that could not be evaluated.
-func (c *contract) explainError(prefix string, p *rules.Program, err error, env map[string]any, maxBytes int) string {
+func (c *contract) explainError(prefix string, p *rules.Program, err error, env map[string]any, maxBytes int, secrets []string) string {
 	msg := err.Error()
 	var fe *file.Error
 	if be := rules.AsBudgetError(err, maxBytes); be != nil {
@@ -88,13 +91,13 @@ func (c *contract) explainError(prefix string, p *rules.Program, err error, env 
 			// where the rule expects an object.
 			value := Masked
 			if !c.pii.masks(at) {
-				value = formatValue(v, func(s string) string { return maskSecrets(s, c.pii.secrets(env)) })
+				value = formatValue(v, func(s string) string { return maskSecrets(s, secrets) })
 			}
 			msg = fmt.Sprintf("%s is %s %s, not an object, so %s cannot be read", at, article(typeName(v)), value, path)
 			break
 		}
 	}
-	return c.explain(fmt.Sprintf("%s%s could not be evaluated: %s", prefix, source(p), msg), p, env)
+	return c.explain(fmt.Sprintf("%s%s could not be evaluated: %s", prefix, source(p), msg), p, env, secrets)
 }
 
 // scalarOnPath finds a value on the way of a dotted path that is neither an
@@ -443,6 +446,10 @@ func (pp piiPaths) secrets(env map[string]any) []string {
 			}
 		}
 	}
+	// Longest first, each once: a value repeated across a list is
+	// replaced in one pass.
+	sort.Strings(out)
+	out = slices.Compact(out)
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
 }

@@ -108,6 +108,10 @@ type Worker struct {
 	payloadCut bool
 	contract   int
 	full       map[string]any
+	// The pii values of the event for contract secretsOf (-1: none yet),
+	// made once however many of its rules the event breaks.
+	secretList []string
+	secretsOf  int
 }
 
 // NewWorker returns a Worker of every rule; use one per goroutine.
@@ -116,7 +120,7 @@ func (ch *Checker) NewWorker() *Worker { return ch.NewWorkerFor(AllRules) }
 // NewWorkerFor returns a Worker of part of the rules; use one per
 // goroutine.
 func (ch *Checker) NewWorkerFor(part Part) *Worker {
-	w := &Worker{ch: ch, part: part, contract: -1, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
+	w := &Worker{ch: ch, part: part, contract: -1, secretsOf: -1, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
 	w.vm.MemoryBudget = rules.VMBudget(ch.opts.MaxEvalBytes)
 	ch.mu.Lock()
 	ch.workers = append(ch.workers, w)
@@ -277,6 +281,16 @@ func (w *Worker) samplePayload(c *contract, ev *Event) (map[string]any, bool) {
 // forgetEvent drops what the worker held of the event it checked.
 func (w *Worker) forgetEvent() {
 	w.full, w.masked, w.payload, w.contract = nil, nil, nil, -1
+	w.secretList, w.secretsOf = nil, -1
+}
+
+// secrets are the event's values under contract c's pii paths, which
+// reasons must not show; made once per event and contract.
+func (w *Worker) secrets(c *contract, env map[string]any) []string {
+	if w.secretsOf != c.index {
+		w.secretList, w.secretsOf = c.pii.secrets(env), c.index
+	}
+	return w.secretList
 }
 
 // evalRule evaluates one rule, isolated: a panic becomes an error result.
@@ -290,7 +304,7 @@ func (w *Worker) evalRule(c *contract, r *rule, pc *partContract, j int, ev *Eve
 	if rr.When != nil {
 		ok, err := w.evalBool(rr.When, ev.Fields)
 		if err != nil {
-			return Error, c.explainError("when: ", rr.When, err, ev.Fields, w.ch.opts.MaxEvalBytes)
+			return Error, c.explainError("when: ", rr.When, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields))
 		}
 		if !ok {
 			return Skip, ""
@@ -299,13 +313,13 @@ func (w *Worker) evalRule(c *contract, r *rule, pc *partContract, j int, ev *Eve
 	if rr.Kind == rules.KindExpr {
 		ok, err := w.evalBool(rr.Expr, ev.Fields)
 		if err != nil {
-			return Error, c.explainError("", rr.Expr, err, ev.Fields, w.ch.opts.MaxEvalBytes)
+			return Error, c.explainError("", rr.Expr, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields))
 		}
 		return w.judge(c, r, pc, j, ev, ok)
 	}
 	v, err := w.run(rr.Expr.Program, ev.Fields)
 	if err != nil {
-		return Error, c.explainError(rr.Kind.String()+": ", rr.Expr, err, ev.Fields, w.ch.opts.MaxEvalBytes)
+		return Error, c.explainError(rr.Kind.String()+": ", rr.Expr, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields))
 	}
 	return w.judge(c, r, pc, j, ev, v)
 }
@@ -331,7 +345,7 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 	switch rr.Kind {
 	case rules.KindUnique:
 		if v == nil {
-			return Error, c.explain("unique key "+source(rr.Expr)+" is missing", rr.Expr, ev.Fields)
+			return Error, c.explain("unique key "+source(rr.Expr)+" is missing", rr.Expr, ev.Fields, w.secrets(c, ev.Fields))
 		}
 		var ts int64
 		if online {
@@ -351,7 +365,7 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 			} else if ev.Line == 0 {
 				msg = "unique key was already seen"
 			}
-			return Fail, c.explain(msg, rr.Expr, ev.Fields)
+			return Fail, c.explain(msg, rr.Expr, ev.Fields, w.secrets(c, ev.Fields))
 		}
 		return Pass, ""
 	case rules.KindFresh:
@@ -361,7 +375,7 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 			if isNumber(v) {
 				why = " (a number is read as seconds since 1970 from 10^9 on, that is from September 2001; milliseconds, microseconds and nanoseconds by their size)"
 			}
-			return Error, c.explain(fmt.Sprintf("fresh: %s is not a time%s", source(rr.Expr), why), rr.Expr, ev.Fields)
+			return Error, c.explain(fmt.Sprintf("fresh: %s is not a time%s", source(rr.Expr), why), rr.Expr, ev.Fields, w.secrets(c, ev.Fields))
 		}
 		var now time.Time
 		if online {
@@ -379,12 +393,12 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 			if !online {
 				what = "older than the newest event"
 			}
-			return Fail, c.explain(fmt.Sprintf("event time is %s %s, more than %s", FormatDuration(age), what, FormatDuration(rr.Within)), rr.Expr, ev.Fields)
+			return Fail, c.explain(fmt.Sprintf("event time is %s %s, more than %s", FormatDuration(age), what, FormatDuration(rr.Within)), rr.Expr, ev.Fields, w.secrets(c, ev.Fields))
 		}
 		return Pass, ""
 	}
 	if !v.(bool) {
-		return Fail, c.explain(source(rr.Expr)+" was false", rr.Expr, ev.Fields)
+		return Fail, c.explain(source(rr.Expr)+" was false", rr.Expr, ev.Fields, w.secrets(c, ev.Fields))
 	}
 	return Pass, ""
 }
