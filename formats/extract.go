@@ -75,7 +75,15 @@ type Decoder struct {
 	stack   []any  // the elements of the arrays being built
 	scratch []byte // the string being unescaped
 	keys    *[keyCacheSize]string
+	// large: the last value was over RetainBytes; the next call lets go
+	// of all the decoder made for it and starts afresh.
+	large bool
 }
+
+// RetainBytes bounds the memory a Decoder keeps between calls: after a
+// value larger than this it starts afresh, so that one huge record does
+// not leave its size held (nor slow down the values after it).
+const RetainBytes = 64 << 10
 
 // maxReusedMap is the most entries a map may have held to be reused: a
 // map keeps its capacity when cleared, and one grown for a huge object
@@ -92,6 +100,10 @@ var errEOF = errors.New("invalid JSON: unexpected end of input")
 // see Decoder.
 func (d *Decoder) Extract(data []byte, want *Fields, env map[string]any) error {
 	clear(env)
+	if d.large {
+		*d = Decoder{}
+	}
+	d.large = len(data) > RetainBytes
 	d.arena.reset()
 	d.nwhole = 0
 	d.stack = d.stack[:0]

@@ -29,9 +29,9 @@ type Stage struct {
 	w       *checker.Worker
 	schemas *confluent.Decoder
 	dec     formats.Decoder // reuses its memory from one record to the next
-	// shrink: the last record was large; the decoder and the fields map
-	// let go of what it made them hold before the next one.
-	shrink  bool
+	// wide: the last record had so many fields that the fields map,
+	// which keeps its size when cleared, is made afresh for the next.
+	wide    bool
 	fields  map[string]any // the fields of the record being checked
 	whole   map[string]any // its whole value, when a violation needs it
 	raw     []byte         // the value of the record being checked
@@ -169,11 +169,12 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 		ev.Meta.Schema = rules.SchemaMeta{ID: info.ID, Subject: info.Subject, Version: info.Version}
 		return Outcome{Violations: s.w.Check(p.State, &ev), Fields: fields, Format: "confluent"}
 	}
-	if s.shrink {
-		s.dec, s.fields, s.shrink = formats.Decoder{}, make(map[string]any, 16), false
+	if s.wide {
+		s.fields, s.wide = make(map[string]any, 16), false
 	}
-	s.shrink = len(r.Value) > RetainBytes
-	if err := s.dec.Extract(r.Value, p.want, s.fields); err != nil {
+	err := s.dec.Extract(r.Value, p.want, s.fields)
+	s.wide = len(s.fields) > maxFields
+	if err != nil {
 		if _, derr := formats.DecodeJSON(r.Value); derr != nil {
 			err = derr // its message, the same for every decoder
 		} else {
@@ -191,11 +192,9 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 	return Outcome{Violations: vs, Fields: s.fields, Format: "json"}
 }
 
-// RetainBytes bounds the memory a Stage keeps between records: after a
-// record larger than this its decoder starts afresh, so that one huge
-// record does not leave its size held by every worker (nor slow the next
-// records down with a map grown to its width).
-const RetainBytes = 64 << 10
+// maxFields is the most fields a record may have for the stage's fields
+// map to be reused for the next (the decoder bounds its own memory).
+const maxFields = 1024
 
 // decodeWhole decodes the whole value of the record being checked.
 func (s *Stage) decodeWhole() map[string]any {

@@ -184,7 +184,7 @@ rules:
 }
 
 // One huge record does not leave its size held by the stage: after it, the
-// decoder starts afresh (RetainBytes).
+// decoder starts afresh (formats.RetainBytes).
 func TestHugeRecordIsNotRetained(t *testing.T) {
 	s, p, _ := stage(t, "contract: c\nowner: o\ntopics: [t]\nrules: [{name: r, expr: 'len(items) >= 0 && type != nil'}]\n")
 	huge := []byte(`{"type": "x", "items": [` + strings.Repeat(`{},`, 300000) + `{}]}`)
