@@ -600,23 +600,7 @@ func TestQuarantine(t *testing.T) {
 		}
 	}
 	r.shutdown(t)
-	m := r.s.Registry()
-	mfs, _ := m.Gather()
-	var success, failure float64
-	for _, mf := range mfs {
-		if mf.GetName() == "assay_quarantined_total" {
-			for _, mm := range mf.GetMetric() {
-				for _, l := range mm.GetLabel() {
-					if l.GetValue() == "success" {
-						success += mm.GetCounter().GetValue()
-					}
-					if l.GetValue() == "failure" {
-						failure += mm.GetCounter().GetValue()
-					}
-				}
-			}
-		}
-	}
+	success, failure := quarantined(r, "success"), quarantined(r, "failure")
 	if success < 3 || failure < 1 {
 		t.Errorf("assay_quarantined_total: success %v, failure %v", success, failure)
 	}
@@ -734,20 +718,26 @@ func TestQuarantineCopyTooLarge(t *testing.T) {
 		t.Errorf("%d events checked, want 10", n)
 	}
 	r.shutdown(t)
+	if tooLarge := quarantined(r, "too_large"); tooLarge != 5 {
+		t.Errorf("assay_quarantined_total{result=too_large} = %v, want 5", tooLarge)
+	}
+}
+
+// quarantined is assay_quarantined_total{result} over every contract.
+func quarantined(r *running, result string) float64 {
 	mfs, _ := r.s.Registry().Gather()
-	var tooLarge float64
+	var n float64
 	for _, mf := range mfs {
-		if mf.GetName() == "assay_quarantined_total" {
-			for _, mm := range mf.GetMetric() {
-				for _, l := range mm.GetLabel() {
-					if l.GetValue() == "too_large" {
-						tooLarge += mm.GetCounter().GetValue()
-					}
+		if mf.GetName() != "assay_quarantined_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					n += m.GetCounter().GetValue()
 				}
 			}
 		}
 	}
-	if tooLarge != 5 {
-		t.Errorf("assay_quarantined_total{result=too_large} = %v, want 5", tooLarge)
-	}
+	return n
 }
