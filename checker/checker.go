@@ -140,6 +140,9 @@ type Checker struct {
 	// inherited from (Inherit), until NewPartition takes it over; it does
 	// not refer to that Checker.
 	inherited map[topicPartition]*heldState
+	// shared is the state of the rules of scope topic offline, by rule
+	// and topic.
+	shared map[sharedKey]any
 	// volume windows by contract (Volume).
 	volumeMu sync.Mutex
 	volume   map[string]*volumeWindow
@@ -149,7 +152,12 @@ type Checker struct {
 // its way from one Checker to the next.
 type heldState struct {
 	unique map[ruleKey]*uniqueState
+	corr   map[ruleKey]*corrState
 	newest map[ruleKey]time.Time
+}
+
+func newHeldState() *heldState {
+	return &heldState{unique: map[ruleKey]*uniqueState{}, corr: map[ruleKey]*corrState{}, newest: map[ruleKey]time.Time{}}
 }
 
 // ruleKey is a rule's identity across Checkers.
@@ -159,6 +167,11 @@ type ruleKey struct {
 
 func keyOf(c *contract, r *rule) ruleKey {
 	return ruleKey{c.c.Name, r.r.Name, r.fingerprint}
+}
+
+type sharedKey struct {
+	rule  ruleKey
+	topic string
 }
 
 type topicPartition struct {
@@ -190,7 +203,10 @@ type contract struct {
 	// quarantineMasked: violations carry the masked event for the
 	// contract's quarantined copies.
 	quarantineMasked bool
-	stateful         bool // it has unique or fresh rules
+	stateful         bool // it has unique, fresh, sequence or reference rules
+	// inAll maps a rule to its value in the combined program (-1: not in
+	// it; sequence and reference rules are evaluated on their own).
+	inAll []int
 }
 
 type rule struct {
@@ -235,11 +251,19 @@ func New(contracts []*rules.Contract, opts Options) *Checker {
 		cc := &contract{c: c, index: i, firstRule: ch.numRules, pii: newPIIPaths(c.PII), piiKey: strings.Join(c.PII, "\x00")}
 		cc.sampleCut = sampleCut(c.Sample)
 		cc.quarantineMasked = c.Quarantine != nil && c.Quarantine.MaskPII
-		if !opts.OneByOne && len(c.Rules) > 1 {
-			cc.all, _ = rules.CompileAll(c.Rules) // on failure: one by one
+		var perEvent []*rules.Rule
+		for _, r := range c.Rules {
+			cc.inAll = append(cc.inAll, -1)
+			if !r.Correlates() {
+				cc.inAll[len(cc.inAll)-1] = len(perEvent)
+				perEvent = append(perEvent, r)
+			}
+		}
+		if !opts.OneByOne && len(perEvent) > 1 {
+			cc.all, _ = rules.CompileAll(perEvent) // on failure: one by one
 		}
 		for _, r := range c.Rules {
-			cc.stateful = cc.stateful || r.Kind == rules.KindUnique || r.Kind == rules.KindFresh
+			cc.stateful = cc.stateful || isStateful(r)
 			cc.rules = append(cc.rules, &rule{r: r, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples), fingerprint: Fingerprint(c, r)})
 			ch.numRules++
 		}
@@ -268,7 +292,12 @@ func VolumeRule(c *rules.Contract) *rules.Rule {
 		Description: "The topic must not go silent: at least volume.min events per volume.per.", Within: c.Volume.Per}
 }
 
-// Stateful reports whether any contract has unique or fresh rules, whose
+// isStateful reports whether a rule's verdicts depend on other events.
+func isStateful(r *rules.Rule) bool {
+	return r.Kind == rules.KindUnique || r.Kind == rules.KindFresh || r.Correlates()
+}
+
+// Stateful reports whether any contract has stateful rules, whose
 // verdicts depend on the order of the events.
 func (ch *Checker) Stateful() bool {
 	for _, c := range ch.contracts {
@@ -348,7 +377,9 @@ type partContract struct {
 	passed    atomic.Uint64 // events that passed every rule
 	lastEvent atomic.Int64
 	unique    []*uniqueState // per rule of the contract, nil for non-unique
+	corr      []*corrState   // per rule, nil but for sequence and reference rules
 	newest    []time.Time    // per rule: newest event time seen (offline fresh)
+	watermark int64          // newest event time seen (offline clock with event_time)
 }
 
 // NewPartition returns the state for one topic partition. Call Drop when the
@@ -387,7 +418,7 @@ func (p *Partition) Inherit(old *Partition) {
 // held is the partition's state by rule identity, of the rules keep wants
 // (all of them when keep is nil).
 func (p *Partition) held(keep map[ruleKey]bool) *heldState {
-	h := &heldState{unique: map[ruleKey]*uniqueState{}, newest: map[ruleKey]time.Time{}}
+	h := newHeldState()
 	for i, pc := range p.state {
 		if pc == nil {
 			continue
@@ -400,6 +431,9 @@ func (p *Partition) held(keep map[ruleKey]bool) *heldState {
 			}
 			if u := pc.unique[j]; u != nil {
 				h.unique[k] = u
+			}
+			if s := pc.corr[j]; s != nil {
+				h.corr[k] = s
 			}
 			if !pc.newest[j].IsZero() {
 				h.newest[k] = pc.newest[j]
@@ -424,6 +458,10 @@ func (p *Partition) adopt(h *heldState) {
 			if u := h.unique[k]; u != nil && pc.unique[j] != nil {
 				u.resize(p.ch.opts.UniqueMaxKeys)
 				pc.unique[j] = u
+			}
+			if s := h.corr[k]; s != nil && pc.corr[j] != nil {
+				s.max = p.ch.opts.UniqueMaxKeys
+				pc.corr[j] = s
 			}
 			if t, ok := h.newest[k]; ok {
 				pc.newest[j] = t
@@ -465,13 +503,40 @@ func (ch *Checker) DropInherited(topic string, partition int32) {
 // stateFor makes the per-partition state of contract i.
 func (p *Partition) stateFor(i int) *partContract {
 	c := p.ch.contracts[i]
-	pc := &partContract{unique: make([]*uniqueState, len(c.rules)), newest: make([]time.Time, len(c.rules))}
+	pc := &partContract{unique: make([]*uniqueState, len(c.rules)), corr: make([]*corrState, len(c.rules)), newest: make([]time.Time, len(c.rules))}
 	for j, r := range c.rules {
-		if r.r.Kind == rules.KindUnique {
+		shared := r.r.Scope == rules.ScopeTopic && p.ch.opts.Now == nil
+		switch {
+		case r.r.Kind == rules.KindUnique && shared:
+			pc.unique[j] = p.ch.sharedState(keyOf(c, r), p.Topic, func() any { return newUniqueState(p.ch.opts.UniqueMaxKeys) }).(*uniqueState)
+		case r.r.Kind == rules.KindUnique:
 			pc.unique[j] = newUniqueState(p.ch.opts.UniqueMaxKeys)
+		case r.r.Correlates() && shared:
+			pc.corr[j] = p.ch.sharedState(keyOf(c, r), p.Topic, func() any { return newCorrState(p.ch.opts.UniqueMaxKeys, r.r.Kind == rules.KindReference) }).(*corrState)
+		case r.r.Correlates():
+			pc.corr[j] = newCorrState(p.ch.opts.UniqueMaxKeys, r.r.Kind == rules.KindReference)
 		}
 	}
 	return pc
+}
+
+// sharedState is the one state of a rule of scope topic for all the
+// partitions of a topic, offline: there one worker checks every event in
+// order, so the partitions can share it. (Online, events of such rules are
+// routed by key instead.)
+func (ch *Checker) sharedState(k ruleKey, topic string, make func() any) any {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if ch.shared == nil {
+		ch.shared = map[sharedKey]any{}
+	}
+	sk := sharedKey{k, topic}
+	if s, ok := ch.shared[sk]; ok {
+		return s
+	}
+	s := make()
+	ch.shared[sk] = s
+	return s
 }
 
 // Contracts returns the contracts that apply to the partition's topic.
@@ -609,7 +674,7 @@ func (ch *Checker) Inherit(old *Checker) {
 		}
 	}
 	for tp, h := range held {
-		if len(h.unique)+len(h.newest) == 0 {
+		if len(h.unique)+len(h.corr)+len(h.newest) == 0 {
 			delete(held, tp)
 		}
 	}
@@ -620,10 +685,15 @@ func (ch *Checker) Inherit(old *Checker) {
 
 // only is the held state of the rules keep names.
 func (h *heldState) only(keep map[ruleKey]bool) *heldState {
-	out := &heldState{unique: map[ruleKey]*uniqueState{}, newest: map[ruleKey]time.Time{}}
+	out := newHeldState()
 	for k, u := range h.unique {
 		if keep[k] {
 			out.unique[k] = u
+		}
+	}
+	for k, s := range h.corr {
+		if keep[k] {
+			out.corr[k] = s
 		}
 	}
 	for k, t := range h.newest {

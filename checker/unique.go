@@ -52,9 +52,8 @@ func newUniqueState(max int) *uniqueState {
 //
 // at is where the event is (its offset online, its line offline); first is
 // where the key was first seen, in the window: at itself for a new key.
-func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Duration, offline bool) (dup bool, first int64) {
+func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Duration, windowed, online bool) (dup bool, first int64) {
 	key := maphash.String(u.seed, text)
-	windowed := !offline && within > 0
 	if windowed {
 		if ts > u.newest {
 			u.newest = ts
@@ -68,7 +67,7 @@ func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Durati
 	} else if known {
 		first = prev.first
 	}
-	if dup && !offline && prev.offset == offset {
+	if dup && online && prev.offset == offset {
 		dup = false // the same record again
 	}
 	if _, known := u.keys[key]; !known && len(u.keys) >= u.max {
@@ -78,6 +77,12 @@ func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Durati
 	u.keys[key] = uniqueSeen{offset: offset, first: first, seq: u.seq, ts: max(prev.ts, ts)}
 	u.push(uniqueEntry{key, u.seq, ts})
 	return dup, first
+}
+
+// has reports whether the key is held.
+func (u *uniqueState) has(text string) bool {
+	_, ok := u.keys[maphash.String(u.seed, text)]
+	return ok
 }
 
 func (u *uniqueState) push(e uniqueEntry) {

@@ -58,7 +58,11 @@ type Violation struct {
 	// quarantined copy of a contract that masks it; nil otherwise. It is
 	// valid until the Worker checks the next event.
 	Masked map[string]any `json:"-"`
-	seq    int64          // Event.Seq
+	// Absent is set for an expectation that ran out of time (a sequence's
+	// start without its expect, a reference never seen): the position is
+	// the start's, and there is no payload.
+	Absent bool  `json:"absent,omitempty"`
+	seq    int64 // Event.Seq
 	// Truncated is set when the payload, the key or the reason of a kept
 	// sample was cut to its bound (Options.SampleMaxBytes, MaxKeyBytes,
 	// MaxReasonBytes): what is shown is not all of the record.
@@ -84,8 +88,7 @@ const (
 
 // evaluates reports whether a worker of part p evaluates rule r.
 func (p Part) evaluates(r *rule) bool {
-	stateful := r.r.Kind == rules.KindUnique || r.r.Kind == rules.KindFresh
-	return p == AllRules || (p == Stateful) == stateful
+	return p == AllRules || (p == Stateful) == isStateful(r.r)
 }
 
 // Worker checks events on one goroutine. Its tallies are read concurrently
@@ -112,6 +115,13 @@ type Worker struct {
 	// made once however many of its rules the event breaks.
 	secretList []string
 	secretsOf  int
+	// The event time of the event for contract timeOf (-1: none yet), or
+	// why it cannot be read.
+	time    int64
+	timeErr string
+	timeOf  int
+	// absent are the expectations found out of time by the last call.
+	absent []Violation
 }
 
 // NewWorker returns a Worker of every rule; use one per goroutine.
@@ -120,7 +130,7 @@ func (ch *Checker) NewWorker() *Worker { return ch.NewWorkerFor(AllRules) }
 // NewWorkerFor returns a Worker of part of the rules; use one per
 // goroutine.
 func (ch *Checker) NewWorkerFor(part Part) *Worker {
-	w := &Worker{ch: ch, part: part, contract: -1, secretsOf: -1, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
+	w := &Worker{ch: ch, part: part, contract: -1, secretsOf: -1, timeOf: -1, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
 	w.vm.MemoryBudget = rules.VMBudget(ch.opts.MaxEvalBytes)
 	ch.mu.Lock()
 	ch.workers = append(ch.workers, w)
@@ -145,6 +155,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 	clear(w.out) // the last event's violations hold its key and payload
 	w.out = w.out[:0]
+	clear(w.absent)
+	w.absent = w.absent[:0]
 	defer w.forgetEvent()
 	if ev.Fields == nil {
 		ev.Fields = map[string]any{}
@@ -196,8 +208,13 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 			}
 			var res Result
 			var reason string
-			if values != nil {
-				res, reason = w.fromValue(c, r, pc, j, ev, values[j])
+			if r.r.Correlates() {
+				var has bool
+				if res, reason, has = w.correlate(c, r, pc, j, ev); !has {
+					continue
+				}
+			} else if values != nil {
+				res, reason = w.fromValue(c, r, pc, j, ev, values[c.inAll[j]])
 			} else {
 				res, reason = w.evalRule(c, r, pc, j, ev)
 			}
@@ -282,6 +299,7 @@ func (w *Worker) samplePayload(c *contract, ev *Event) (map[string]any, bool) {
 func (w *Worker) forgetEvent() {
 	w.full, w.masked, w.payload, w.contract = nil, nil, nil, -1
 	w.secretList, w.secretsOf = nil, -1
+	w.timeOf, w.timeErr = -1, ""
 }
 
 // secrets are the event's values under contract c's pii paths, which
@@ -348,22 +366,27 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 			return Error, c.explain("unique key "+source(rr.Expr)+" is missing", rr.Expr, ev.Fields, w.secrets(c, ev.Fields))
 		}
 		var ts int64
-		if online {
-			ts = ev.Meta.Timestamp.UnixNano()
+		windowed := rr.Within > 0 && (online || c.c.EventTime != nil)
+		if windowed {
+			t, terr := w.eventTime(c, pc, ev)
+			if terr != "" {
+				return Error, terr
+			}
+			ts = t
 		}
 		at := int64(ev.Line)
 		if online {
 			at = ev.Meta.Offset
 		}
-		if dup, first := pc.unique[j].seen(keyString(v), ts, ev.Meta.Offset, at, rr.Within, !online); dup {
+		if dup, first := pc.unique[j].seen(stateKey(keyString(v)), ts, ev.Meta.Offset, at, rr.Within, windowed, online); dup {
 			msg := fmt.Sprintf("unique key was already seen at line %d", first)
 			if online {
 				msg = fmt.Sprintf("unique key was already seen at offset %d", first)
-				if rr.Within > 0 {
-					msg += " within " + FormatDuration(rr.Within)
-				}
 			} else if ev.Line == 0 {
 				msg = "unique key was already seen"
+			}
+			if windowed {
+				msg += " within " + FormatDuration(rr.Within)
 			}
 			return Fail, c.explain(msg, rr.Expr, ev.Fields, w.secrets(c, ev.Fields))
 		}
@@ -380,6 +403,15 @@ func (w *Worker) judge(c *contract, r *rule, pc *partContract, j int, ev *Event,
 		var now time.Time
 		if online {
 			now = w.ch.opts.Now()
+		} else if c.c.EventTime != nil {
+			// Offline with event_time: against the newest event time
+			// of the input so far.
+			et, terr := w.eventTime(c, pc, ev)
+			if terr != "" {
+				return Error, terr
+			}
+			pc.watermark = max(pc.watermark, et)
+			now = time.Unix(0, pc.watermark)
 		} else {
 			// Offline: against the newest time this rule has seen in
 			// this input.

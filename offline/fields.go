@@ -50,7 +50,7 @@ func NewFieldWatch(contracts []*rules.Contract) *FieldWatch {
 // rulePaths are the event fields a rule reads (not under kafka).
 func rulePaths(r *rules.Rule) []string {
 	var out []string
-	for _, p := range []*rules.Program{r.Expr, r.When} {
+	for _, p := range r.Programs() {
 		if p == nil {
 			continue
 		}

@@ -49,6 +49,7 @@ type Engine struct {
 	stage          *pipeline.Stage
 	parts          map[string]*pipeline.Partition
 	events         int
+	seq            int64 // position of the next event among all the inputs
 	decodeErrors   int
 	decodeExamples []report.Example
 	watch          *FieldWatch
@@ -96,11 +97,12 @@ func (e *Engine) name(value []byte) {
 // Options.Topic.
 func (e *Engine) Add(input string, line int, r *kafka.Record) bool {
 	e.events++
+	e.seq++
 	p := e.partition(input, r.Partition)
 	if r.Topic == "" {
 		r.Topic = e.opts.Topic
 	}
-	out := e.stage.Check(p, r, pipeline.Position{Line: line, Source: input})
+	out := e.stage.Check(p, r, pipeline.Position{Line: line, Source: input, Seq: e.seq - 1})
 	if out.Err != nil {
 		e.decodeError(input, line, out.Err)
 		return false
@@ -145,6 +147,15 @@ func (e *Engine) decodeError(input string, line int, err error) {
 func (e *Engine) Report() *report.Report {
 	rep := report.Build(e.ch.Snapshot(), e.events, e.decodeErrors, e.opts.FailOn)
 	rep.DecodeExamples = e.decodeExamples
+	pending := e.ch.Pending()
+	for i, c := range rep.Contracts {
+		for j, r := range c.Rules {
+			if rule := ruleNamed(e.ch.Contracts(), c.Contract, r.Rule); rule != nil && rule.Correlates() {
+				n := pending[c.Contract][r.Rule]
+				rep.Contracts[i].Rules[j].Pending = &n
+			}
+		}
+	}
 	if e.events > e.decodeErrors { // with no event, every field is missing: nothing to say
 		for i, c := range rep.Contracts {
 			for j, r := range rep.Contracts[i].Rules {
@@ -176,6 +187,7 @@ func Run(contracts []*rules.Contract, inputs []Input, opts Options) (*report.Rep
 	err := scan(inputs, e.opts, func(source string, line int, data []byte) {
 		if data == nil {
 			e.events++
+			e.seq++
 			e.decodeError(source, line, e.tooLong())
 		} else if e.Add(source, line, &kafka.Record{Topic: e.opts.Topic, Offset: offset, Value: data}) {
 			offset++
@@ -229,11 +241,7 @@ func scan(inputs []Input, opts Options, fn func(source string, line int, data []
 // kafka, or the whole environment).
 func readsOffset(contracts []*rules.Contract) bool {
 	for _, c := range contracts {
-		progs := []*rules.Program{c.Where}
-		for _, r := range c.Rules {
-			progs = append(progs, r.Expr, r.When)
-		}
-		for _, p := range progs {
+		for _, p := range c.Programs() {
 			if p == nil {
 				continue
 			}

@@ -14,6 +14,7 @@ package pipeline
 import (
 	"errors"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/assay-dev/assay/checker"
@@ -92,8 +93,9 @@ func NewPartition(ch *checker.Checker, topic string, partition int32) *Partition
 // event.
 func fieldsRead(c *rules.Contract) ([]string, bool) {
 	progs := []*rules.Program{c.Where}
+	progs = append(progs, c.EventTime)
 	for _, r := range c.Rules {
-		progs = append(progs, r.Expr, r.When)
+		progs = append(progs, r.Programs()...)
 	}
 	paths := append([]string(nil), c.PII...)
 	for _, p := range progs {
@@ -128,6 +130,10 @@ type Outcome struct {
 	// Violations are the rules the record broke; the slice and what it
 	// holds are reused by the Stage's next Check.
 	Violations []checker.Violation
+	// Absent are expectations of earlier records that the record's event
+	// time showed had run out of time (a start without its expect); they
+	// are no violation of this record. Reused like Violations.
+	Absent []checker.Violation
 	// Fields is the decoded event: the fields its contracts read (or all
 	// of them); nil when it was not decoded. Valid until the next Check.
 	Fields map[string]any
@@ -167,7 +173,7 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 		}
 		ev.Fields = fields
 		ev.Meta.Schema = rules.SchemaMeta{ID: info.ID, Subject: info.Subject, Version: info.Version}
-		return Outcome{Violations: s.w.Check(p.State, &ev), Fields: fields, Format: "confluent"}
+		return Outcome{Violations: s.w.Check(p.State, &ev), Absent: s.w.Absent(), Fields: fields, Format: "confluent"}
 	}
 	if s.wide {
 		s.fields, s.wide = make(map[string]any, 16), false
@@ -189,7 +195,13 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 	}
 	vs := s.w.Check(p.State, &ev)
 	s.raw, s.whole = nil, nil
-	return Outcome{Violations: vs, Fields: s.fields, Format: "json"}
+	return Outcome{Violations: vs, Absent: s.w.Absent(), Fields: s.fields, Format: "json"}
+}
+
+// Expire finds the expectations of the partition that are due on the wall
+// clock (see checker.Worker.Expire).
+func (s *Stage) Expire(p *Partition, now time.Time) []checker.Violation {
+	return s.w.Expire(p.State, now)
 }
 
 // maxFields is the most fields a record may have for the stage's fields

@@ -51,6 +51,10 @@ type Rule struct {
 	Fail     uint64         `json:"fail"`
 	Error    uint64         `json:"error"`
 	Skip     uint64         `json:"skip"`
+	// Pending, for sequence and reference rules, counts the events whose
+	// expectation was still open, not yet due, at the end of the input:
+	// neither passed nor failed.
+	Pending *uint64 `json:"pending,omitempty"`
 	// ViolationRatio is Ratio(): (fail + error) / (pass + fail + error), 0
 	// when the rule evaluated no event.
 	ViolationRatio float64 `json:"violation_ratio"`
@@ -254,6 +258,9 @@ func (r *Report) Text(w io.Writer) error {
 			}
 			if t := r.toleranceNote(rule); t != "" {
 				note += "  " + t
+			}
+			if rule.Pending != nil {
+				note = fmt.Sprintf("  pending %d", *rule.Pending) + note
 			}
 			fmt.Fprintf(&b, "  %s  %-*s  %-8s  pass %d  fail %d  error %d  skip %d%s\n",
 				mark, width, rule.Rule, rule.Severity, rule.Pass, rule.Fail, rule.Error, rule.Skip, note)

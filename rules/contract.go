@@ -53,6 +53,8 @@ const (
 	KindExpr   Kind = iota // a boolean expression per event
 	KindUnique             // a key that must not repeat within a window
 	KindFresh              // an event time that must not be older than a bound
+	KindSequence           // a start that must be followed by an expect of its key
+	KindReference          // a key that must have been seen on other events
 )
 
 func (k Kind) String() string {
@@ -61,6 +63,10 @@ func (k Kind) String() string {
 		return "unique"
 	case KindFresh:
 		return "fresh"
+	case KindSequence:
+		return "sequence"
+	case KindReference:
+		return "reference"
 	}
 	return "expr"
 }
@@ -85,6 +91,10 @@ type Contract struct {
 	TopicPattern *regexp.Regexp
 	Format       string   // "json", "confluent" or "auto" (the wire format when its magic byte is there)
 	Where        *Program // nil: every event
+	// EventTime says when an event happened (a time, an RFC 3339 string,
+	// epoch seconds or milliseconds); nil: the record timestamp. Windows
+	// of unique, sequence and reference rules follow it.
+	EventTime *Program
 	Sample       float64  // fraction of events checked, (0,1]; 1 when unset
 	PII          []string // dotted paths masked everywhere
 	Rules        []*Rule
@@ -129,11 +139,22 @@ type Rule struct {
 	Kind        Kind
 	Severity    Severity
 	Description string
-	// Expr is the boolean expression (KindExpr), the key (KindUnique) or the
+	// Expr is the boolean expression (KindExpr), the key (KindUnique,
+	// KindSequence, KindReference: the key a referring event names) or the
 	// event time (KindFresh).
-	Expr   *Program
-	When   *Program      // nil: always evaluated
-	Within time.Duration // window of unique (0: the whole input), bound of fresh
+	Expr *Program
+	When *Program // nil: always evaluated
+	// Within is the window of unique (0: the whole input), the bound of
+	// fresh, the time a sequence's expect may take, and how much later
+	// than its referring event a referenced event may come (0: it must
+	// come first).
+	Within time.Duration
+	// Sequence is set for KindSequence, Reference for KindReference.
+	Sequence  *Sequence
+	Reference *Reference
+	// Scope says where the state of a unique, sequence or reference rule
+	// is kept: per partition (the default) or for the whole topic.
+	Scope Scope
 	// Shadow rules (mode: shadow) are counted and shown but never alert,
 	// never quarantine and never fail `assay test`: a way to try a rule on
 	// real traffic before it counts.
@@ -143,6 +164,83 @@ type Rule struct {
 	// 0 (the default) when any violation fails. Online it changes nothing.
 	Tolerance float64
 	Pos       Pos
+}
+
+// Sequence is a rule on pairs of events: each event Start matches opens an
+// expectation for its key (the rule's Expr), which an event Expect matches
+// with the same key must close within the rule's Within.
+type Sequence struct {
+	Start, Expect *Program
+}
+
+// Reference is a rule between events: an event From matches names a key
+// (the rule's Expr) that an event To matches must carry (ToKey, or Expr
+// when ToKey is nil), earlier or up to the rule's Within later.
+type Reference struct {
+	From, To, ToKey *Program
+}
+
+// Scope is where the state of a stateful rule lives.
+type Scope uint8
+
+// The scopes.
+const (
+	// ScopePartition keeps state per partition: keys repeated across
+	// partitions are not compared.
+	ScopePartition Scope = iota
+	// ScopeTopic keeps state for the whole topic: online, events are
+	// routed by the rule's key through an internal topic.
+	ScopeTopic
+)
+
+func (s Scope) String() string {
+	if s == ScopeTopic {
+		return "topic"
+	}
+	return "partition"
+}
+
+// Programs returns every expression of the rule that reads events.
+func (r *Rule) Programs() []*Program {
+	out := []*Program{r.Expr, r.When}
+	if s := r.Sequence; s != nil {
+		out = append(out, s.Start, s.Expect)
+	}
+	if f := r.Reference; f != nil {
+		out = append(out, f.From, f.To, f.ToKey)
+	}
+	return out
+}
+
+// Correlates reports whether the rule judges pairs of events (sequence and
+// reference rules): its results come when the pair completes or its time
+// runs out, not with each event.
+func (r *Rule) Correlates() bool { return r.Kind == KindSequence || r.Kind == KindReference }
+
+// Programs returns every expression of the contract that reads events.
+func (c *Contract) Programs() []*Program {
+	out := []*Program{c.Where, c.EventTime}
+	for _, r := range c.Rules {
+		out = append(out, r.Programs()...)
+	}
+	return out
+}
+
+// NeedsEventTime returns the rules that need an event time and, the
+// contract having no event_time, would read the record timestamp: events
+// from files have none, so `assay test` on files cannot judge them.
+// Sequence rules need one, and reference rules with a within.
+func (c *Contract) NeedsEventTime() []*Rule {
+	if c.EventTime != nil {
+		return nil
+	}
+	var out []*Rule
+	for _, r := range c.Rules {
+		if r.Kind == KindSequence || (r.Kind == KindReference && r.Within > 0) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Volume asks that at least Min events arrive per Per.

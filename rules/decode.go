@@ -353,7 +353,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	}
 	d.contract = c.Name
 	errsBefore := len(d.errs)
-	var rulesNode, whereNode, examplesNode *yaml.Node
+	var rulesNode, whereNode, eventTimeNode, examplesNode *yaml.Node
 	hasTopics := false
 	for _, kv := range pairs {
 		k, v := kv[0], kv[1]
@@ -388,6 +388,8 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			}
 		case "where":
 			whereNode = v
+		case "event_time":
+			eventTimeNode = v
 		case "sample":
 			if f, ok := d.float(v, "sample"); ok {
 				if f <= 0 || f > 1 {
@@ -428,6 +430,9 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	}
 	if whereNode != nil {
 		c.Where = d.compile(whereNode, "where", boolExpr)
+	}
+	if eventTimeNode != nil {
+		c.EventTime = d.compile(eventTimeNode, "event_time", timeExpr)
 	}
 	if q := c.Quarantine; q != nil && q.Topic != "" && c.MatchesTopic(q.Topic) {
 		d.errorf(n, "quarantine topic %q is one of the contract's own topics: violations would be checked again", q.Topic)
@@ -632,16 +637,27 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 	}
 	defer func() { d.rule = "" }()
 	errsBefore := len(d.errs)
-	var exprNode, whenNode, withinNode *yaml.Node
+	var exprNode, whenNode, withinNode, scopeNode *yaml.Node
 	kinds := 0
 	for _, kv := range pairs {
 		k, v := kv[0], kv[1]
 		switch k.Value {
 		case "name":
-		case "expr", "unique", "fresh":
+		case "expr", "unique", "fresh", "sequence", "reference":
 			kinds++
 			exprNode = v
-			r.Kind = map[string]Kind{"expr": KindExpr, "unique": KindUnique, "fresh": KindFresh}[k.Value]
+			r.Kind = map[string]Kind{"expr": KindExpr, "unique": KindUnique, "fresh": KindFresh, "sequence": KindSequence, "reference": KindReference}[k.Value]
+		case "scope":
+			scopeNode = v
+			if s, ok := d.str(v, "scope"); ok {
+				switch s {
+				case "partition":
+				case "topic":
+					r.Scope = ScopeTopic
+				default:
+					d.errorf(v, "scope must be partition or topic, not %q", s)
+				}
+			}
 		case "severity":
 			if s, ok := d.str(v, "severity"); ok {
 				sev, ok := ParseSeverity(s)
@@ -687,15 +703,15 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 	}
 	switch {
 	case kinds == 0:
-		d.errorf(n, "rule needs one of expr, unique or fresh")
+		d.errorf(n, "rule needs one of expr, unique, fresh, sequence or reference")
 	case kinds > 1:
-		d.errorf(n, "rule must have only one of expr, unique or fresh")
+		d.errorf(n, "rule must have only one of expr, unique, fresh, sequence or reference")
 	default:
 		switch r.Kind {
 		case KindExpr:
 			r.Expr = d.compile(exprNode, "expr", boolExpr)
 			if withinNode != nil {
-				d.errorf(withinNode, "within applies only to unique and fresh rules")
+				d.errorf(withinNode, "within applies only to unique, fresh, sequence and reference rules")
 			}
 		case KindUnique:
 			r.Expr = d.compile(exprNode, "unique", valueExpr)
@@ -704,7 +720,17 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 			if withinNode == nil {
 				d.errorf(n, "a fresh rule needs within (the maximum age)")
 			}
+		case KindSequence:
+			r.Sequence = d.decodeSequence(exprNode, r)
+			if withinNode == nil {
+				d.errorf(n, "a sequence rule needs within (how long the expect may take)")
+			}
+		case KindReference:
+			r.Reference = d.decodeReference(exprNode, r)
 		}
+	}
+	if scopeNode != nil && r.Kind != KindUnique && r.Kind != KindSequence && r.Kind != KindReference && kinds == 1 {
+		d.errorf(scopeNode, "scope applies only to unique, sequence and reference rules")
 	}
 	if whenNode != nil {
 		r.When = d.compile(whenNode, "when", boolExpr)
@@ -713,6 +739,93 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 		return nil
 	}
 	return r
+}
+
+// decodeSequence reads a sequence block: key, start and expect, all
+// required; the key goes to r.Expr.
+func (d *decoder) decodeSequence(n *yaml.Node, r *Rule) *Sequence {
+	s := &Sequence{}
+	var key, start, expect *yaml.Node
+	pairs := d.pairs(n, "sequence")
+	if pairs == nil {
+		return s
+	}
+	for _, kv := range pairs {
+		switch kv[0].Value {
+		case "key":
+			key = kv[1]
+		case "start":
+			start = kv[1]
+		case "expect":
+			expect = kv[1]
+		default:
+			d.errorf(kv[0], "%s", unknownKey(kv[0].Value, sequenceKeys))
+		}
+	}
+	for _, need := range []struct {
+		name string
+		node *yaml.Node
+	}{{"key", key}, {"start", start}, {"expect", expect}} {
+		if need.node == nil {
+			d.errorf(n, "sequence needs %s", need.name)
+		}
+	}
+	if key != nil {
+		r.Expr = d.compile(key, "sequence.key", valueExpr)
+	}
+	if start != nil {
+		s.Start = d.compile(start, "sequence.start", boolExpr)
+	}
+	if expect != nil {
+		s.Expect = d.compile(expect, "sequence.expect", boolExpr)
+	}
+	return s
+}
+
+// decodeReference reads a reference block: key, from and to required,
+// to_key optional; the key goes to r.Expr.
+func (d *decoder) decodeReference(n *yaml.Node, r *Rule) *Reference {
+	f := &Reference{}
+	var key, from, to, toKey *yaml.Node
+	pairs := d.pairs(n, "reference")
+	if pairs == nil {
+		return f
+	}
+	for _, kv := range pairs {
+		switch kv[0].Value {
+		case "key":
+			key = kv[1]
+		case "from":
+			from = kv[1]
+		case "to":
+			to = kv[1]
+		case "to_key":
+			toKey = kv[1]
+		default:
+			d.errorf(kv[0], "%s", unknownKey(kv[0].Value, referenceKeys))
+		}
+	}
+	for _, need := range []struct {
+		name string
+		node *yaml.Node
+	}{{"key", key}, {"from", from}, {"to", to}} {
+		if need.node == nil {
+			d.errorf(n, "reference needs %s", need.name)
+		}
+	}
+	if key != nil {
+		r.Expr = d.compile(key, "reference.key", valueExpr)
+	}
+	if from != nil {
+		f.From = d.compile(from, "reference.from", boolExpr)
+	}
+	if to != nil {
+		f.To = d.compile(to, "reference.to", boolExpr)
+	}
+	if toKey != nil {
+		f.ToKey = d.compile(toKey, "reference.to_key", valueExpr)
+	}
+	return f
 }
 
 func (d *decoder) decodeVolume(n *yaml.Node) *Volume {

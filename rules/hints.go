@@ -14,8 +14,10 @@ import (
 
 // The keys of each block of a contract, for "did you mean" on unknown keys.
 var (
-	contractKeys   = []string{"contract", "version", "owner", "consumers", "description", "topics", "topic_pattern", "format", "where", "sample", "pii", "rules", "volume", "alert", "quarantine", "examples"}
-	ruleKeys       = []string{"name", "expr", "unique", "fresh", "severity", "description", "when", "within", "tolerance", "mode"}
+	contractKeys   = []string{"contract", "version", "owner", "consumers", "description", "topics", "topic_pattern", "format", "where", "event_time", "sample", "pii", "rules", "volume", "alert", "quarantine", "examples"}
+	ruleKeys       = []string{"name", "expr", "unique", "fresh", "sequence", "reference", "severity", "description", "when", "within", "scope", "tolerance", "mode"}
+	sequenceKeys   = []string{"key", "start", "expect"}
+	referenceKeys  = []string{"key", "from", "to", "to_key"}
 	exampleKeys    = []string{"name", "event", "pass", "fail"}
 	volumeKeys     = []string{"min", "per"}
 	quarantineKeys = []string{"topic", "mask_pii"}
@@ -28,6 +30,9 @@ var keyAliases = map[string]string{
 	"condition": "when", "if": "when", "filter": "where", "expression": "expr", "check": "expr",
 	"level": "severity", "priority": "severity", "topic": "topics", "rule": "rules", "checks": "rules",
 	"threshold": "ratio", "channel": "channels", "key": "unique", "team": "owner",
+	"timestamp": "event_time", "event_timestamp": "event_time", "time": "event_time", "ts": "event_time",
+	"begin": "start", "end": "expect", "then": "expect", "followed_by": "expect", "correlation_key": "key",
+	"references": "reference", "lookup": "reference", "sequences": "sequence",
 }
 
 // unknownKey is the message of a key that is not one of keys: with the key

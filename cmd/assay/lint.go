@@ -53,6 +53,13 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "assay lint: no contract files (*.yaml, *.yml) in %v\n", []string(dirs))
 		return exitBadInput
 	}
+	// Rules that files cannot give a time to: a note, not a problem (the
+	// contract may be meant for `assay run` and backtests only).
+	for _, c := range contracts {
+		for _, r := range c.NeedsEventTime() {
+			fmt.Fprintf(stdout, "%s:%d:%d: contract %q, rule %q: note: %s\n", r.Pos.File, r.Pos.Line, r.Pos.Column, c.Name, r.Name, eventTimeNote(r))
+		}
+	}
 	// The contracts' self-tests.
 	var failed []*rules.Error
 	examples := 0
@@ -82,6 +89,11 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "%d %s, %d %s, %d %s: ok\n", len(contracts), plural(len(contracts), "contract", "contracts"), rulesN, plural(rulesN, "rule", "rules"),
 		examples, plural(examples, "example", "examples"))
 	return exitOK
+}
+
+// eventTimeNote says why a rule needs the contract's event_time.
+func eventTimeNote(r *rules.Rule) string {
+	return fmt.Sprintf("a %s rule runs on event time, and events from files have no record timestamp: add event_time (e.g. event_time: created_at) to check this contract with assay test on files", r.Kind)
 }
 
 // missingFields reads sample events and returns a problem for every field a

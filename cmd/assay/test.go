@@ -86,6 +86,14 @@ for the topic).`)
 		fmt.Fprintf(stderr, "assay test: no contract in %v applies to topic %q\n", []string(dirs), *topic)
 		return exitBadInput
 	}
+	if !backtest {
+		for _, c := range contracts {
+			if rs := c.NeedsEventTime(); len(rs) > 0 {
+				fmt.Fprintf(stderr, "assay test: contract %q, rule %q: %s\n", c.Name, rs[0].Name, eventTimeNote(rs[0]))
+				return exitBadInput
+			}
+		}
+	}
 	if backtest {
 		return runBacktest(backtestArgs{brokers: *brokers, topic: *topic, since: since, from: *from, to: *to, config: *config,
 			output: *output, failOn: sev}, contracts, stdout, stderr)

@@ -1,0 +1,424 @@
+package checker
+
+import (
+	"container/heap"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/assay-dev/assay/rules"
+)
+
+// MaxStateKeyBytes is the longest key a stateful rule keeps as it is; a
+// longer one is kept as "sha256:" and the hex of its SHA-256, so that the
+// state of one key (and its changelog record) stays small whatever the
+// events carry.
+const MaxStateKeyBytes = 256
+
+// stateKey is the text a stateful rule keeps for a key.
+func stateKey(text string) string {
+	if len(text) <= MaxStateKeyBytes {
+		return text
+	}
+	sum := sha256.Sum256([]byte(text))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// corrState is the state of one sequence or reference rule in one
+// partition (or, with scope topic offline, in a whole topic): the open
+// expectations by key, with the newest event time seen, and for reference
+// rules the keys of the referenced events seen.
+//
+// Memory is bounded: at most max open expectations (past it the one due
+// first is evicted, without a result, and counted) and, for reference
+// rules, at most max referenced keys (the least recently seen go first).
+type corrState struct {
+	max       int
+	open      map[string]*openExp
+	due       dueHeap // the open expectations, the one due first on top
+	seen      *uniqueState
+	watermark int64 // newest event time seen (unix ns)
+	evictions atomic.Uint64
+	// keys counts the keys held (open and seen), for assay_state_keys.
+	keys atomic.Int64
+	// dirty are the keys changed since the last Changes (nil: changes are
+	// not tracked).
+	dirty map[string]bool
+}
+
+// openExp is one open expectation: a sequence's start, or the referring
+// events of a reference rule waiting for their referenced event.
+type openExp struct {
+	key      string
+	start    int64 // event time of the start (unix ns)
+	deadline int64 // start + within
+	at       int64 // the start's offset online, its line offline
+	topic    string
+	part     int32
+	source   string // the input file offline, when there are several
+	seq      int64  // the start's position among the inputs offline
+	n        int    // the events waiting (reference rules: every referring event)
+	idx      int    // in the heap
+}
+
+func newCorrState(max int, reference bool) *corrState {
+	s := &corrState{max: max, open: map[string]*openExp{}}
+	if reference {
+		s.seen = newUniqueState(max)
+	}
+	return s
+}
+
+// advance moves the newest event time to t and returns the expectations
+// that are due before it, removed from the state.
+func (s *corrState) advance(t int64) []*openExp {
+	if t > s.watermark {
+		s.watermark = t
+	}
+	return s.expire(s.watermark)
+}
+
+// expire removes and returns the open expectations due before t.
+func (s *corrState) expire(t int64) []*openExp {
+	var out []*openExp
+	for len(s.due) > 0 && s.due[0].deadline < t {
+		o := heap.Pop(&s.due).(*openExp)
+		delete(s.open, o.key)
+		s.changed(o.key)
+		out = append(out, o)
+	}
+	s.count()
+	return out
+}
+
+// close removes the open expectation of the key and returns it (nil when
+// there is none).
+func (s *corrState) close(key string) *openExp {
+	o := s.open[key]
+	if o == nil {
+		return nil
+	}
+	heap.Remove(&s.due, o.idx)
+	delete(s.open, key)
+	s.changed(key)
+	s.count()
+	return o
+}
+
+// add opens an expectation; at the cap the one due first makes room.
+func (s *corrState) add(o *openExp) {
+	if len(s.open) >= s.max && len(s.due) > 0 {
+		e := heap.Pop(&s.due).(*openExp)
+		delete(s.open, e.key)
+		s.changed(e.key)
+		s.evictions.Add(1)
+	}
+	s.open[o.key] = o
+	heap.Push(&s.due, o)
+	s.changed(o.key)
+	s.count()
+}
+
+func (s *corrState) changed(key string) {
+	if s.dirty != nil {
+		s.dirty[key] = true
+	}
+}
+
+func (s *corrState) count() {
+	n := len(s.open)
+	if s.seen != nil {
+		n += len(s.seen.keys)
+	}
+	s.keys.Store(int64(n))
+}
+
+// pending is the number of events whose expectation is open.
+func (s *corrState) pending() uint64 {
+	var n uint64
+	for _, o := range s.open {
+		n += uint64(o.n)
+	}
+	return n
+}
+
+type dueHeap []*openExp
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	if h[i].deadline != h[j].deadline {
+		return h[i].deadline < h[j].deadline
+	}
+	return h[i].seq < h[j].seq
+}
+func (h dueHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+func (h *dueHeap) Push(x any) {
+	o := x.(*openExp)
+	o.idx = len(*h)
+	*h = append(*h, o)
+}
+func (h *dueHeap) Pop() any {
+	old := *h
+	o := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return o
+}
+
+// correlate judges one event for a sequence or reference rule: it gives
+// at most one result for the event itself (has is false when the event
+// gives none), and the expectations it closes or finds due are counted
+// and reported here.
+func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Event) (res Result, reason string, has bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, reason, has = Error, c.pii.scrub(fmt.Sprintf("rule panicked: %v", p), ev.Fields), true
+		}
+	}()
+	rr := r.r
+	s := pc.corr[j]
+	t, terr := w.eventTime(c, pc, ev)
+	if terr != "" {
+		return Error, terr, true
+	}
+	w.expired(c, r, s.advance(t), false)
+	if rr.When != nil {
+		ok, err := w.evalBool(rr.When, ev.Fields)
+		if err != nil {
+			return Error, c.explainError("when: ", rr.When, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields)), true
+		}
+		if !ok {
+			return 0, "", false
+		}
+	}
+	var opens, closes *rules.Program
+	var closeKey *rules.Program = rr.Expr
+	if q := rr.Sequence; q != nil {
+		opens, closes = q.Start, q.Expect
+	} else {
+		opens, closes = rr.Reference.From, rr.Reference.To
+		if rr.Reference.ToKey != nil {
+			closeKey = rr.Reference.ToKey
+		}
+	}
+	isClose, err := w.evalBool(closes, ev.Fields)
+	if err != nil {
+		return Error, c.explainError(rr.Kind.String()+"."+closesName(rr)+": ", closes, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields)), true
+	}
+	isOpen, err := w.evalBool(opens, ev.Fields)
+	if err != nil {
+		return Error, c.explainError(rr.Kind.String()+"."+opensName(rr)+": ", opens, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields)), true
+	}
+	if isClose {
+		if v, err := w.run(closeKey.Program, ev.Fields); err == nil && v != nil {
+			key := stateKey(keyString(v))
+			if s.seen != nil {
+				s.seen.seen(key, t, ev.Meta.Offset, int64(ev.Line), 0, false, false)
+				s.changed(key)
+				s.count()
+			}
+			if o := s.close(key); o != nil {
+				w.counts[r.index*int(numResults)+int(Pass)].Add(uint64(o.n))
+			}
+		}
+	}
+	if !isOpen {
+		return 0, "", false
+	}
+	v, err := w.run(rr.Expr.Program, ev.Fields)
+	if err != nil {
+		return Error, c.explainError(rr.Kind.String()+".key: ", rr.Expr, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields)), true
+	}
+	if v == nil {
+		return Error, c.explain(rr.Kind.String()+" key "+source(rr.Expr)+" is missing", rr.Expr, ev.Fields, w.secrets(c, ev.Fields)), true
+	}
+	key := stateKey(keyString(v))
+	if s.seen != nil && s.seen.has(key) {
+		return Pass, "", true
+	}
+	online := w.ch.opts.Now != nil
+	at := int64(ev.Line)
+	if online {
+		at = ev.Meta.Offset
+	}
+	if o := s.open[key]; o != nil {
+		if online && o.at == at && o.part == int32(ev.Meta.Partition) && o.topic == ev.Meta.Topic {
+			return 0, "", false // the same record again (at-least-once delivery)
+		}
+		if rr.Sequence != nil {
+			// One expectation per key: the first start's window runs on.
+			return Skip, "", true
+		}
+		o.n++
+		s.changed(key)
+		return 0, "", false // its result comes with the first one's
+	}
+	if rr.Kind == rules.KindReference && rr.Within == 0 {
+		return Fail, c.explain(fmt.Sprintf("reference key %s was not seen on an earlier event with %s", source(rr.Expr), source(rr.Reference.To)), rr.Expr, ev.Fields, w.secrets(c, ev.Fields)), true
+	}
+	s.add(&openExp{key: key, start: t, deadline: t + int64(rr.Within), at: at, topic: ev.Meta.Topic, part: int32(ev.Meta.Partition), source: ev.Source, seq: ev.Seq, n: 1})
+	return 0, "", false
+}
+
+func opensName(r *rules.Rule) string {
+	if r.Sequence != nil {
+		return "start"
+	}
+	return "from"
+}
+
+func closesName(r *rules.Rule) string {
+	if r.Sequence != nil {
+		return "expect"
+	}
+	return "to"
+}
+
+// expired counts and reports expectations that ran out of time: each
+// waiting event fails once. wall says they were found on the wall clock
+// (online, a partition with nothing more to read).
+func (w *Worker) expired(c *contract, r *rule, due []*openExp, wall bool) {
+	for _, o := range due {
+		w.counts[r.index*int(numResults)+int(Fail)].Add(uint64(o.n))
+		v := Violation{
+			Contract: c.c.Name, Rule: r.r.Name, Severity: r.r.Severity, Shadow: r.r.Shadow, Result: Fail.String(),
+			Reason: c.absence(r.r, o, w.ch.opts.Now != nil), Topic: o.topic, Partition: o.part, Offset: o.at,
+			Time: time.Unix(0, o.start).UTC(), Absent: true, seq: o.seq,
+		}
+		if w.ch.opts.Now == nil {
+			v.Line, v.Source, v.Offset = int(o.at), o.source, 0
+		} else {
+			v.Seen = w.ch.opts.Now()
+		}
+		if r.samples.wants(v.Seen, v.seq) {
+			r.samples.add(w.ch.bounded(v, false))
+		}
+		w.absent = append(w.absent, v)
+	}
+}
+
+// absence is the reason of an expectation that ran out of time.
+func (c *contract) absence(r *rules.Rule, o *openExp, online bool) string {
+	key := fmt.Sprintf("%q", o.key)
+	if c.readsPII(r.Expr) {
+		key = Masked
+	}
+	where := fmt.Sprintf("line %d", o.at)
+	if online {
+		where = fmt.Sprintf("offset %d of %s/%d", o.at, o.topic, o.part)
+	} else if o.source != "" {
+		where = fmt.Sprintf("%s:%d", o.source, o.at)
+	}
+	if r.Sequence != nil {
+		return fmt.Sprintf("no event with %s for %s %s within %s of the start at %s", source(r.Sequence.Expect), source(r.Expr), key, FormatDuration(r.Within), where)
+	}
+	to := source(r.Reference.To)
+	n := ""
+	if o.n > 1 {
+		n = fmt.Sprintf(" (%d events refer to it)", o.n)
+	}
+	return fmt.Sprintf("no event with %s for %s %s within %s of the reference at %s%s", to, source(r.Expr), key, FormatDuration(r.Within), where, n)
+}
+
+// readsPII reports whether an expression reads a pii path of the contract.
+func (c *contract) readsPII(p *rules.Program) bool {
+	if p == nil {
+		return false
+	}
+	for _, path := range p.Paths {
+		if c.pii.masks(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// eventTime is when the event happened, by the contract's event_time (or
+// the record timestamp), computed once per event and contract; a reason
+// when it cannot be read.
+func (w *Worker) eventTime(c *contract, pc *partContract, ev *Event) (int64, string) {
+	if w.timeOf == c.index {
+		return w.time, w.timeErr
+	}
+	w.timeOf = c.index
+	w.time, w.timeErr = ev.Meta.Timestamp.UnixNano(), ""
+	if ev.Meta.Timestamp.IsZero() {
+		w.time = 0
+	}
+	if p := c.c.EventTime; p != nil {
+		v, err := w.run(p.Program, ev.Fields)
+		if err != nil {
+			w.timeErr = c.explainError("event_time: ", p, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields))
+			return 0, w.timeErr
+		}
+		t, ok := toTime(v)
+		if !ok {
+			w.timeErr = c.explain(fmt.Sprintf("event_time: %s is not a time", source(p)), p, ev.Fields, w.secrets(c, ev.Fields))
+			return 0, w.timeErr
+		}
+		w.time = t.UnixNano()
+	}
+	return w.time, ""
+}
+
+// Expire finds, on the wall clock, the expectations of the partition's
+// sequence and reference rules that are due before now, counts each as a
+// failure and returns them (valid until the Worker's next call). Call it
+// for a partition whose records are all checked (its lag is zero), so that
+// an expect still waiting to be read is not taken for an absence; call it
+// from the Worker's goroutine, or with none of its calls in flight.
+func (w *Worker) Expire(p *Partition, now time.Time) []Violation {
+	clear(w.absent)
+	w.absent = w.absent[:0]
+	for i, pc := range p.state {
+		if pc == nil {
+			continue
+		}
+		c := w.ch.contracts[i]
+		for j, r := range c.rules {
+			if s := pc.corr[j]; s != nil {
+				w.expired(c, r, s.expire(now.UnixNano()), true)
+			}
+		}
+	}
+	return w.absent
+}
+
+// Absent returns the expectations that the last Check found had run out of
+// time (valid until the Worker's next call): each is a violation of a
+// start (or referring event) that came before, not of the event checked.
+func (w *Worker) Absent() []Violation { return w.absent }
+
+// Pending returns, per contract and rule, the events whose expectation is
+// still open (offline: not yet due at the end of the input).
+func (ch *Checker) Pending() map[string]map[string]uint64 {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	out := map[string]map[string]uint64{}
+	seen := map[*corrState]bool{}
+	for p := range ch.partitions {
+		for i, pc := range p.state {
+			if pc == nil {
+				continue
+			}
+			c := ch.contracts[i]
+			for j, r := range c.rules {
+				s := pc.corr[j]
+				if s == nil || seen[s] {
+					continue
+				}
+				seen[s] = true
+				if out[c.c.Name] == nil {
+					out[c.c.Name] = map[string]uint64{}
+				}
+				out[c.c.Name][r.r.Name] += s.pending()
+			}
+		}
+	}
+	return out
+}
