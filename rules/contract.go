@@ -50,11 +50,11 @@ type Kind int
 
 // The rule kinds.
 const (
-	KindExpr   Kind = iota // a boolean expression per event
-	KindUnique             // a key that must not repeat within a window
-	KindFresh              // an event time that must not be older than a bound
-	KindSequence           // a start that must be followed by an expect of its key
-	KindReference          // a key that must have been seen on other events
+	KindExpr      Kind = iota // a boolean expression per event
+	KindUnique                // a key that must not repeat within a window
+	KindFresh                 // an event time that must not be older than a bound
+	KindSequence              // a start that must be followed by an expect of its key
+	KindReference             // a key that must have been seen on other events
 )
 
 func (k Kind) String() string {
@@ -94,13 +94,13 @@ type Contract struct {
 	// EventTime says when an event happened (a time, an RFC 3339 string,
 	// epoch seconds or milliseconds); nil: the record timestamp. Windows
 	// of unique, sequence and reference rules follow it.
-	EventTime *Program
-	Sample       float64  // fraction of events checked, (0,1]; 1 when unset
-	PII          []string // dotted paths masked everywhere
-	Rules        []*Rule
-	Volume       *Volume
-	Alert        *Alert
-	Quarantine   *Quarantine
+	EventTime  *Program
+	Sample     float64  // fraction of events checked, (0,1]; 1 when unset
+	PII        []string // dotted paths masked everywhere
+	Rules      []*Rule
+	Volume     *Volume
+	Alert      *Alert
+	Quarantine *Quarantine
 	// Examples are the contract's self-tests: events with the rules each
 	// must pass or fail. `assay lint` runs them.
 	Examples []Example

@@ -468,8 +468,12 @@ func (d *decoder) decodeExamples(n *yaml.Node, rs []*Rule) []Example {
 		return nil
 	}
 	known := map[string]bool{}
+	pairs := map[string]Kind{}
 	for _, r := range rs {
 		known[r.Name] = true
+		if r.Correlates() {
+			pairs[r.Name] = r.Kind
+		}
 	}
 	var out []Example
 	for i, en := range n.Content {
@@ -504,6 +508,8 @@ func (d *decoder) decodeExamples(n *yaml.Node, rs []*Rule) []Example {
 							msg += fmt.Sprintf("; did you mean %q?", to)
 						}
 						d.errorf(v.Content[j], "%s", msg)
+					} else if k, ok := pairs[name]; ok {
+						d.errorf(v.Content[j], "%s: %q is a %s rule: it judges pairs of events, which one example event cannot show", k.String(), safetext.Truncate(name, maxQuoted), k)
 					}
 				}
 				if k.Value == "pass" {

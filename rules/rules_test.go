@@ -168,6 +168,17 @@ func TestDecodedModel(t *testing.T) {
 	if r := byName["fresh"]; r.Kind != rules.KindFresh || r.Within != 7*24*time.Hour {
 		t.Errorf("fresh: %+v", r)
 	}
+	if c.EventTime == nil || c.EventTime.Source != "date(created_at)" {
+		t.Errorf("event_time: %+v", c.EventTime)
+	}
+	if r := byName["paid-within-30m"]; r.Kind != rules.KindSequence || r.Sequence == nil || r.Expr.Source != "order_id" ||
+		r.Sequence.Start.Source != `status == "placed"` || r.Sequence.Expect.Source != `status == "paid"` || r.Within != 30*time.Minute || r.Scope != rules.ScopeTopic {
+		t.Errorf("sequence: %+v", r)
+	}
+	if r := byName["refund-of-a-known-order"]; r.Kind != rules.KindReference || r.Reference == nil || r.Reference.ToKey == nil ||
+		r.Reference.From.Source != `status == "refunded"` || r.Within != 5*time.Minute || r.Scope != rules.ScopePartition {
+		t.Errorf("reference: %+v", r)
+	}
 }
 
 func TestDefaultAlert(t *testing.T) {

@@ -21,6 +21,7 @@ type fileContract struct {
 	TopicPattern string          `json:"topic_pattern" doc:"RE2 pattern of topics the contract applies to."`
 	Format       string          `json:"format" enum:"json|confluent|auto" doc:"How records are decoded: json (default), confluent (Schema Registry wire format: Avro, Protobuf, JSON Schema) or auto."`
 	Where        string          `json:"where" doc:"Boolean expr-lang filter: events it rejects are not checked."`
+	EventTime    string          `json:"event_time" doc:"When an event happened: a time, an RFC 3339 string, or epoch seconds or milliseconds; default the record timestamp. Windows of unique, sequence and reference rules follow it."`
 	Sample       float64         `json:"sample" xmin:"0" max:"1" doc:"Fraction of events checked, (0,1]; the same events online and offline."`
 	PII          []string        `json:"pii" doc:"Dotted field paths masked in samples, alerts, logs and quarantine (kafka.key, kafka.headers.NAME too)."`
 	Rules        []fileRule      `json:"rules" doc:"The rules every event must meet."`
@@ -31,16 +32,32 @@ type fileContract struct {
 }
 
 type fileRule struct {
-	Name        string  `json:"name" required:"true" pattern:"^[A-Za-z0-9._-]+$" doc:"Unique in the contract."`
-	Expr        string  `json:"expr" doc:"Boolean expr-lang expression every event must meet."`
-	Unique      string  `json:"unique" doc:"Key expression; fails on a repeat within the window."`
-	Fresh       string  `json:"fresh" doc:"Event-time expression; fails when the event is older than within."`
-	Within      string  `json:"within" pattern:"^[0-9][0-9a-z.]*$" doc:"Window of unique, bound of fresh: 30s, 5m, 1h, 7d, 2w."`
-	Severity    string  `json:"severity" enum:"critical|warning|info" doc:"Default warning."`
-	Description string  `json:"description" doc:"Why the rule matters: it is in every alert."`
-	When        string  `json:"when" doc:"Boolean precondition; false gives skip."`
-	Mode        string  `json:"mode" enum:"enforce|shadow" doc:"shadow: counted and shown, never alerted, quarantined or failing a test."`
-	Tolerance   float64 `json:"tolerance" min:"0" xmax:"1" doc:"assay test: the violation ratio, (fail + error) / (pass + fail + error), up to which the rule does not fail the run, [0,1); default 0. Online it changes nothing."`
+	Name        string         `json:"name" required:"true" pattern:"^[A-Za-z0-9._-]+$" doc:"Unique in the contract."`
+	Expr        string         `json:"expr" doc:"Boolean expr-lang expression every event must meet."`
+	Unique      string         `json:"unique" doc:"Key expression; fails on a repeat within the window."`
+	Fresh       string         `json:"fresh" doc:"Event-time expression; fails when the event is older than within."`
+	Sequence    *fileSequence  `json:"sequence" doc:"Each event start matches opens an expectation for its key, which an event expect matches with the same key must close within within; else the start fails."`
+	Reference   *fileReference `json:"reference" doc:"An event from matches names a key (key) that an event to matches must carry (to_key), earlier or up to within later."`
+	Within      string         `json:"within" pattern:"^[0-9][0-9a-z.]*$" doc:"Window of unique, bound of fresh, the time a sequence's expect may take, how much later a referenced event may come: 30s, 5m, 1h, 7d, 2w."`
+	Scope       string         `json:"scope" enum:"partition|topic" doc:"Where the state of a unique, sequence or reference rule lives: per partition (default) or for the whole topic (online, events are routed by key through an internal topic)."`
+	Severity    string         `json:"severity" enum:"critical|warning|info" doc:"Default warning."`
+	Description string         `json:"description" doc:"Why the rule matters: it is in every alert."`
+	When        string         `json:"when" doc:"Boolean precondition; false gives skip."`
+	Mode        string         `json:"mode" enum:"enforce|shadow" doc:"shadow: counted and shown, never alerted, quarantined or failing a test."`
+	Tolerance   float64        `json:"tolerance" min:"0" xmax:"1" doc:"assay test: the violation ratio, (fail + error) / (pass + fail + error), up to which the rule does not fail the run, [0,1); default 0. Online it changes nothing."`
+}
+
+type fileSequence struct {
+	Key    string `json:"key" required:"true" doc:"Correlation key expression, evaluated on both events."`
+	Start  string `json:"start" required:"true" doc:"Boolean expression: the events that open an expectation."`
+	Expect string `json:"expect" required:"true" doc:"Boolean expression: the events that close it."`
+}
+
+type fileReference struct {
+	Key   string `json:"key" required:"true" doc:"The key a referring event names."`
+	From  string `json:"from" required:"true" doc:"Boolean expression: the referring events."`
+	To    string `json:"to" required:"true" doc:"Boolean expression: the referenced events."`
+	ToKey string `json:"to_key" doc:"The key of a referenced event; default: key."`
 }
 
 type fileVolume struct {
@@ -80,6 +97,8 @@ func JSONSchema() []byte {
 		map[string]any{"required": []string{"expr"}},
 		map[string]any{"required": []string{"unique"}},
 		map[string]any{"required": []string{"fresh"}},
+		map[string]any{"required": []string{"sequence"}},
+		map[string]any{"required": []string{"reference"}},
 	}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	return append(b, '\n')
