@@ -91,6 +91,10 @@ type Options struct {
 	// OneByOne evaluates each rule with its own run, never the combined
 	// program (the simple path, kept to check the fast one against).
 	OneByOne bool
+	// Durable tracks the changes of the state of unique, sequence and
+	// reference rules for a changelog (Partition.Changes,
+	// Partition.Restore).
+	Durable bool
 }
 
 func (o *Options) defaults() {
@@ -516,6 +520,9 @@ func (p *Partition) stateFor(i int) *partContract {
 		case r.r.Correlates():
 			pc.corr[j] = newCorrState(p.ch.opts.UniqueMaxKeys, r.r.Kind == rules.KindReference)
 		}
+	}
+	if p.ch.opts.Durable {
+		pc.track()
 	}
 	return pc
 }

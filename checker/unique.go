@@ -20,12 +20,19 @@ import (
 type uniqueState struct {
 	max       int
 	seed      maphash.Seed
+	// stable hashes keys the same in every process (durable state, whose
+	// keys are written by hash); nil: maphash with seed.
+	stable func(string) uint64
+	// dirty are the keys changed since the last changes (nil: not
+	// tracked).
+	dirty     map[uint64]bool
 	keys      map[uint64]uniqueSeen
 	fifo      []uniqueEntry // ring of sightings in arrival order
 	head, n   int
 	seq       uint64
 	newest    int64
 	evictions atomic.Uint64
+	size      atomic.Int64 // len(keys), for readers on other goroutines
 }
 
 type uniqueSeen struct {
@@ -53,7 +60,7 @@ func newUniqueState(max int) *uniqueState {
 // at is where the event is (its offset online, its line offline); first is
 // where the key was first seen, in the window: at itself for a new key.
 func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Duration, windowed, online bool) (dup bool, first int64) {
-	key := maphash.String(u.seed, text)
+	key := u.hash(text)
 	if windowed {
 		if ts > u.newest {
 			u.newest = ts
@@ -76,12 +83,23 @@ func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Durati
 	u.seq++
 	u.keys[key] = uniqueSeen{offset: offset, first: first, seq: u.seq, ts: max(prev.ts, ts)}
 	u.push(uniqueEntry{key, u.seq, ts})
+	if u.dirty != nil {
+		u.dirty[key] = true
+	}
+	u.size.Store(int64(len(u.keys)))
 	return dup, first
+}
+
+func (u *uniqueState) hash(text string) uint64 {
+	if u.stable != nil {
+		return u.stable(text)
+	}
+	return maphash.String(u.seed, text)
 }
 
 // has reports whether the key is held.
 func (u *uniqueState) has(text string) bool {
-	_, ok := u.keys[maphash.String(u.seed, text)]
+	_, ok := u.keys[u.hash(text)]
 	return ok
 }
 
@@ -118,6 +136,10 @@ func (u *uniqueState) pop() bool {
 	u.n--
 	if s, ok := u.keys[e.key]; ok && s.seq == e.seq {
 		delete(u.keys, e.key)
+		if u.dirty != nil {
+			u.dirty[e.key] = true
+		}
+		u.size.Store(int64(len(u.keys)))
 		return true
 	}
 	return false
