@@ -143,4 +143,3 @@ func TestStateIsBoundedPerRuleAndPartition(t *testing.T) {
 		t.Errorf("evicted %d, want 900 expectations and 900 unique keys", evicted)
 	}
 }
-

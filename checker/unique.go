@@ -18,8 +18,8 @@ import (
 // key (map entry and ring slot) whatever its length. Two different keys are taken for one with a
 // probability of n²/2⁶⁵ (1 in 3.7 billion for 100,000 keys).
 type uniqueState struct {
-	max       int
-	seed      maphash.Seed
+	max  int
+	seed maphash.Seed
 	// stable hashes keys the same in every process (durable state, whose
 	// keys are written by hash); nil: maphash with seed.
 	stable func(string) uint64

@@ -53,7 +53,7 @@ var flowEvents = []string{
 	`{"id":12,"type":"created","order_id":"d","at":"2026-03-01T11:10:00Z"}`, // 12: 11:10 > 11:00: refund of q fails (line 11); d opens (due 11:40)
 	`{"id":13,"type":"other","order_id":"z","at":"2026-03-01T11:15:00Z"}`,   // 13: nothing
 	`not json`, // 14: decode error
-	`{"id":1,"type":"other","order_id":"z","at":"2026-03-01T11:45:00Z"}`, // 15: id 1 last seen 10:40, 65m ago: pass; 11:45 > 11:40: d fails (line 12)
+	`{"id":1,"type":"other","order_id":"z","at":"2026-03-01T11:45:00Z"}`,    // 15: id 1 last seen 10:40, 65m ago: pass; 11:45 > 11:40: d fails (line 12)
 	`{"id":16,"type":"created","order_id":"e","at":"2026-03-01T11:50:00Z"}`, // 16: e opens (due 12:20): pending at the end
 	`{"id":17,"type":"refund","order_id":"f","at":"2026-03-01T11:55:00Z"}`,  // 17: f not paid: pending at the end
 }
