@@ -465,6 +465,12 @@ func (p *Partition) adopt(h *heldState) {
 			}
 			if s := h.corr[k]; s != nil && pc.corr[j] != nil {
 				s.max = p.ch.opts.UniqueMaxKeys
+				if pc.corr[j].shared != "" {
+					// The other partitions of its number share it too.
+					p.ch.mu.Lock()
+					p.ch.shared[sharedKey{k, fmt.Sprintf("#%d", p.Partition)}] = s
+					p.ch.mu.Unlock()
+				}
 				pc.corr[j] = s
 			}
 			if t, ok := h.newest[k]; ok {
@@ -517,6 +523,14 @@ func (p *Partition) stateFor(i int) *partContract {
 			pc.unique[j] = newUniqueState(p.ch.opts.UniqueMaxKeys)
 		case r.r.Correlates() && shared:
 			pc.corr[j] = p.ch.sharedState(keyOf(c, r), p.Topic, func() any { return newCorrState(p.ch.opts.UniqueMaxKeys, r.r.Kind == rules.KindReference) }).(*corrState)
+		case r.r.Correlates() && spansTopics(c.c):
+			// Co-partitioned topics: the partitions of one number share
+			// the state, whichever topic an event comes from.
+			pc.corr[j] = p.ch.sharedState(keyOf(c, r), fmt.Sprintf("#%d", p.Partition), func() any {
+				s := newCorrState(p.ch.opts.UniqueMaxKeys, r.r.Kind == rules.KindReference)
+				s.shared = SharedStatePrefix + c.c.Name
+				return s
+			}).(*corrState)
 		case r.r.Correlates():
 			pc.corr[j] = newCorrState(p.ch.opts.UniqueMaxKeys, r.r.Kind == rules.KindReference)
 		}
@@ -526,6 +540,16 @@ func (p *Partition) stateFor(i int) *partContract {
 	}
 	return pc
 }
+
+// spansTopics reports whether a contract may read several topics.
+func spansTopics(c *rules.Contract) bool {
+	return len(c.Topics) > 1 || c.TopicPattern != nil
+}
+
+// SharedStatePrefix starts the name under which the state shared by the
+// co-partitioned topics of a contract is kept (StateChange.Shared): no
+// topic name has it.
+const SharedStatePrefix = "~"
 
 // sharedState is the one state of a rule of scope topic for all the
 // partitions of a topic, offline: there one worker checks every event in

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,11 @@ func stateKey(text string) string {
 // first is evicted, without a result, and counted) and, for reference
 // rules, at most max referenced keys (the least recently seen go first).
 type corrState struct {
+	// mu guards a state shared by the partitions of one number of
+	// co-partitioned topics, which different workers check; shared names
+	// it (StateChange.Shared), "" when the state is a partition's own.
+	mu        sync.Mutex
+	shared    string
 	max       int
 	open      map[string]*openExp
 	due       dueHeap // the open expectations, the one due first on top
@@ -182,6 +188,10 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 	}()
 	rr := r.r
 	s := pc.corr[j]
+	if s.shared != "" {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
 	t, terr := w.eventTime(c, pc, ev)
 	if terr != "" {
 		return Error, terr, true
@@ -382,7 +392,10 @@ func (w *Worker) Expire(p *Partition, now time.Time) []Violation {
 		c := w.ch.contracts[i]
 		for j, r := range c.rules {
 			if s := pc.corr[j]; s != nil {
-				w.expired(c, r, s.expire(now.UnixNano()), true)
+				s.mu.Lock()
+				due := s.expire(now.UnixNano())
+				s.mu.Unlock()
+				w.expired(c, r, due, true)
 			}
 		}
 	}

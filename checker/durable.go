@@ -32,6 +32,12 @@ import (
 type StateChange struct {
 	Key   string
 	Value []byte
+	// Shared is set for the state that the partitions of one number of a
+	// contract's co-partitioned topics share: it is kept under this name
+	// (SharedStatePrefix and the contract's name) and the partition's
+	// number, not under the partition's topic, and restored with every
+	// partition of that number.
+	Shared string
 }
 
 // stableHash is the hash of keys of durable state: the same in every
@@ -112,6 +118,8 @@ func (p *Partition) Changes() []StateChange {
 			if s == nil {
 				continue
 			}
+			s.mu.Lock()
+			from := len(out)
 			if s.seen != nil {
 				out = appendUnique(out, 'r', c, r, fp, s.seen)
 			}
@@ -128,6 +136,10 @@ func (p *Partition) Changes() []StateChange {
 				out = append(out, ch)
 			}
 			clear(s.dirty)
+			for k := range out[from:] {
+				out[from+k].Shared = s.shared
+			}
+			s.mu.Unlock()
 		}
 	}
 	return out
@@ -201,6 +213,8 @@ func (p *Partition) Restore(key string, value []byte) {
 			if s == nil {
 				return
 			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
 			if o := s.open[k]; o != nil {
 				heap.Remove(&s.due, o.idx)
 				delete(s.open, k)

@@ -1,6 +1,9 @@
 package sidecar
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +19,7 @@ type coverageState struct {
 	mu     sync.Mutex
 	last   map[string]checker.Coverage
 	warned map[string]string // contract -> reason logged
+	copart map[string]string // contract -> topics not co-partitioned, logged
 }
 
 // Skipped counts the records the consumer skipped because their batch
@@ -88,6 +92,47 @@ func (s *Sidecar) updateCoverage() {
 	for name := range s.cov.warned {
 		if _, ok := out[name]; !ok {
 			delete(s.cov.warned, name)
+		}
+	}
+	s.warnNotCopartitioned(ch.Contracts(), topics)
+}
+
+// warnNotCopartitioned warns, once per change, of a contract whose
+// sequence or reference rules span topics with different partition
+// counts: events of one key then land on partitions of different numbers,
+// whose state is not shared, and never meet.
+func (s *Sidecar) warnNotCopartitioned(contracts []*rules.Contract, topics map[string]int) {
+	if s.cov.copart == nil {
+		s.cov.copart = map[string]string{}
+	}
+	for _, c := range contracts {
+		var spanning []string
+		for _, r := range c.Rules {
+			if r.Correlates() && r.Scope == rules.ScopePartition {
+				spanning = append(spanning, r.Name)
+			}
+		}
+		counts := map[int][]string{}
+		for _, t := range slices.Sorted(maps.Keys(topics)) {
+			if c.MatchesTopic(t) {
+				counts[topics[t]] = append(counts[topics[t]], fmt.Sprintf("%s (%d)", t, topics[t]))
+			}
+		}
+		msg := ""
+		if len(spanning) > 0 && len(counts) > 1 {
+			var parts []string
+			for _, n := range slices.Sorted(maps.Keys(counts)) {
+				parts = append(parts, counts[n]...)
+			}
+			msg = strings.Join(parts, ", ")
+		}
+		if s.cov.copart[c.Name] == msg {
+			continue
+		}
+		s.cov.copart[c.Name] = msg
+		if msg != "" {
+			s.log.Warn("sequence or reference rules span topics that are not co-partitioned: events of one key on partitions of different numbers never meet; give the topics the same partition count and key, or use scope: topic",
+				"contract", c.Name, "rules", spanning, "topics (partitions)", msg)
 		}
 	}
 }

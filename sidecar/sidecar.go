@@ -110,6 +110,7 @@ type Sidecar struct {
 	quarantine   counters[quarantineKey]
 	logMu        sync.Mutex // guards lastSkipLog
 	lastSkipLog  time.Time
+	lastExpire   time.Time // on the consumer's goroutine (Idle)
 	cov          coverageState
 
 	listener net.Listener
@@ -372,6 +373,44 @@ func (s *Sidecar) Idle() {
 		s.applied <- struct{}{}
 	default:
 	}
+	if now := time.Now(); now.Sub(s.lastExpire) >= s.cfg.VolumeTick {
+		s.lastExpire = now
+		s.expire(now)
+	}
+}
+
+// expire finds the expectations of sequence and reference rules that ran
+// out of time on the wall clock, in the partitions that have nothing more
+// to read: a partition that went silent still fails its open
+// expectations, while one with records waiting (a backlog after a
+// restart) reads them first, so that an expect in the backlog is not taken
+// for an absence. It runs with no Handle in flight.
+func (s *Sidecar) expire(now time.Time) {
+	e := s.cur.Load()
+	if !e.ch.Stateful() {
+		return
+	}
+	// The state of a sequence spanning co-partitioned topics is shared by
+	// the partitions of one number: all of them must be read to the end.
+	lag := s.consumer.Lag()
+	behind := map[int32]bool{}
+	for tp, n := range lag {
+		if n > 0 {
+			behind[tp.Partition] = true
+		}
+	}
+	for w := range e.parts {
+		e.mu[w].Lock()
+		for tp, p := range e.parts[w] {
+			if _, known := lag[tp]; !known || behind[tp.Partition] {
+				continue
+			}
+			if vs := e.stages[w].Expire(p, now); len(vs) > 0 && s.cfg.OnViolations != nil {
+				s.cfg.OnViolations(vs)
+			}
+		}
+		e.mu[w].Unlock()
+	}
 }
 
 // Drop forgets the state of a revoked or lost partition.
@@ -431,6 +470,9 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.R
 		if out.Err != nil {
 			s.undecodableRecord(e.ch.Contracts(), topic, partition, r.Offset, r.Value, out.Format, out.Reason, out.Err)
 			continue
+		}
+		if len(out.Absent) > 0 && s.cfg.OnViolations != nil {
+			s.cfg.OnViolations(out.Absent) // of earlier records: never quarantined
 		}
 		vs := out.Violations
 		if len(vs) == 0 {

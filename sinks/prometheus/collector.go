@@ -48,6 +48,11 @@ var (
 		"Partitions of a contract's topics assigned to this replica.", []string{"contract"}, nil)
 	evictDesc = prometheus.NewDesc("assay_unique_evictions_total",
 		"Keys that unique rules forgot because a partition reached the key limit.", nil, nil)
+	stateKeysDesc = prometheus.NewDesc("assay_state_keys",
+		"Keys held by a unique, sequence or reference rule (open expectations, keys seen) over the partitions of this replica.",
+		[]string{"contract", "rule"}, nil)
+	stateEvictDesc = prometheus.NewDesc("assay_state_evictions_total",
+		"Keys that unique, sequence and reference rules forgot because a partition reached the key limit (an evicted expectation gives no result).", nil, nil)
 )
 
 // Collector is a prometheus.Collector over a Source. It is unchecked
@@ -112,4 +117,11 @@ func collectChecker(chk *checker.Checker, ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstHistogram(evalDesc, cs.Eval.Count, cs.Eval.Sum, buckets, name)
 	}
 	ch <- prometheus.MustNewConstMetric(evictDesc, prometheus.CounterValue, float64(chk.UniqueEvictions()))
+	keys, evicted := chk.StateKeys()
+	for contract, rs := range keys {
+		for rule, n := range rs {
+			ch <- prometheus.MustNewConstMetric(stateKeysDesc, prometheus.GaugeValue, float64(n), contract, rule)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(stateEvictDesc, prometheus.CounterValue, float64(evicted))
 }
