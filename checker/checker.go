@@ -91,6 +91,11 @@ type Options struct {
 	// OneByOne evaluates each rule with its own run, never the combined
 	// program (the simple path, kept to check the fast one against).
 	OneByOne bool
+	// Route keeps the state of rules of scope topic on the partitions of
+	// an internal topic that events are routed to by key (Worker.Routed,
+	// Worker.Apply); without it (offline) the partitions of a topic share
+	// one state.
+	Route bool
 	// Durable tracks the changes of the state of unique, sequence and
 	// reference rules for a changelog (Partition.Changes,
 	// Partition.Restore).
@@ -216,6 +221,7 @@ type contract struct {
 type rule struct {
 	r         *rules.Rule
 	synthetic bool // evaluated outside the per-event path (volume)
+	routed    bool // scope topic with Options.Route: its state is on routing partitions
 	index     int  // position in the flat tally arrays
 	samples   *sampleStore
 	// fingerprint of the rule's definition: a reload carries counts,
@@ -268,7 +274,8 @@ func New(contracts []*rules.Contract, opts Options) *Checker {
 		}
 		for _, r := range c.Rules {
 			cc.stateful = cc.stateful || isStateful(r)
-			cc.rules = append(cc.rules, &rule{r: r, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples), fingerprint: Fingerprint(c, r)})
+			cc.rules = append(cc.rules, &rule{r: r, index: ch.numRules, routed: opts.Route && r.Scope == rules.ScopeTopic && (r.Kind == rules.KindUnique || r.Correlates()),
+				samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples), fingerprint: Fingerprint(c, r)})
 			ch.numRules++
 		}
 		if c.Volume != nil {
@@ -372,6 +379,7 @@ type Partition struct {
 	Topic     string
 	Partition int32
 	ch        *Checker
+	routing   bool // a partition of the routing topic (NewRoutedPartition)
 	// per contract, nil when the contract does not apply to the topic
 	state []*partContract
 }
@@ -395,14 +403,20 @@ func (ch *Checker) NewPartition(topic string, partition int32) *Partition {
 			p.state[i] = p.stateFor(i)
 		}
 	}
+	ch.register(p)
+	return p
+}
+
+// register adds a new partition to those the Checker holds and gives it
+// the state inherited for it.
+func (ch *Checker) register(p *Partition) {
 	ch.mu.Lock()
 	ch.partitions[p] = struct{}{}
-	tp := topicPartition{topic, partition}
+	tp := topicPartition{p.Topic, p.Partition}
 	held := ch.inherited[tp]
 	delete(ch.inherited, tp)
 	ch.mu.Unlock()
 	p.adopt(held)
-	return p
 }
 
 // Inherit takes over the state of the same topic partition under the
@@ -516,6 +530,9 @@ func (p *Partition) stateFor(i int) *partContract {
 	pc := &partContract{unique: make([]*uniqueState, len(c.rules)), corr: make([]*corrState, len(c.rules)), newest: make([]time.Time, len(c.rules))}
 	for j, r := range c.rules {
 		shared := r.r.Scope == rules.ScopeTopic && p.ch.opts.Now == nil
+		if r.routed != p.routing {
+			continue // its state is on the routing partitions, or here none is
+		}
 		switch {
 		case r.r.Kind == rules.KindUnique && shared:
 			pc.unique[j] = p.ch.sharedState(keyOf(c, r), p.Topic, func() any { return newUniqueState(p.ch.opts.UniqueMaxKeys) }).(*uniqueState)

@@ -179,7 +179,8 @@ func (h *dueHeap) Pop() any {
 // correlate judges one event for a sequence or reference rule: it gives
 // at most one result for the event itself (has is false when the event
 // gives none), and the expectations it closes or finds due are counted
-// and reported here.
+// and reported here. A rule whose state lives elsewhere (scope topic,
+// routed) gives no result here: what the state needs is routed instead.
 func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Event) (res Result, reason string, has bool) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -188,7 +189,7 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 	}()
 	rr := r.r
 	s := pc.corr[j]
-	if s.shared != "" {
+	if s != nil && s.shared != "" {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 	}
@@ -196,7 +197,9 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 	if terr != "" {
 		return Error, terr, true
 	}
-	w.expired(c, r, s.advance(t), false)
+	if s != nil {
+		w.expired(c, r, s.advance(t), false)
+	}
 	if rr.When != nil {
 		ok, err := w.evalBool(rr.When, ev.Fields)
 		if err != nil {
@@ -206,16 +209,7 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 			return 0, "", false
 		}
 	}
-	var opens, closes *rules.Program
-	var closeKey *rules.Program = rr.Expr
-	if q := rr.Sequence; q != nil {
-		opens, closes = q.Start, q.Expect
-	} else {
-		opens, closes = rr.Reference.From, rr.Reference.To
-		if rr.Reference.ToKey != nil {
-			closeKey = rr.Reference.ToKey
-		}
-	}
+	opens, closes, closeKey := roles(rr)
 	isClose, err := w.evalBool(closes, ev.Fields)
 	if err != nil {
 		return Error, c.explainError(rr.Kind.String()+"."+closesName(rr)+": ", closes, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields)), true
@@ -224,40 +218,99 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 	if err != nil {
 		return Error, c.explainError(rr.Kind.String()+"."+opensName(rr)+": ", opens, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields)), true
 	}
+	var m move
 	if isClose {
 		if v, err := w.run(closeKey.Program, ev.Fields); err == nil && v != nil {
-			key := stateKey(keyString(v))
-			if s.seen != nil {
-				s.seen.seen(key, t, ev.Meta.Offset, int64(ev.Line), 0, false, false)
-				s.changed(key)
-				s.count()
-			}
-			if o := s.close(key); o != nil {
-				w.counts[r.index*int(numResults)+int(Pass)].Add(uint64(o.n))
-			}
+			m.close, m.closeKey = true, c.keptKey(closeKey, stateKey(keyString(v)))
 		}
 	}
-	if !isOpen {
+	if isOpen {
+		v, err := w.run(rr.Expr.Program, ev.Fields)
+		if err != nil {
+			return Error, c.explainError(rr.Kind.String()+".key: ", rr.Expr, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields)), true
+		}
+		if v == nil {
+			return Error, c.explain(rr.Kind.String()+" key "+source(rr.Expr)+" is missing", rr.Expr, ev.Fields, w.secrets(c, ev.Fields)), true
+		}
+		m.open, m.openKey = true, c.keptKey(rr.Expr, stateKey(keyString(v)))
+	}
+	if !m.open && !m.close {
 		return 0, "", false
 	}
-	v, err := w.run(rr.Expr.Program, ev.Fields)
-	if err != nil {
-		return Error, c.explainError(rr.Kind.String()+".key: ", rr.Expr, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields)), true
+	m.time, m.origin = t, w.origin(ev)
+	if r.routed {
+		w.route(c, r, m)
+		return 0, "", false
 	}
-	if v == nil {
-		return Error, c.explain(rr.Kind.String()+" key "+source(rr.Expr)+" is missing", rr.Expr, ev.Fields, w.secrets(c, ev.Fields)), true
+	return w.move(c, r, s, m, func(msg string) string { return c.explain(msg, rr.Expr, ev.Fields, w.secrets(c, ev.Fields)) })
+}
+
+// roles are the expressions of a sequence or reference rule: the one that
+// opens an expectation, the one that closes it, and the key of the events
+// that close it.
+func roles(rr *rules.Rule) (opens, closes, closeKey *rules.Program) {
+	if q := rr.Sequence; q != nil {
+		return q.Start, q.Expect, rr.Expr
 	}
-	key := stateKey(keyString(v))
+	closeKey = rr.Expr
+	if rr.Reference.ToKey != nil {
+		closeKey = rr.Reference.ToKey
+	}
+	return rr.Reference.From, rr.Reference.To, closeKey
+}
+
+// move is what one event does to the state of a sequence or reference
+// rule: close the expectation of a key (an expect, a referenced event),
+// open one (a start, a referring event), or both.
+type move struct {
+	close, open       bool
+	closeKey, openKey string
+	time              int64 // event time, unix ns
+	origin            origin
+}
+
+// origin is where an event is: its topic, partition and offset online, its
+// line and input offline (at), with its position among the inputs.
+type origin struct {
+	topic  string
+	part   int32
+	at     int64
+	source string
+	seq    int64
+}
+
+func (w *Worker) origin(ev *Event) origin {
+	o := origin{topic: ev.Meta.Topic, part: int32(ev.Meta.Partition), at: int64(ev.Line), source: ev.Source, seq: ev.Seq}
+	if w.ch.opts.Now != nil {
+		o.at = ev.Meta.Offset
+	}
+	return o
+}
+
+// move applies one event's move to the state s; explain turns a message
+// into a reason (with the key's value).
+func (w *Worker) move(c *contract, r *rule, s *corrState, m move, explain func(string) string) (Result, string, bool) {
+	rr := r.r
+	if m.close {
+		if s.seen != nil {
+			s.seen.seen(m.closeKey, m.time, m.origin.at, m.origin.at, 0, false, false)
+			s.changed(m.closeKey)
+			s.count()
+		}
+		if o := s.close(m.closeKey); o != nil {
+			w.counts[r.index*int(numResults)+int(Pass)].Add(uint64(o.n))
+		}
+	}
+	if !m.open {
+		return 0, "", false
+	}
+	key := m.openKey
 	if s.seen != nil && s.seen.has(key) {
 		return Pass, "", true
 	}
 	online := w.ch.opts.Now != nil
-	at := int64(ev.Line)
-	if online {
-		at = ev.Meta.Offset
-	}
 	if o := s.open[key]; o != nil {
-		if online && o.at == at && o.part == int32(ev.Meta.Partition) && o.topic == ev.Meta.Topic {
+		if online && o.at == m.origin.at && o.part == m.origin.part && o.topic == m.origin.topic {
 			return 0, "", false // the same record again (at-least-once delivery)
 		}
 		if rr.Sequence != nil {
@@ -269,9 +322,10 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 		return 0, "", false // its result comes with the first one's
 	}
 	if rr.Kind == rules.KindReference && rr.Within == 0 {
-		return Fail, c.explain(fmt.Sprintf("reference key %s was not seen on an earlier event with %s", source(rr.Expr), source(rr.Reference.To)), rr.Expr, ev.Fields, w.secrets(c, ev.Fields)), true
+		return Fail, explain(fmt.Sprintf("reference key %s was not seen on an earlier event with %s", source(rr.Expr), source(rr.Reference.To))), true
 	}
-	s.add(&openExp{key: key, start: t, deadline: t + int64(rr.Within), at: at, topic: ev.Meta.Topic, part: int32(ev.Meta.Partition), source: ev.Source, seq: ev.Seq, n: 1})
+	g := m.origin
+	s.add(&openExp{key: key, start: m.time, deadline: m.time + int64(rr.Within), at: g.at, topic: g.topic, part: g.part, source: g.source, seq: g.seq, n: 1})
 	return 0, "", false
 }
 
@@ -434,4 +488,15 @@ func (ch *Checker) Pending() map[string]map[string]uint64 {
 		}
 	}
 	return out
+}
+
+// keptKey is the text kept (and routed, and written to the changelog) for
+// a key read by p: the key itself, or, when p reads a pii path, a hash of
+// it, so that no pii value is kept in the clear.
+func (c *contract) keptKey(p *rules.Program, key string) string {
+	if !c.readsPII(p) {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

@@ -65,6 +65,7 @@ type uniqueValue struct {
 	FP     string `json:"fp"`
 	Offset int64  `json:"o"`
 	First  int64  `json:"f"`
+	Part   int32  `json:"p,omitempty"`
 	TS     int64  `json:"t"`
 }
 
@@ -157,7 +158,7 @@ func appendUnique(out []StateChange, kind byte, c *contract, r *rule, fp string,
 	for _, h := range hashes {
 		ch := StateChange{Key: stateEntryKey(kind, c, r, strconv.FormatUint(h, 16))}
 		if seen, ok := u.keys[h]; ok {
-			ch.Value, _ = json.Marshal(uniqueValue{FP: fp, Offset: seen.offset, First: seen.first, TS: seen.ts})
+			ch.Value, _ = json.Marshal(uniqueValue{FP: fp, Offset: seen.offset, First: seen.first, Part: seen.part, TS: seen.ts})
 		}
 		out = append(out, ch)
 	}
@@ -207,7 +208,7 @@ func (p *Partition) Restore(key string, value []byte) {
 			if json.Unmarshal(value, &v) != nil || v.FP != fp {
 				return
 			}
-			u.keys[h] = uniqueSeen{offset: v.Offset, first: v.First, ts: v.TS}
+			u.keys[h] = uniqueSeen{offset: v.Offset, first: v.First, part: v.Part, ts: v.TS}
 		case "o":
 			s := pc.corr[j]
 			if s == nil {

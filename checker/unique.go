@@ -36,8 +36,9 @@ type uniqueState struct {
 }
 
 type uniqueSeen struct {
-	offset int64  // record offset of the latest sighting
+	offset int64  // record offset of the latest sighting (routed: its origin)
 	first  int64  // where it was first seen (in the window): offset online, line offline
+	part   int32  // the partition it was first seen on (routed)
 	seq    uint64 // sighting number of the latest sighting
 	ts     int64  // newest record time (unix ns) the key was seen with
 }
@@ -60,6 +61,13 @@ func newUniqueState(max int) *uniqueState {
 // at is where the event is (its offset online, its line offline); first is
 // where the key was first seen, in the window: at itself for a new key.
 func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Duration, windowed, online bool) (dup bool, first int64) {
+	dup, first, _ = u.seenOn(text, ts, offset, at, 0, within, windowed, online)
+	return dup, first
+}
+
+// seenOn is seen with the partition the event is on (part), returning the
+// partition the key was first seen on: routed keys come from several.
+func (u *uniqueState) seenOn(text string, ts, offset, at int64, part int32, within time.Duration, windowed, online bool) (dup bool, first int64, firstPart int32) {
 	key := u.hash(text)
 	if windowed {
 		if ts > u.newest {
@@ -68,11 +76,11 @@ func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Durati
 		u.expire(u.newest - int64(within))
 	}
 	prev, known := u.keys[key]
-	dup, first = known, at
+	dup, first, firstPart = known, at, part
 	if dup && windowed && prev.ts < ts-int64(within) {
 		dup = false // seen, but longer ago than the window: a new first
 	} else if known {
-		first = prev.first
+		first, firstPart = prev.first, prev.part
 	}
 	if dup && online && prev.offset == offset {
 		dup = false // the same record again
@@ -81,13 +89,13 @@ func (u *uniqueState) seen(text string, ts, offset, at int64, within time.Durati
 		u.evictOldest()
 	}
 	u.seq++
-	u.keys[key] = uniqueSeen{offset: offset, first: first, seq: u.seq, ts: max(prev.ts, ts)}
+	u.keys[key] = uniqueSeen{offset: offset, first: first, part: firstPart, seq: u.seq, ts: max(prev.ts, ts)}
 	u.push(uniqueEntry{key, u.seq, ts})
 	if u.dirty != nil {
 		u.dirty[key] = true
 	}
 	u.size.Store(int64(len(u.keys)))
-	return dup, first
+	return dup, first, firstPart
 }
 
 func (u *uniqueState) hash(text string) uint64 {

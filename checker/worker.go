@@ -122,6 +122,8 @@ type Worker struct {
 	timeOf  int
 	// absent are the expectations found out of time by the last call.
 	absent []Violation
+	// routed are what the last Check routes for rules of scope topic.
+	routed []Routed
 }
 
 // NewWorker returns a Worker of every rule; use one per goroutine.
@@ -157,6 +159,7 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 	w.out = w.out[:0]
 	clear(w.absent)
 	w.absent = w.absent[:0]
+	w.routed = w.routed[:0]
 	defer w.forgetEvent()
 	if ev.Fields == nil {
 		ev.Fields = map[string]any{}
@@ -211,6 +214,11 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 			if r.r.Correlates() {
 				var has bool
 				if res, reason, has = w.correlate(c, r, pc, j, ev); !has {
+					continue
+				}
+			} else if r.routed {
+				var has bool
+				if res, reason, has = w.routeUnique(c, r, pc, ev); !has {
 					continue
 				}
 			} else if values != nil {

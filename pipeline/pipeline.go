@@ -134,6 +134,10 @@ type Outcome struct {
 	// time showed had run out of time (a start without its expect); they
 	// are no violation of this record. Reused like Violations.
 	Absent []checker.Violation
+	// Routed are what rules of scope topic need of the record, to be
+	// written to the routing topic (checker.Options.Route). Reused like
+	// Violations.
+	Routed []checker.Routed
 	// Fields is the decoded event: the fields its contracts read (or all
 	// of them); nil when it was not decoded. Valid until the next Check.
 	Fields map[string]any
@@ -173,7 +177,7 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 		}
 		ev.Fields = fields
 		ev.Meta.Schema = rules.SchemaMeta{ID: info.ID, Subject: info.Subject, Version: info.Version}
-		return Outcome{Violations: s.w.Check(p.State, &ev), Absent: s.w.Absent(), Fields: fields, Format: "confluent"}
+		return Outcome{Violations: s.w.Check(p.State, &ev), Absent: s.w.Absent(), Routed: s.w.Routed(), Fields: fields, Format: "confluent"}
 	}
 	if s.wide {
 		s.fields, s.wide = make(map[string]any, 16), false
@@ -195,7 +199,13 @@ func (s *Stage) Check(p *Partition, r *kafka.Record, at Position) Outcome {
 	}
 	vs := s.w.Check(p.State, &ev)
 	s.raw, s.whole = nil, nil
-	return Outcome{Violations: vs, Absent: s.w.Absent(), Fields: s.fields, Format: "json"}
+	return Outcome{Violations: vs, Absent: s.w.Absent(), Routed: s.w.Routed(), Fields: s.fields, Format: "json"}
+}
+
+// Apply judges a record read back from the routing topic on a routing
+// partition (see checker.Worker.Apply).
+func (s *Stage) Apply(p *checker.Partition, r checker.Routed) []checker.Violation {
+	return s.w.Apply(p, r)
 }
 
 // Expire finds the expectations of the partition that are due on the wall
