@@ -52,6 +52,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzExtractMatchesDecodeJSON$$' -fuzztime $(FUZZTIME) ./formats
 	$(GO) test -run XXX -fuzz '^FuzzWireFormat$$' -fuzztime $(FUZZTIME) ./formats/confluent
 	$(GO) test -run XXX -fuzz '^FuzzClosest$$' -fuzztime $(FUZZTIME) ./internal/suggest
+	$(GO) test -run XXX -fuzz '^FuzzStateKey$$' -fuzztime $(FUZZTIME) ./kafka
 
 ## bench: one table of the performance figures on the 20-rule contract
 ## (bench/README.md): assay test and assay run per CPU-second, allocations,

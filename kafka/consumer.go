@@ -17,8 +17,22 @@
 // read or dropped within one refresh, with no restart.
 //
 // Partitions are processed in parallel by a fixed number of workers; a
-// partition always goes to the same worker, so per-partition order (and the
-// state of stateful rules) is kept. The package knows nothing about rules.
+// partition always goes to the same worker (WorkerOf), so per-partition
+// order (and the state of stateful rules) is kept. The Handler is told of
+// each assigned partition (Assigned) before any of its records is fetched,
+// so it can restore the partition's state first.
+//
+// The group is balanced by franz-go's range balancer: it gives partition i
+// of every topic with the same partition count to the same member, so
+// co-partitioned topics (keyed alike) are checked together by one member.
+// Range is an eager protocol: each rebalance revokes every partition and
+// assigns them all again.
+//
+// A StateStore keeps the state of stateful rules in a compacted changelog
+// topic of the group's own (StateTopic): written as it changes, read back
+// (Restore) when a partition is assigned, so the state survives crashes,
+// restarts and partition moves. The package knows nothing about rules: an
+// entry of state is an opaque key and value of a source partition.
 package kafka
 
 import (
@@ -31,6 +45,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +76,23 @@ type Handler interface {
 	// or this member's assignment changed (see Topics and Assigned), from
 	// the consumer's own goroutines; it must not block for long.
 	Changed()
+	// Assigned is called when partitions are assigned, before any record of
+	// them is fetched, with no Handle in flight, once per partition with the
+	// worker that will handle it. State restored here is in place before the
+	// partition's first record.
+	//
+	// The calls of one assignment come from franz-go's OnPartitionsAssigned,
+	// which runs "when a group is joined after partitions are assigned
+	// before fetches for those partitions begin" (kgo.OnPartitionsAssigned,
+	// franz-go v1.22.2 pkg/kgo/config.go; consumer_group.go's
+	// setupAssignedAndHeartbeat waits for the callback before fetching the
+	// partitions' committed offsets, and with BlockRebalanceOnPoll the
+	// callback waits for the batch in flight). Heartbeats go on meanwhile,
+	// but a rebalance that starts during the calls waits for them: all the
+	// calls of an assignment should end within the group's rebalance
+	// timeout (franz-go's default 60s), or the member is dropped from the
+	// group.
+	Assigned(worker int, topic string, partition int32)
 }
 
 // Config of a Consumer.
@@ -74,7 +106,9 @@ type Config struct {
 	Start string
 	// Topics are exact topic names; Patterns are RE2 expressions, matched
 	// anywhere in a topic name (regexp.MatchString, like the contracts'
-	// topic_pattern). Topics need not exist.
+	// topic_pattern). Topics need not exist. Patterns never match a state
+	// changelog (a topic ending in StateTopicSuffix): assay's own state is
+	// not data to check.
 	Topics   []string
 	Patterns []string
 	TLS      *tls.Config
@@ -194,6 +228,17 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 		// No ConsumeTopics: the topic refresh adds the topics that exist
 		// and match (see the package comment).
 		kgo.ConsumerGroup(cfg.Group),
+		// Range, not franz-go's default cooperative-sticky: range gives
+		// partition i of every topic with the same partition count to the
+		// same member (members and partitions are sorted alike for every
+		// topic), so the state of co-partitioned topics meets in one
+		// member; sticky balancing spreads each topic on its own and does
+		// not guarantee it. Range is eager: a rebalance revokes and
+		// reassigns every partition. A member cannot join a group whose
+		// members all balance with cooperative-sticky alone (Kafka finds
+		// no protocol in common): a group of older assay members must be
+		// stopped, not rolled, to move to this one.
+		kgo.Balancers(kgo.RangeBalancer()),
 		kgo.ConsumeResetOffset(start),
 		kgo.AutoCommitMarks(),
 		kgo.BlockRebalanceOnPoll(),
@@ -253,11 +298,19 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 	return c, nil
 }
 
+// StateConfig returns the configuration of a StateStore on the changelog
+// topic, with the consumer's brokers, TLS, SASL and logger: the store
+// connects as the consumer does.
+func (c *Consumer) StateConfig(topic string) StateConfig {
+	return StateConfig{Brokers: c.cfg.Brokers, TLS: c.cfg.TLS, SASL: c.cfg.SASL, Topic: topic, Logger: c.cfg.Logger}
+}
+
 // Joined reports whether the consumer is in place: the cluster's topics
 // were listed and either the group was joined (partitions, maybe none,
-// assigned) or no existing topic matches, in which case there is no group
-// to join yet (franz-go joins once there is a topic to consume) and the
-// consumer waits for one. It stays true once true.
+// assigned, and the Handler's Assigned calls returned) or no existing
+// topic matches, in which case there is no group to join yet (franz-go
+// joins once there is a topic to consume) and the consumer waits for one.
+// It stays true once true.
 func (c *Consumer) Joined() bool { return c.joined.Load() }
 
 // Subscribe replaces the topics and patterns to consume (after a reload)
@@ -350,6 +403,9 @@ func (c *Consumer) Assigned() map[string][]int32 {
 	return out
 }
 
+// assignedFn runs before the assigned partitions are fetched (see
+// Handler.Assigned). Joined turns true after the Handler took the
+// partitions up, state restored.
 func (c *Consumer) assignedFn(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
 	c.mu.Lock()
 	for t, ps := range parts {
@@ -358,9 +414,14 @@ func (c *Consumer) assignedFn(_ context.Context, _ *kgo.Client, parts map[string
 		}
 	}
 	c.mu.Unlock()
-	c.joined.Store(true)
 	if len(parts) > 0 {
 		c.log.Info("partitions assigned", "partitions", parts)
+	}
+	for _, tp := range sortedParts(parts) {
+		c.h.Assigned(c.workerOf(tp.Topic, tp.Partition), tp.Topic, tp.Partition)
+	}
+	c.joined.Store(true)
+	if len(parts) > 0 {
 		c.h.Changed()
 		select { // read the new partitions' end offsets now, for Lag
 		case c.kick <- struct{}{}:
@@ -538,6 +599,10 @@ type convertBuf struct {
 	hdrs []Header
 }
 
+// WorkerOf returns the worker that handles a partition: always the same
+// for a partition, for as long as the consumer runs.
+func (c *Consumer) WorkerOf(topic string, partition int32) int { return c.workerOf(topic, partition) }
+
 func (c *Consumer) workerOf(topic string, partition int32) int {
 	h := fnv.New32a()
 	h.Write([]byte(topic))
@@ -626,6 +691,9 @@ func (w wantSet) matches(topic string) bool {
 	if w.topics[topic] {
 		return true
 	}
+	if strings.HasSuffix(topic, StateTopicSuffix) {
+		return false // named literally above, or never
+	}
 	for _, re := range w.patterns {
 		if re.MatchString(topic) {
 			return true
@@ -674,4 +742,21 @@ func (s slogAdapter) Log(level kgo.LogLevel, msg string, kv ...any) {
 		l = slog.LevelWarn
 	}
 	s.l.Log(context.Background(), l, msg, kv...)
+}
+
+// sortedParts is parts by topic, then partition.
+func sortedParts(parts map[string][]int32) []TopicPartition {
+	var out []TopicPartition
+	for t, ps := range parts {
+		for _, p := range ps {
+			out = append(out, TopicPartition{t, p})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Topic != out[j].Topic {
+			return out[i].Topic < out[j].Topic
+		}
+		return out[i].Partition < out[j].Partition
+	})
+	return out
 }

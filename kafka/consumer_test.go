@@ -3,6 +3,7 @@ package kafka_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -27,6 +28,24 @@ type recorder struct {
 	skipped [][3]int64 // partition, first, next
 	hold    func(topic string, partition int32) bool
 	c       *kafka.Consumer
+
+	workers  map[kafka.TopicPartition][]int // the worker of each Assigned call
+	early    []kafka.TopicPartition         // handled before Assigned
+	inFlight int                            // Handle calls under way
+	overlaps int                            // Assigned calls with a Handle under way
+}
+
+func (r *recorder) Assigned(worker int, topic string, partition int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.workers == nil {
+		r.workers = map[kafka.TopicPartition][]int{}
+	}
+	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
+	r.workers[tp] = append(r.workers[tp], worker)
+	if r.inFlight > 0 {
+		r.overlaps++
+	}
 }
 
 func (r *recorder) Handle(_ int, topic string, partition int32, records []kafka.Record) int {
@@ -35,8 +54,17 @@ func (r *recorder) Handle(_ int, topic string, partition int32, records []kafka.
 		return 0
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
+	if len(r.workers[tp]) == 0 {
+		r.early = append(r.early, tp)
+	}
+	r.inFlight++
+	r.mu.Unlock()
+	// Between the two locks the Handle is under way: an Assigned called
+	// now counts an overlap.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inFlight--
 	for _, rec := range records {
 		r.offsets[tp] = append(r.offsets[tp], rec.Offset)
 	}
@@ -278,5 +306,122 @@ func TestJoinedWithNothingToConsume(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if got := h.handled(tp); !reflect.DeepEqual(got, seq(0, 3)) {
 		t.Errorf("new.one handled %v after it was dropped", got)
+	}
+}
+
+// TestAssignedBeforeRecords: every partition is announced (Assigned)
+// before Handle sees any of its records, with no Handle under way, and
+// with the worker that then handles it (WorkerOf).
+func TestAssignedBeforeRecords(t *testing.T) {
+	broker, err := kfake.NewCluster(kfake.SeedTopics(3, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(broker.Close) // after the consumer stopped
+	brokers := broker.ListenAddrs()
+	cl := client(t, brokers)
+	for p := range int32(3) {
+		produce(t, cl, records("t", p, 10, 10, 10, 10)...)
+	}
+	h := &recorder{}
+	c := run(t, kafka.Config{Brokers: brokers, Group: "g-assigned", Start: "earliest", Topics: []string{"t"},
+		Workers: 3, TopicRefresh: 200 * time.Millisecond}, h)
+	eventually(t, 10*time.Second, "every record", func() bool {
+		for p := range int32(3) {
+			if len(h.handled(kafka.TopicPartition{Topic: "t", Partition: p})) != 4 {
+				return false
+			}
+		}
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.early) > 0 {
+		t.Errorf("handled before Assigned: %v", h.early)
+	}
+	if h.overlaps > 0 {
+		t.Errorf("%d Assigned calls with a Handle under way", h.overlaps)
+	}
+	for p := range int32(3) {
+		tp := kafka.TopicPartition{Topic: "t", Partition: p}
+		ws := h.workers[tp]
+		if len(ws) == 0 {
+			t.Errorf("partition %d: Assigned not called", p)
+		}
+		for _, w := range ws {
+			if want := c.WorkerOf("t", p); w != want {
+				t.Errorf("partition %d: Assigned with worker %d, WorkerOf says %d", p, w, want)
+			}
+		}
+	}
+}
+
+// TestPatternsSkipStateChangelogs: a pattern matching every topic does not
+// consume the group's state changelog.
+func TestPatternsSkipStateChangelogs(t *testing.T) {
+	broker, err := kfake.NewCluster(kfake.SeedTopics(1, "t", kafka.StateTopic("g-skip"), kafka.StateTopic("other")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(broker.Close) // after the consumer stopped
+	h := &recorder{}
+	c := run(t, kafka.Config{Brokers: broker.ListenAddrs(), Group: "g-skip", Start: "earliest", Patterns: []string{"."},
+		TopicRefresh: 200 * time.Millisecond}, h)
+	eventually(t, 10*time.Second, "joined with t", func() bool { return c.Joined() && len(c.Assigned()) > 0 })
+	// The three topics existed at the first listing: the changelogs would
+	// have been consumed with t.
+	if got := c.Assigned(); !reflect.DeepEqual(got, map[string][]int32{"t": {0}}) {
+		t.Errorf("assigned %v", got)
+	}
+}
+
+// TestRangeBalancerCoPartitions: the members of a group over two topics of
+// four partitions each hold the same partition numbers of both topics. Two
+// members is the plain case; with three, a balancer that spreads the eight
+// partitions evenly (cooperative-sticky: 3, 3, 2) cannot co-partition.
+func TestRangeBalancerCoPartitions(t *testing.T) {
+	for _, members := range []int{2, 3} {
+		t.Run(fmt.Sprintf("%d members", members), func(t *testing.T) {
+			broker, err := kfake.NewCluster(kfake.SeedTopics(4, "a", "b"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(broker.Close) // after the consumers stopped
+			cfg := kafka.Config{Brokers: broker.ListenAddrs(), Group: "g-range", Topics: []string{"a", "b"},
+				TopicRefresh: 200 * time.Millisecond}
+			var cs []*kafka.Consumer
+			for range members {
+				cs = append(cs, run(t, cfg, &recorder{}))
+			}
+			eventually(t, 20*time.Second, "every member holding partitions, all of them between them", func() bool {
+				held := map[kafka.TopicPartition]int{}
+				for _, c := range cs {
+					a := c.Assigned()
+					if len(a) == 0 {
+						return false
+					}
+					for topic, ps := range a {
+						for _, p := range ps {
+							held[kafka.TopicPartition{Topic: topic, Partition: p}]++
+						}
+					}
+				}
+				if len(held) != 8 {
+					return false
+				}
+				for _, n := range held {
+					if n != 1 {
+						return false
+					}
+				}
+				return true
+			})
+			for i, c := range cs {
+				a := c.Assigned()
+				if len(a["a"]) == 0 || !reflect.DeepEqual(a["a"], a["b"]) {
+					t.Errorf("member %d holds %v of a and %v of b", i+1, a["a"], a["b"])
+				}
+			}
+		})
 	}
 }

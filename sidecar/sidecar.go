@@ -428,6 +428,9 @@ func (s *Sidecar) Drop(topic string, partition int32) {
 	e.ch.DropInherited(topic, partition) // state carried over by a reload, not taken up yet
 }
 
+// Assigned (a partition is about to be handled) does nothing yet.
+func (s *Sidecar) Assigned(worker int, topic string, partition int32) {}
+
 // Handle checks the records of one partition.
 func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.Record) int {
 	e := s.cur.Load()
