@@ -102,13 +102,14 @@ type Config struct {
 	// Start is where the group begins on a partition it has no committed
 	// offset for: "earliest" or "latest" (default). A topic created while
 	// the consumer runs is read from its start either way: all of its
-	// records are newer than the consumer.
+	// records are newer than the consumer; so is a routing topic
+	// (RoutingTopic), whose records assay writes itself.
 	Start string
 	// Topics are exact topic names; Patterns are RE2 expressions, matched
 	// anywhere in a topic name (regexp.MatchString, like the contracts'
 	// topic_pattern). Topics need not exist. Patterns never match a state
-	// changelog (a topic ending in StateTopicSuffix): assay's own state is
-	// not data to check.
+	// changelog or a routing topic (a topic ending in StateTopicSuffix or
+	// RoutingTopicSuffix): assay's own state is not data to check.
 	Topics   []string
 	Patterns []string
 	TLS      *tls.Config
@@ -480,7 +481,7 @@ func (c *Consumer) adjustOffsets(ctx context.Context, offsets map[string]map[int
 				continue
 			}
 			ts := int64(-1)
-			if c.cfg.Start == "earliest" || c.born[t] {
+			if c.cfg.Start == "earliest" || c.born[t] || strings.HasSuffix(t, RoutingTopicSuffix) {
 				ts = -2
 			}
 			if resolve[ts] == nil {
@@ -691,7 +692,7 @@ func (w wantSet) matches(topic string) bool {
 	if w.topics[topic] {
 		return true
 	}
-	if strings.HasSuffix(topic, StateTopicSuffix) {
+	if strings.HasSuffix(topic, StateTopicSuffix) || strings.HasSuffix(topic, RoutingTopicSuffix) {
 		return false // named literally above, or never
 	}
 	for _, re := range w.patterns {

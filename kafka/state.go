@@ -199,6 +199,39 @@ func (s *StateStore) baseOpts(clientID string) []kgo.Opt {
 	return opts
 }
 
+// RoutingTopic is the internal topic of a group through which the events
+// of rules of scope topic are routed by key: group + RoutingTopicSuffix.
+func RoutingTopic(group string) string { return group + RoutingTopicSuffix }
+
+// RoutingTopicSuffix ends the name of every routing topic; like state
+// changelogs, patterns never match it.
+const RoutingTopicSuffix = "-repartition"
+
+// routingTopicConfigs: routed records are read at once; a week keeps those
+// of a group that was stopped for a while.
+var routingTopicConfigs = map[string]*string{
+	"cleanup.policy": kadm.StringPtr("delete"),
+	"retention.ms":   kadm.StringPtr(strconv.Itoa(int(7 * 24 * time.Hour / time.Millisecond))),
+}
+
+// EnsureRoutingTopic creates the routing topic when it does not exist,
+// with as many partitions as the changelog, and returns its partition
+// count.
+func (s *StateStore) EnsureRoutingTopic(ctx context.Context, topic string) (int, error) {
+	n, _, err := s.describeTopic(ctx, topic)
+	if err != nil || n > 0 {
+		return n, err
+	}
+	actx, cancel := withTimeout(ctx, adminTimeout)
+	_, err = s.adm.CreateTopic(actx, s.partitions, -1, routingTopicConfigs, topic)
+	cancel()
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return 0, fmt.Errorf("creating the routing topic %s: %w", topic, err)
+	}
+	s.log.Info("created the routing topic", "topic", topic, "partitions", s.partitions)
+	return s.waitFor(ctx, topic)
+}
+
 // stateTopicConfigs are the configs of a changelog Open creates. Compaction
 // keeps the latest record of each key. Segments of 64 MiB or one hour:
 // the active segment is never compacted, and a restore reads it whole, so
@@ -239,7 +272,7 @@ func (s *StateStore) ensureTopic(ctx context.Context) error {
 // partitionCount returns the changelog's partition count, 0 if it does not
 // exist.
 func (s *StateStore) partitionCount(ctx context.Context) (int, error) {
-	n, _, err := s.describeTopic(ctx)
+	n, _, err := s.describeTopic(ctx, s.cfg.Topic)
 	return n, err
 }
 
@@ -247,16 +280,20 @@ func (s *StateStore) partitionCount(ctx context.Context) (int, error) {
 // every partition led, so that the first Write does not meet an unknown
 // topic (franz-go gives up on a topic unknown after a few retries).
 func (s *StateStore) waitForTopic(ctx context.Context) (int, error) {
+	return s.waitFor(ctx, s.cfg.Topic)
+}
+
+func (s *StateStore) waitFor(ctx context.Context, topic string) (int, error) {
 	ctx, cancel := withTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		n, led, err := s.describeTopic(ctx)
+		n, led, err := s.describeTopic(ctx, topic)
 		if err == nil && n > 0 && led {
 			return n, nil
 		}
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("waiting for the new state changelog topic %s: %w", s.cfg.Topic, context.Cause(ctx))
+			return 0, fmt.Errorf("waiting for the new topic %s: %w", topic, context.Cause(ctx))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -266,20 +303,20 @@ func (s *StateStore) waitForTopic(ctx context.Context) (int, error) {
 // no such topic) and whether each has a leader. It asks afresh, not from
 // franz-go's metadata cache (kadm's ListTopics would answer from it, up to
 // 5s old), and never creates the topic: AllowAutoTopicCreation is false.
-func (s *StateStore) describeTopic(ctx context.Context) (n int, led bool, err error) {
+func (s *StateStore) describeTopic(ctx context.Context, topic string) (n int, led bool, err error) {
 	actx, cancel := withTimeout(ctx, adminTimeout)
 	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
 	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(s.cfg.Topic)
+	rt.Topic = kmsg.StringPtr(topic)
 	req.Topics = append(req.Topics, rt)
 	req.AllowAutoTopicCreation = false
 	resp, err := req.RequestWith(actx, s.cl)
 	if err != nil {
-		return 0, false, fmt.Errorf("describing the state changelog topic %s: %w", s.cfg.Topic, err)
+		return 0, false, fmt.Errorf("describing topic %s: %w", topic, err)
 	}
 	for _, t := range resp.Topics {
-		if t.Topic == nil || *t.Topic != s.cfg.Topic {
+		if t.Topic == nil || *t.Topic != topic {
 			continue
 		}
 		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
@@ -287,7 +324,7 @@ func (s *StateStore) describeTopic(ctx context.Context) (n int, led bool, err er
 				return 0, false, nil
 			}
 			if len(t.Partitions) == 0 {
-				return 0, false, fmt.Errorf("describing the state changelog topic %s: %w", s.cfg.Topic, err)
+				return 0, false, fmt.Errorf("describing topic %s: %w", topic, err)
 			}
 		}
 		led = true
