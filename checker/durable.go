@@ -171,12 +171,7 @@ func appendUnique(out []StateChange, kind byte, c *contract, r *rule, fp string,
 // deletes). Entries of rules that are gone or changed are ignored. Call
 // Restored after the last one, before the partition's first record.
 func (p *Partition) Restore(key string, value []byte) {
-	kind, rest, ok := strings.Cut(key, "\x00")
-	if !ok || len(kind) != 1 {
-		return
-	}
-	contractName, rest, _ := strings.Cut(rest, "\x00")
-	ruleName, k, ok := strings.Cut(rest, "\x00")
+	kind, contractName, ruleName, k, ok := splitStateKey(key)
 	if !ok {
 		return
 	}
@@ -342,4 +337,89 @@ func (ch *Checker) StateKeys() (keys map[string]map[string]int64, evicted uint64
 		}
 	}
 	return keys, evicted
+}
+
+// Stateful reports whether the partition holds the state of a unique,
+// sequence or reference rule.
+func (p *Partition) Stateful() bool {
+	for _, pc := range p.state {
+		if pc == nil {
+			continue
+		}
+		for j := range pc.unique {
+			if pc.unique[j] != nil || pc.corr[j] != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// SharedNames are the names under which state this partition shares with
+// the partitions of its number of co-partitioned topics is kept
+// (StateChange.Shared): restore them with the partition.
+func (p *Partition) SharedNames() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, pc := range p.state {
+		if pc == nil {
+			continue
+		}
+		for _, s := range pc.corr {
+			if s != nil && s.shared != "" && !seen[s.shared] {
+				seen[s.shared] = true
+				out = append(out, s.shared)
+			}
+		}
+	}
+	return out
+}
+
+// Unwritten marks changes that Changes handed out, and that could not be
+// written, as changed again, for the next Changes.
+func (p *Partition) Unwritten(changes []StateChange) {
+	for _, ch := range changes {
+		kind, contractName, ruleName, k, ok := splitStateKey(ch.Key)
+		if !ok {
+			continue
+		}
+		i, c := p.ch.contractNamed(contractName)
+		if c == nil || p.state[i] == nil {
+			continue
+		}
+		pc := p.state[i]
+		for j, r := range c.rules {
+			if r.r.Name != ruleName {
+				continue
+			}
+			switch kind {
+			case "u", "r":
+				u := pc.unique[j]
+				if kind == "r" && pc.corr[j] != nil {
+					u = pc.corr[j].seen
+				}
+				if h, err := strconv.ParseUint(k, 16, 64); err == nil && u != nil && u.dirty != nil {
+					u.dirty[h] = true
+				}
+			case "o":
+				if s := pc.corr[j]; s != nil {
+					s.mu.Lock()
+					s.changed(k)
+					s.mu.Unlock()
+				}
+			}
+		}
+	}
+}
+
+// splitStateKey splits the key of a state entry into its kind, contract,
+// rule and key.
+func splitStateKey(key string) (kind, contract, rule, k string, ok bool) {
+	kind, rest, ok := strings.Cut(key, "\x00")
+	if !ok || len(kind) != 1 {
+		return "", "", "", "", false
+	}
+	contract, rest, _ = strings.Cut(rest, "\x00")
+	rule, k, ok = strings.Cut(rest, "\x00")
+	return kind, contract, rule, k, ok
 }

@@ -88,6 +88,12 @@ func NewPartition(ch *checker.Checker, topic string, partition int32) *Partition
 	return p
 }
 
+// NewRoutedPartition returns the state of one partition of the routing
+// topic of rules of scope topic (see checker.Checker.NewRoutedPartition).
+func NewRoutedPartition(ch *checker.Checker, topic string, partition int32) *Partition {
+	return &Partition{State: ch.NewRoutedPartition(topic, partition), Format: "json"}
+}
+
 // fieldsRead lists the field paths a contract reads (its expressions and,
 // for the PII safety net, its pii paths); false when it reads the whole
 // event.

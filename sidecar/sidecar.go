@@ -18,10 +18,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,7 +83,19 @@ type Config struct {
 	// Schemas decodes records in the Confluent wire format (contracts with
 	// format confluent or auto); nil: such records are decode errors.
 	Schemas *confluent.Decoder
+	// State is where the state of unique, sequence and reference rules
+	// lives: StateKafka (the default: a compacted changelog topic of the
+	// group, restored when a partition is assigned) or StateMemory (lost
+	// on restart and when a partition moves; rules of scope topic are then
+	// kept per partition).
+	State string
 }
+
+// The places state can live (Config.State).
+const (
+	StateKafka  = "kafka"
+	StateMemory = "memory"
+)
 
 // Sidecar is a configured `assay run`.
 type Sidecar struct {
@@ -115,6 +129,10 @@ type Sidecar struct {
 
 	listener net.Listener
 	tasks    []func(context.Context)
+
+	store   *kafka.StateStore // nil until Run opened it, or with StateMemory
+	routing string            // the routing topic of rules of scope topic
+	state   *stateMetrics
 }
 
 // Go registers a task (a sink's loop) that Run starts with the consumer.
@@ -171,17 +189,30 @@ func New(cfg Config) (*Sidecar, error) {
 	if cfg.Kafka.Workers <= 0 {
 		cfg.Kafka.Workers = max(1, defaultWorkers())
 	}
+	switch cfg.State {
+	case "":
+		cfg.State = StateKafka
+	case StateKafka, StateMemory:
+	default:
+		return nil, fmt.Errorf("state must be %s or %s, not %q", StateKafka, StateMemory, cfg.State)
+	}
+	cfg.Checker.Durable = cfg.State == StateKafka
+	cfg.Checker.Route = cfg.State == StateKafka
 	cfg.Kafka.MaxRecordBytes = cfg.MaxRecordBytes
 	s := &Sidecar{
 		cfg: cfg, log: cfg.Logger, reg: cfg.Registry,
 		pending: make(chan *engine, 1), applied: make(chan struct{}, 1),
 		reloadGuard: throttle.New(time.Now),
+		routing:     kafka.RoutingTopic(cfg.Kafka.Group),
 	}
 	contracts, fp, err := s.load()
 	if err != nil {
 		return nil, err
 	}
 	s.watched = fp
+	if !cfg.Checker.Route && needsRouting(contracts) {
+		s.log.Warn("with state in memory, rules of scope topic keep their state per partition: a repeat on another partition is not caught")
+	}
 	s.cur.Store(newEngine(contracts, cfg.Checker, cfg.Kafka.Workers, cfg.Schemas))
 	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "assay_contracts_last_reload_successful",
 		Help: "Whether the last contract (re)load succeeded (1) or was refused (0)."})
@@ -192,9 +223,10 @@ func New(cfg Config) (*Sidecar, error) {
 	s.lastReload.Loaded = time.Now()
 	s.reg.MustRegister(s.reloadOK, s.reloadTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.state = newStateMetrics(s.reg)
 	kcfg := cfg.Kafka
 	kcfg.Logger = cfg.Logger
-	kcfg.Topics, kcfg.Patterns = subscription(contracts)
+	kcfg.Topics, kcfg.Patterns = s.subscription(contracts)
 	s.consumer, err = kafka.New(kcfg, s)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
@@ -246,6 +278,16 @@ func (s *Sidecar) Listen() error {
 	}
 	s.listener = l
 	return nil
+}
+
+// subscription is what the contracts read, with the routing topic when a
+// rule of scope topic is routed.
+func (s *Sidecar) subscription(contracts []*rules.Contract) (topics, patterns []string) {
+	topics, patterns = subscription(contracts)
+	if s.cfg.Checker.Route && needsRouting(contracts) {
+		topics = append(topics, s.routing)
+	}
+	return topics, patterns
 }
 
 func subscription(contracts []*rules.Contract) (topics, patterns []string) {
@@ -330,6 +372,15 @@ func (s *Sidecar) Reload() error {
 		}
 		return err
 	}
+	if s.running.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := s.ensureRouting(ctx, contracts)
+		cancel()
+		if err != nil {
+			s.log.Error("contract reload refused; the previous contracts keep running", "err", err)
+			return err
+		}
+	}
 	e := newEngine(contracts, s.cfg.Checker, s.cfg.Kafka.Workers, s.cfg.Schemas)
 	if s.running.Load() {
 		// Hand the engine to the consumer loop, which swaps it between two
@@ -343,7 +394,7 @@ func (s *Sidecar) Reload() error {
 	} else {
 		s.swap(e)
 	}
-	topics, patterns := subscription(contracts)
+	topics, patterns := s.subscription(contracts)
 	s.consumer.Subscribe(topics, patterns)
 	s.updateCoverage() // of the new contracts, on the new checker
 	s.reloadOK.Set(1)
@@ -362,6 +413,17 @@ func (s *Sidecar) Reload() error {
 func (s *Sidecar) swap(e *engine) {
 	old := s.cur.Load()
 	e.ch.Inherit(old.ch)
+	// The partitions held go on under the new contracts at once (with the
+	// state of the rules that did not change), so that a silent one still
+	// finds its expectations due.
+	for w := range old.parts {
+		old.mu[w].Lock()
+		tps := slices.Collect(maps.Keys(old.parts[w]))
+		old.mu[w].Unlock()
+		for _, tp := range tps {
+			s.partition(e, w, tp)
+		}
+	}
 	s.cur.Store(e)
 }
 
@@ -408,6 +470,7 @@ func (s *Sidecar) expire(now time.Time) {
 			if vs := e.stages[w].Expire(p, now); len(vs) > 0 && s.cfg.OnViolations != nil {
 				s.cfg.OnViolations(vs)
 			}
+			s.writeState(p) // deletions; on failure, written with the next batch
 		}
 		e.mu[w].Unlock()
 	}
@@ -428,26 +491,22 @@ func (s *Sidecar) Drop(topic string, partition int32) {
 	e.ch.DropInherited(topic, partition) // state carried over by a reload, not taken up yet
 }
 
-// Assigned (a partition is about to be handled) does nothing yet.
-func (s *Sidecar) Assigned(worker int, topic string, partition int32) {}
-
 // Handle checks the records of one partition.
 func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.Record) int {
 	e := s.cur.Load()
-	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
-	e.mu[w].Lock()
-	p := e.parts[w][tp]
-	if p == nil {
-		p = pipeline.NewPartition(e.ch, topic, partition)
-		e.parts[w][tp] = p
+	p := s.partition(e, w, kafka.TopicPartition{Topic: topic, Partition: partition})
+	if topic == s.routing {
+		return s.handleRouted(e, w, p, records)
 	}
-	e.mu[w].Unlock()
 	if !p.State.Matches() {
 		return len(records) // no contract reads this topic (any more)
 	}
 	stage := e.stages[w]
 	var dlq []kafka.Record // quarantined copies of violating records
 	var dlqSource []int    // the index in records each copy comes from
+	var routed []kafka.Record
+	var routedSource []int
+	retry := false // a write failed: the records from done on come again
 	done := len(records)
 	for i := range records {
 		r := &records[i]
@@ -477,6 +536,10 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.R
 		if len(out.Absent) > 0 && s.cfg.OnViolations != nil {
 			s.cfg.OnViolations(out.Absent) // of earlier records: never quarantined
 		}
+		for _, rr := range s.routedRecords(out.Routed) {
+			routed = append(routed, rr)
+			routedSource = append(routedSource, i)
+		}
 		vs := out.Violations
 		if len(vs) == 0 {
 			continue
@@ -490,6 +553,19 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.R
 		if s.cfg.OnViolations != nil {
 			s.cfg.OnViolations(vs)
 		}
+	}
+	if len(routed) > 0 {
+		// A record counts as done only once what its rules of scope topic
+		// need is written to the routing topic.
+		for j, err := range s.consumer.Produce(context.Background(), routed, 10*time.Second) {
+			if err != nil && routedSource[j] < done {
+				done, retry = routedSource[j], true
+				s.log.Warn("writing to the routing topic failed; the record will be checked again", "topic", topic, "partition", partition, "offset", records[done].Offset, "err", err)
+			}
+		}
+	}
+	if !s.writeState(p) {
+		done, retry = 0, true
 	}
 	if len(dlq) > 0 {
 		// A source record counts as done only once its quarantined copies
@@ -506,15 +582,15 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.R
 			}
 			s.quarantined(&dlq[j], ok)
 			if !ok && dlqSource[j] < done {
-				done = dlqSource[j]
+				done, retry = dlqSource[j], true
 				s.log.Warn("quarantine write failed; the record will be checked again", "topic", dlq[j].Topic,
 					"source_topic", topic, "partition", partition, "offset", records[done].Offset, "err", err)
 			}
 		}
-		if done < len(records) {
-			// Back off: the partition waits before its records come again.
-			s.consumer.PauseFor(topic, partition, quarantinePause)
-		}
+	}
+	if retry {
+		// Back off: the partition waits before its records come again.
+		s.consumer.PauseFor(topic, partition, quarantinePause)
 	}
 	return done
 }
@@ -683,6 +759,18 @@ func (s *Sidecar) Run(ctx context.Context) error {
 			defer sinks.Done()
 			task(sinkCtx)
 		}()
+	}
+	if s.durable() {
+		if err := s.openState(ctx); err != nil {
+			cancel()
+			stopSinks()
+			sinks.Wait()
+			wg.Wait()
+			return err
+		}
+		if s.store != nil {
+			defer s.store.Close()
+		}
 	}
 	s.running.Store(true)
 	stopWatch := context.AfterFunc(ctx, func() { s.stopping.Store(true) })
