@@ -1,0 +1,143 @@
+package sidecar_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/assay-dev/assay/checker"
+	"github.com/assay-dev/assay/demo"
+	"github.com/assay-dev/assay/kafka"
+	"github.com/assay-dev/assay/offline"
+	"github.com/assay-dev/assay/report"
+	"github.com/assay-dev/assay/rules"
+)
+
+const flowContract = `
+contract: order-flow
+owner: team-checkout
+topics: [checkout.orders]
+event_time: at
+rules:
+  - name: paid-within-2m
+    sequence: {key: order_id, start: type == "created", expect: type == "paid"}
+    within: 2m
+  - name: payment-of-a-known-order
+    reference: {key: order_id, from: type == "paid", to: type == "created"}
+  - name: refund-of-a-payment
+    reference: {key: order_id, from: type == "refund", to: type == "paid"}
+    within: 1m
+  - name: event-id-unique
+    unique: event_id
+    within: 10m
+`
+
+// flowEvents are orders, payments (some late, some never, some for no
+// order) and refunds, with event times an hour ahead of the wall clock: no
+// expectation comes due on the wall clock while the test runs, so online
+// they come due on event time exactly as offline.
+func flowEvents(n int, now time.Time) [][]byte {
+	rng := rand.New(rand.NewPCG(7, 7))
+	at := now.Add(time.Hour)
+	var out [][]byte
+	id := 0
+	ev := func(typ, order string) {
+		id++
+		eid := fmt.Sprintf("e-%d", id)
+		if rng.IntN(40) == 0 {
+			eid = fmt.Sprintf("e-%d", id-1-rng.IntN(min(id-1, 5)+1)) // a repeat
+		}
+		at = at.Add(time.Duration(5+rng.IntN(20)) * time.Second)
+		out = append(out, fmt.Appendf(nil, `{"type":%q,"order_id":%q,"event_id":%q,"at":%q}`, typ, order, eid, at.UTC().Format(time.RFC3339)))
+	}
+	var open []string
+	for i := 0; len(out) < n; i++ {
+		switch k := rng.IntN(10); {
+		case k < 4:
+			o := fmt.Sprintf("o-%d", i)
+			ev("created", o)
+			open = append(open, o)
+		case k < 7 && len(open) > 0:
+			j := rng.IntN(len(open))
+			ev("paid", open[j])
+			open = append(open[:j], open[j+1:]...)
+		case k < 8:
+			ev("paid", fmt.Sprintf("ghost-%d", i))
+		case k < 9 && i > 0:
+			ev("refund", fmt.Sprintf("o-%d", rng.IntN(i)))
+		default:
+			ev("other", "")
+		}
+	}
+	return out
+}
+
+// TestSequencesGiveOneVerdictOnlineOfflineAndInBacktests: the same events
+// give the same results to sequence, reference and windowed unique rules
+// in `assay run`, in `assay test` on a file and in a backtest of the topic;
+// what offline reports pending is what online still holds open.
+func TestSequencesGiveOneVerdictOnlineOfflineAndInBacktests(t *testing.T) {
+	broker, err := demo.StartBroker(0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	cs, err := rules.Parse("flow.yaml", []byte(flowContract))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := dir + "/flow.yaml"
+	if err := os.WriteFile(path, []byte(flowContract), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := flowEvents(400, time.Now())
+	produceLines(t, producer(t, broker.ListenAddrs()), "checkout.orders", lines)
+
+	offlineRep, err := offline.Run(cs, []offline.Input{{Name: "flow.ndjson", R: bytes.NewReader(bytes.Join(lines, []byte("\n")))}}, offline.Options{Topic: "checkout.orders"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := offline.NewEngine(cs, offline.Options{Topic: "checkout.orders"})
+	err = kafka.ReadHistory(context.Background(), kafka.HistoryConfig{Brokers: broker.ListenAddrs(), Topic: "checkout.orders"}, func(int64) {},
+		func(r kafka.Record) { e.Add("checkout.orders/0", int(r.Offset), &r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	backtestRep := e.Report()
+
+	r := start(t, broker.ListenAddrs(), "assay-flow", path)
+	eventually(t, 20*time.Second, "every event checked", func() bool { return totalEvents(r.s.Checker()) == uint64(len(lines)) })
+	time.Sleep(1500 * time.Millisecond) // the wall clock runs, and finds nothing due
+	online := map[string][4]uint64{}
+	for _, rs := range r.s.Checker().Snapshot().Contracts[0].Rules {
+		online[rs.Rule.Name] = [4]uint64{rs.Counts[checker.Pass], rs.Counts[checker.Fail], rs.Counts[checker.Error], rs.Counts[checker.Skip]}
+	}
+	pendingOnline := r.s.Checker().Pending()["order-flow"]
+	r.shutdown(t)
+
+	counts := func(x report.Rule) [4]uint64 { return [4]uint64{x.Pass, x.Fail, x.Error, x.Skip} }
+	failures := 0
+	for i, rule := range offlineRep.Contracts[0].Rules {
+		bt := backtestRep.Contracts[0].Rules[i]
+		if counts(rule) != counts(bt) || counts(rule) != online[rule.Rule] {
+			t.Errorf("%s: offline %v, backtest %v, online %v", rule.Rule, counts(rule), counts(bt), online[rule.Rule])
+		}
+		failures += int(rule.Fail)
+		if rule.Pending != nil {
+			if *rule.Pending != *bt.Pending || *rule.Pending != pendingOnline[rule.Rule] {
+				t.Errorf("%s: pending offline %d, backtest %d, open online %d", rule.Rule, *rule.Pending, *bt.Pending, pendingOnline[rule.Rule])
+			}
+		}
+		if rule.Pending != nil {
+			t.Logf("%s: %v pending %d", rule.Rule, counts(rule), *rule.Pending)
+		}
+	}
+	if failures < 10 {
+		t.Errorf("the events break too few rules to compare: %d failures", failures)
+	}
+}
