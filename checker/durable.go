@@ -83,6 +83,25 @@ func stateEntryKey(kind byte, c *contract, r *rule, key string) string {
 	return string(kind) + "\x00" + c.c.Name + "\x00" + r.r.Name + "\x00" + key
 }
 
+// appendUniqueValue is the JSON of a uniqueValue, written by hand: one is
+// written for every key a batch sees, and encoding/json's reflection would
+// cost more than the rule.
+func appendUniqueValue(b []byte, fp string, s uniqueSeen) []byte {
+	b = append(b, `{"fp":"`...)
+	b = append(b, fp...) // hex digits: nothing to escape
+	b = append(b, `","o":`...)
+	b = strconv.AppendInt(b, s.offset, 10)
+	b = append(b, `,"f":`...)
+	b = strconv.AppendInt(b, s.first, 10)
+	if s.part != 0 {
+		b = append(b, `,"p":`...)
+		b = strconv.AppendInt(b, int64(s.part), 10)
+	}
+	b = append(b, `,"t":`...)
+	b = strconv.AppendInt(b, s.ts, 10)
+	return append(b, '}')
+}
+
 // track turns change tracking on for the state of a new partition.
 func (pc *partContract) track() {
 	for _, u := range pc.unique {
@@ -158,7 +177,7 @@ func appendUnique(out []StateChange, kind byte, c *contract, r *rule, fp string,
 	for _, h := range hashes {
 		ch := StateChange{Key: stateEntryKey(kind, c, r, strconv.FormatUint(h, 16))}
 		if seen, ok := u.keys[h]; ok {
-			ch.Value, _ = json.Marshal(uniqueValue{FP: fp, Offset: seen.offset, First: seen.first, Part: seen.part, TS: seen.ts})
+			ch.Value = appendUniqueValue(nil, fp, seen)
 		}
 		out = append(out, ch)
 	}

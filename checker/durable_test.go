@@ -1,6 +1,7 @@
 package checker_test
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,5 +142,24 @@ func TestStateIsBoundedPerRuleAndPartition(t *testing.T) {
 	}
 	if evicted != 1800 {
 		t.Errorf("evicted %d, want 900 expectations and 900 unique keys", evicted)
+	}
+}
+
+// TestUniqueValueIsJSON: the hand-written value of a unique key is the JSON
+// encoding/json reads back.
+func TestUniqueValueIsJSON(t *testing.T) {
+	for _, s := range []struct {
+		o, f, ts int64
+		p        int32
+	}{{0, 0, 0, 0}, {-1, 7, 1772359200000000000, 3}, {1 << 62, -1 << 62, -5, -2}} {
+		got := checker.AppendUniqueValue("a1b2", s.o, s.f, s.p, s.ts)
+		var v struct {
+			FP      string `json:"fp"`
+			O, F, T int64
+			P       int32
+		}
+		if err := json.Unmarshal(got, &v); err != nil || v.FP != "a1b2" || v.O != s.o || v.F != s.f || v.T != s.ts || v.P != s.p {
+			t.Errorf("%s: %+v %v", got, v, err)
+		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // least recently seen ones (counted in evictions). A key that was evicted
 // and comes back passes: the cap trades completeness for bounded memory.
 //
-// Keys are remembered by a 64-bit hash, not their text: about 70 bytes a
+// Keys are remembered by a 64-bit hash, not their text: about 100 bytes a
 // key (map entry and ring slot) whatever its length. Two different keys are taken for one with a
 // probability of n²/2⁶⁵ (1 in 3.7 billion for 100,000 keys).
 type uniqueState struct {

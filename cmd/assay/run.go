@@ -67,7 +67,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxRecordBytes, "max-record-bytes", 1<<20, "larger records are skipped and counted")
 	durationVar(fs, &f.sessionTimeout, "session-timeout", 45*time.Second, "`duration` the group waits for a replica that stopped before moving its partitions")
 	fs.StringVar(&f.datadogAddr, "datadog-addr", "", "DogStatsD address, host:port or unix:///path (default: DD_DOGSTATSD_URL or DD_AGENT_HOST; off when none is set)")
-	fs.IntVar(&f.uniqueMaxKeys, "unique-max-keys", 100000, "keys a unique rule remembers per partition (about 70 bytes each), and open expectations and referenced keys a sequence or reference rule keeps; the least recently seen go first")
+	fs.IntVar(&f.uniqueMaxKeys, "unique-max-keys", 100000, "keys a unique rule remembers per partition (about 100 bytes each), and open expectations (about 160 bytes) and referenced keys a sequence or reference rule keeps; the least recently seen go first")
 	fs.StringVar(&f.state, "state", "kafka", "where the state of unique, sequence and reference rules lives: kafka (a compacted changelog topic GROUP-state-changelog, restored on restart and when a partition moves) or memory")
 	fs.Int64Var(&f.memoryLimit, "memory-limit", 0, "soft limit of the Go heap in bytes (default: 80% of the container's memory limit when there is one; GOMEMLIMIT overrides it)")
 	fs.IntVar(&f.samplesPerRule, "samples-per-rule", 20, "violation samples kept per rule for the dashboard and alerts")
