@@ -130,7 +130,7 @@ type Sidecar struct {
 	listener net.Listener
 	tasks    []func(context.Context)
 
-	store   *kafka.StateStore // nil until Run opened it, or with StateMemory
+	store   atomic.Pointer[kafka.StateStore] // nil until opened, and with StateMemory
 	routing string            // the routing topic of rules of scope topic
 	state   *stateMetrics
 }
@@ -373,10 +373,8 @@ func (s *Sidecar) Reload() error {
 		return err
 	}
 	if s.running.Load() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := s.ensureRouting(ctx, contracts)
-		cancel()
-		if err != nil {
+		if err := s.prepareState(contracts); err != nil {
+			s.reloadOK.Set(0)
 			s.log.Error("contract reload refused; the previous contracts keep running", "err", err)
 			return err
 		}
@@ -768,9 +766,11 @@ func (s *Sidecar) Run(ctx context.Context) error {
 			wg.Wait()
 			return err
 		}
-		if s.store != nil {
-			defer s.store.Close()
-		}
+		defer func() {
+			if st := s.store.Load(); st != nil {
+				st.Close()
+			}
+		}()
 	}
 	s.running.Store(true)
 	stopWatch := context.AfterFunc(ctx, func() { s.stopping.Store(true) })

@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,13 +67,30 @@ func needsRouting(contracts []*rules.Contract) bool {
 	return false
 }
 
+// needsState reports whether a contract has a rule whose state is kept:
+// unique, sequence or reference. Without one, no changelog is opened.
+func needsState(contracts []*rules.Contract) bool {
+	for _, c := range contracts {
+		for _, r := range c.Rules {
+			if r.Kind == rules.KindUnique || r.Correlates() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // openState opens the changelog (and the routing topic when a contract
-// needs it), retrying until the brokers answer or ctx is done.
+// needs it), retrying until the brokers answer or ctx is done; it does
+// nothing when no contract keeps state.
 func (s *Sidecar) openState(ctx context.Context) error {
+	if !needsState(s.Checker().Contracts()) {
+		return nil
+	}
 	for {
 		st, err := kafka.OpenStateStore(ctx, s.consumer.StateConfig(kafka.StateTopic(s.cfg.Kafka.Group)))
 		if err == nil {
-			s.store = st
+			s.store.Store(st)
 			break
 		}
 		if ctx.Err() != nil {
@@ -90,11 +108,31 @@ func (s *Sidecar) openState(ctx context.Context) error {
 
 // ensureRouting creates the routing topic when the contracts need it.
 func (s *Sidecar) ensureRouting(ctx context.Context, contracts []*rules.Contract) error {
-	if s.store == nil || !needsRouting(contracts) {
+	st := s.store.Load()
+	if st == nil || !needsRouting(contracts) {
 		return nil
 	}
-	_, err := s.store.EnsureRoutingTopic(ctx, s.routing)
+	_, err := st.EnsureRoutingTopic(ctx, s.routing)
 	return err
+}
+
+// prepareState readies the changelog and the routing topic for contracts
+// a reload brings in: a reload that needs them and cannot have them is
+// refused.
+func (s *Sidecar) prepareState(contracts []*rules.Contract) error {
+	if !s.durable() || !needsState(contracts) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if s.store.Load() == nil {
+		st, err := kafka.OpenStateStore(ctx, s.consumer.StateConfig(kafka.StateTopic(s.cfg.Kafka.Group)))
+		if err != nil {
+			return fmt.Errorf("opening the state changelog topic: %w", err)
+		}
+		s.store.Store(st)
+	}
+	return s.ensureRouting(ctx, contracts)
 }
 
 // partition returns the state of a partition handled by worker w, made
@@ -121,7 +159,8 @@ func (s *Sidecar) Assigned(w int, topic string, partition int32) {
 	e := s.cur.Load()
 	tp := kafka.TopicPartition{Topic: topic, Partition: partition}
 	p := s.partition(e, w, tp)
-	if s.store == nil || !p.State.Stateful() {
+	st := s.store.Load()
+	if st == nil || !p.State.Stateful() {
 		return
 	}
 	parts := []kafka.TopicPartition{tp}
@@ -130,7 +169,7 @@ func (s *Sidecar) Assigned(w int, topic string, partition int32) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
 	defer cancel()
-	stats, err := s.store.Restore(ctx, parts, func(en kafka.StateEntry) { p.State.Restore(en.Key, en.Value) })
+	stats, err := st.Restore(ctx, parts, func(en kafka.StateEntry) { p.State.Restore(en.Key, en.Value) })
 	p.State.Restored()
 	s.state.restore.Observe(stats.Duration.Seconds())
 	s.state.restored.Add(float64(stats.Entries))
@@ -149,7 +188,8 @@ const restoreTimeout = 45 * time.Second
 // writeState writes what changed in a partition's state to the changelog
 // and reports whether it was written (or there was nothing to write).
 func (s *Sidecar) writeState(p *pipeline.Partition) bool {
-	if s.store == nil {
+	st := s.store.Load()
+	if st == nil {
 		return true
 	}
 	changes := p.State.Changes()
@@ -165,7 +205,7 @@ func (s *Sidecar) writeState(p *pipeline.Partition) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := s.store.Write(ctx, entries); err != nil {
+	if err := st.Write(ctx, entries); err != nil {
 		s.state.writes.WithLabelValues("failure").Add(float64(len(entries)))
 		p.State.Unwritten(changes)
 		s.log.Warn("writing state to the changelog failed; the records will be checked again", "topic", p.State.Topic, "partition", p.State.Partition, "err", err)
