@@ -94,11 +94,14 @@ type Contract struct {
 	// EventTime says when an event happened (a time, an RFC 3339 string,
 	// epoch seconds or milliseconds); nil: the record timestamp. Windows
 	// of unique, sequence and reference rules follow it.
-	EventTime  *Program
-	Sample     float64  // fraction of events checked, (0,1]; 1 when unset
-	PII        []string // dotted paths masked everywhere
-	Rules      []*Rule
-	Volume     *Volume
+	EventTime *Program
+	Sample    float64  // fraction of events checked, (0,1]; 1 when unset
+	PII       []string // dotted paths masked everywhere
+	Rules     []*Rule
+	Volume    *Volume
+	// Fields are the declared fields (the fields: section), in the order
+	// written; nil when the contract declares none.
+	Fields     []*Field
 	Alert      *Alert
 	Quarantine *Quarantine
 	// Examples are the contract's self-tests: events with the rules each
@@ -241,6 +244,46 @@ func (c *Contract) NeedsEventTime() []*Rule {
 		}
 	}
 	return out
+}
+
+// FieldType is the type of a declared field.
+type FieldType string
+
+// The field types. Float is any number; Time is an RFC 3339 string or an
+// epoch number (as fresh reads them); Any is any value.
+const (
+	TypeString FieldType = "string"
+	TypeInt    FieldType = "int"
+	TypeFloat  FieldType = "float"
+	TypeBool   FieldType = "bool"
+	TypeTime   FieldType = "time"
+	TypeObject FieldType = "object"
+	TypeArray  FieldType = "array"
+	TypeAny    FieldType = "any"
+)
+
+// FieldTypes lists the field types, for messages and schemas.
+var FieldTypes = []FieldType{TypeString, TypeInt, TypeFloat, TypeBool, TypeTime, TypeObject, TypeArray, TypeAny}
+
+// Field is one declared field of a contract: a dotted path, its type, and
+// whether it must be present and may be null. Types are checked on fields
+// that are present and not null.
+type Field struct {
+	Path     string
+	Type     FieldType
+	Required bool
+	Nullable bool
+	Pos      Pos
+}
+
+// Field returns the declared field of that path, or nil.
+func (c *Contract) Field(path string) *Field {
+	for _, f := range c.Fields {
+		if f.Path == path {
+			return f
+		}
+	}
+	return nil
 }
 
 // Volume asks that at least Min events arrive per Per.

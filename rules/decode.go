@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -408,6 +409,8 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			rulesNode = v
 		case "volume":
 			c.Volume = d.decodeVolume(v)
+		case "fields":
+			c.Fields = d.decodeFields(v)
 		case "alert":
 			c.Alert = d.decodeAlert(v)
 		case "quarantine":
@@ -832,6 +835,76 @@ func (d *decoder) decodeReference(n *yaml.Node, r *Rule) *Reference {
 		f.ToKey = d.compile(toKey, "reference.to_key", valueExpr)
 	}
 	return f
+}
+
+// decodeFields reads the fields section: a mapping of dotted paths to
+// {type, required, nullable}.
+func (d *decoder) decodeFields(n *yaml.Node) []*Field {
+	var out []*Field
+	pairs := d.pairs(n, "fields")
+	if pairs != nil && len(pairs) == 0 {
+		d.errorf(n, "fields must not be empty")
+	}
+	for _, kv := range pairs {
+		k, v := kv[0], kv[1]
+		f := &Field{Path: k.Value, Type: TypeAny, Pos: Pos{File: d.file, Line: k.Line, Column: k.Column}}
+		if !piiPathRE.MatchString(f.Path) {
+			d.errorf(k, "field path %q must be dotted field names, like customer.email", f.Path)
+		} else if root, _, _ := strings.Cut(f.Path, "."); root == MetaVar {
+			d.errorf(k, "field path %q: record metadata (kafka.*) is no field of the event", f.Path)
+		}
+		hasType := false
+		for _, fkv := range d.pairs(v, "a field") {
+			fk, fv := fkv[0], fkv[1]
+			switch fk.Value {
+			case "type":
+				hasType = true
+				if s, ok := d.str(fv, "type"); ok {
+					t := FieldType(s)
+					if !slices.Contains(FieldTypes, t) {
+						names := make([]string, len(FieldTypes))
+						for i, ft := range FieldTypes {
+							names[i] = string(ft)
+						}
+						msg := fmt.Sprintf("field type must be one of %s, not %q", strings.Join(names, ", "), safetext.Truncate(s, maxQuoted))
+						if to, ok := fieldTypeAliases[strings.ToLower(s)]; ok {
+							msg += fmt.Sprintf("; did you mean %q?", to)
+						} else if to, ok := suggest.Closest(s, names); ok {
+							msg += fmt.Sprintf("; did you mean %q?", to)
+						}
+						d.errorf(fv, "%s", msg)
+					}
+					f.Type = t
+				}
+			case "required", "nullable":
+				if fv.Kind == yaml.ScalarNode && fv.Tag == "!!bool" {
+					b := fv.Value == "true"
+					if fk.Value == "required" {
+						f.Required = b
+					} else {
+						f.Nullable = b
+					}
+				} else {
+					d.errorf(fv, "%s must be true or false, not %s", fk.Value, kindName(fv))
+				}
+			default:
+				d.errorf(fk, "%s", unknownKey(fk.Value, fieldKeys))
+			}
+		}
+		if !hasType && v.Kind == yaml.MappingNode {
+			d.errorf(v, "field %q needs a type (%s)", safetext.Truncate(f.Path, maxQuoted), "string, int, float, bool, time, object, array or any")
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// fieldTypeAliases are type names of other schema languages.
+var fieldTypeAliases = map[string]string{
+	"integer": "int", "long": "int", "int64": "int", "int32": "int", "number": "float", "double": "float",
+	"decimal": "float", "boolean": "bool", "timestamp": "time", "datetime": "time", "date": "time",
+	"text": "string", "str": "string", "map": "object", "record": "object", "struct": "object",
+	"list": "array", "sequence": "array", "null": "any",
 }
 
 func (d *decoder) decodeVolume(n *yaml.Node) *Volume {

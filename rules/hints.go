@@ -14,7 +14,8 @@ import (
 
 // The keys of each block of a contract, for "did you mean" on unknown keys.
 var (
-	contractKeys   = []string{"contract", "version", "owner", "consumers", "description", "topics", "topic_pattern", "format", "where", "event_time", "sample", "pii", "rules", "volume", "alert", "quarantine", "examples"}
+	contractKeys   = []string{"contract", "version", "owner", "consumers", "description", "topics", "topic_pattern", "format", "where", "event_time", "sample", "pii", "rules", "fields", "volume", "alert", "quarantine", "examples"}
+	fieldKeys      = []string{"type", "required", "nullable"}
 	ruleKeys       = []string{"name", "expr", "unique", "fresh", "sequence", "reference", "severity", "description", "when", "within", "scope", "tolerance", "mode"}
 	sequenceKeys   = []string{"key", "start", "expect"}
 	referenceKeys  = []string{"key", "from", "to", "to_key"}

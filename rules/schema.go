@@ -12,23 +12,24 @@ import (
 // strictly, and a test keeps the two in step.
 
 type fileContract struct {
-	Contract     string          `json:"contract" required:"true" pattern:"^[a-z0-9._-]+$" doc:"Unique name of the contract."`
-	Version      any             `json:"version" types:"string|integer" doc:"Version of the contract (a label)."`
-	Owner        string          `json:"owner" required:"true" doc:"The producing team; alerts can route to it."`
-	Consumers    []string        `json:"consumers" doc:"The teams that rely on this contract."`
-	Description  string          `json:"description" doc:"What the events are and who needs what of them."`
-	Topics       []string        `json:"topics" doc:"Topics the contract applies to (and/or topic_pattern)."`
-	TopicPattern string          `json:"topic_pattern" doc:"RE2 pattern of topics the contract applies to."`
-	Format       string          `json:"format" enum:"json|confluent|auto" doc:"How records are decoded: json (default), confluent (Schema Registry wire format: Avro, Protobuf, JSON Schema) or auto."`
-	Where        string          `json:"where" doc:"Boolean expr-lang filter: events it rejects are not checked."`
-	EventTime    string          `json:"event_time" doc:"When an event happened: a time, an RFC 3339 string, or epoch seconds or milliseconds; default the record timestamp. Windows of unique, sequence and reference rules follow it."`
-	Sample       float64         `json:"sample" xmin:"0" max:"1" doc:"Fraction of events checked, (0,1]; the same events online and offline."`
-	PII          []string        `json:"pii" doc:"Dotted field paths masked in samples, alerts, logs and quarantine (kafka.key, kafka.headers.NAME too)."`
-	Rules        []fileRule      `json:"rules" doc:"The rules every event must meet."`
-	Volume       *fileVolume     `json:"volume" doc:"The topic must not go silent (checked online)."`
-	Alert        *fileAlert      `json:"alert" doc:"When a rule counts as broken, and where to say so."`
-	Quarantine   *fileQuarantine `json:"quarantine" doc:"Send violating events to a topic of their own."`
-	Examples     []fileExample   `json:"examples" doc:"Self-tests run by assay lint: events and the rules each must pass or fail."`
+	Contract     string               `json:"contract" required:"true" pattern:"^[a-z0-9._-]+$" doc:"Unique name of the contract."`
+	Version      any                  `json:"version" types:"string|integer" doc:"Version of the contract (a label)."`
+	Owner        string               `json:"owner" required:"true" doc:"The producing team; alerts can route to it."`
+	Consumers    []string             `json:"consumers" doc:"The teams that rely on this contract."`
+	Description  string               `json:"description" doc:"What the events are and who needs what of them."`
+	Topics       []string             `json:"topics" doc:"Topics the contract applies to (and/or topic_pattern)."`
+	TopicPattern string               `json:"topic_pattern" doc:"RE2 pattern of topics the contract applies to."`
+	Format       string               `json:"format" enum:"json|confluent|auto" doc:"How records are decoded: json (default), confluent (Schema Registry wire format: Avro, Protobuf, JSON Schema) or auto."`
+	Where        string               `json:"where" doc:"Boolean expr-lang filter: events it rejects are not checked."`
+	EventTime    string               `json:"event_time" doc:"When an event happened: a time, an RFC 3339 string, or epoch seconds or milliseconds; default the record timestamp. Windows of unique, sequence and reference rules follow it."`
+	Sample       float64              `json:"sample" xmin:"0" max:"1" doc:"Fraction of events checked, (0,1]; the same events online and offline."`
+	PII          []string             `json:"pii" doc:"Dotted field paths masked in samples, alerts, logs and quarantine (kafka.key, kafka.headers.NAME too)."`
+	Rules        []fileRule           `json:"rules" doc:"The rules every event must meet."`
+	Volume       *fileVolume          `json:"volume" doc:"The topic must not go silent (checked online)."`
+	Fields       map[string]fileField `json:"fields" doc:"Declared fields by dotted path: each is checked on every event (synthetic rules fields.required and fields.types), and lint reports rules that read an undeclared path."`
+	Alert        *fileAlert           `json:"alert" doc:"When a rule counts as broken, and where to say so."`
+	Quarantine   *fileQuarantine      `json:"quarantine" doc:"Send violating events to a topic of their own."`
+	Examples     []fileExample        `json:"examples" doc:"Self-tests run by assay lint: events and the rules each must pass or fail."`
 }
 
 type fileRule struct {
@@ -58,6 +59,12 @@ type fileReference struct {
 	From  string `json:"from" required:"true" doc:"Boolean expression: the referring events."`
 	To    string `json:"to" required:"true" doc:"Boolean expression: the referenced events."`
 	ToKey string `json:"to_key" doc:"The key of a referenced event; default: key."`
+}
+
+type fileField struct {
+	Type     string `json:"type" required:"true" enum:"string|int|float|bool|time|object|array|any" doc:"float is any number; time an RFC 3339 string or epoch seconds or milliseconds; checked when the field is present and not null."`
+	Required bool   `json:"required" doc:"The field must be present (default false)."`
+	Nullable bool   `json:"nullable" doc:"The field may be null (default false)."`
 }
 
 type fileVolume struct {
@@ -119,6 +126,9 @@ func schemaOf(t reflect.Type) map[string]any {
 	case reflect.Slice:
 		return map[string]any{"type": "array", "items": schemaOf(t.Elem())}
 	case reflect.Map:
+		if t.Elem().Kind() == reflect.Struct {
+			return map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem())}
+		}
 		return map[string]any{"type": "object"}
 	case reflect.Struct:
 		props := map[string]any{}
