@@ -187,16 +187,19 @@ func appendUnique(out []StateChange, kind byte, c *contract, r *rule, fp string,
 
 // Restore takes back one entry of the partition's durable state, in the
 // order they were written (a later one replaces an earlier; a nil value
-// deletes). Entries of rules that are gone or changed are ignored. Call
-// Restored after the last one, before the partition's first record.
-func (p *Partition) Restore(key string, value []byte) {
+// deletes). It reports whether the entry is of a rule of the partition's
+// contracts, as it is defined now: one that is not (a rule gone or
+// changed, an entry assay cannot read) is ignored, and the caller should
+// delete it from the changelog. Call Restored after the last one, before
+// the partition's first record.
+func (p *Partition) Restore(key string, value []byte) bool {
 	kind, contractName, ruleName, k, ok := splitStateKey(key)
 	if !ok {
-		return
+		return false
 	}
 	i, c := p.ch.contractNamed(contractName)
 	if c == nil || p.state[i] == nil {
-		return
+		return false
 	}
 	pc := p.state[i]
 	for j, r := range c.rules {
@@ -212,21 +215,22 @@ func (p *Partition) Restore(key string, value []byte) {
 			}
 			h, err := strconv.ParseUint(k, 16, 64)
 			if u == nil || err != nil {
-				return
+				return false
 			}
 			var v uniqueValue
 			if value == nil {
 				delete(u.keys, h)
-				return
+				return true
 			}
 			if json.Unmarshal(value, &v) != nil || v.FP != fp {
-				return
+				return false
 			}
 			u.keys[h] = uniqueSeen{offset: v.Offset, first: v.First, part: v.Part, ts: v.TS}
+			return true
 		case "o":
 			s := pc.corr[j]
 			if s == nil {
-				return
+				return false
 			}
 			s.mu.Lock()
 			defer s.mu.Unlock()
@@ -234,16 +238,21 @@ func (p *Partition) Restore(key string, value []byte) {
 				heap.Remove(&s.due, o.idx)
 				delete(s.open, k)
 			}
+			if value == nil {
+				return true
+			}
 			var v openValue
-			if value == nil || json.Unmarshal(value, &v) != nil || v.FP != fp {
-				return
+			if json.Unmarshal(value, &v) != nil || v.FP != fp {
+				return false
 			}
 			o := &openExp{key: k, start: v.Start, deadline: v.Deadline, at: v.At, topic: v.Topic, part: v.Part, n: max(v.N, 1)}
 			s.open[k] = o
 			heap.Push(&s.due, o)
+			return true
 		}
-		return
+		return false
 	}
+	return false
 }
 
 // Restored ends a restore: the keys of unique rules are put back in the

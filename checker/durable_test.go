@@ -119,7 +119,10 @@ func TestChangedRuleStartsAfresh(t *testing.T) {
 	changed := checker.New(mustContracts(t, strings.Replace(durableContract, "within: 30m", "within: 45m", 1)), opts)
 	p2 := changed.NewPartition("t", 0)
 	for _, c := range changes {
-		p2.Restore(c.Key, c.Value)
+		kept := p2.Restore(c.Key, c.Value)
+		if paid := strings.Contains(c.Key, "\x00paid\x00"); kept == paid {
+			t.Errorf("entry %q of the changed rule kept %v", c.Key, kept)
+		}
 	}
 	p2.Restored()
 	keys, _ := changed.StateKeys()

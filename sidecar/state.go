@@ -169,8 +169,18 @@ func (s *Sidecar) Assigned(w int, topic string, partition int32) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
 	defer cancel()
-	stats, err := st.Restore(ctx, parts, func(en kafka.StateEntry) { p.State.Restore(en.Key, en.Value) })
+	var stale []kafka.StateEntry // of rules gone or changed: deleted
+	stats, err := st.Restore(ctx, parts, func(en kafka.StateEntry) {
+		if !p.State.Restore(en.Key, en.Value) && en.Value != nil && len(stale) < maxStaleDeletes {
+			stale = append(stale, kafka.StateEntry{Topic: en.Topic, Partition: en.Partition, Key: en.Key})
+		}
+	})
 	p.State.Restored()
+	if len(stale) > 0 {
+		if werr := st.Write(ctx, stale); werr != nil {
+			s.log.Warn("deleting the state of rules that are gone or changed failed; it is ignored", "topic", topic, "partition", partition, "err", werr)
+		}
+	}
 	s.state.restore.Observe(stats.Duration.Seconds())
 	s.state.restored.Add(float64(stats.Entries))
 	if err != nil {
@@ -179,6 +189,10 @@ func (s *Sidecar) Assigned(w int, topic string, partition int32) {
 	}
 	s.log.Debug("state restored", "topic", topic, "partition", partition, "entries", stats.Entries, "bytes", stats.Bytes, "took", stats.Duration)
 }
+
+// maxStaleDeletes bounds the entries of rules gone or changed that one
+// restore deletes (the rest go with the next restores).
+const maxStaleDeletes = 100000
 
 // restoreTimeout bounds the restore of one partition; it must stay below
 // the group's rebalance timeout (60s), in which every Assigned call of a
