@@ -40,6 +40,7 @@ type Generator struct {
 	seq        int
 	now        func() time.Time
 	recent     []string // ids to repeat
+	settled    []string // payment ids settled, for refunds to name
 }
 
 // NewGenerator returns a generator; violations is the fraction of events
@@ -172,7 +173,15 @@ func (g *Generator) payment(broken bool) (map[string]any, string) {
 		"settled_at":   g.ts(time.Duration(g.rng.IntN(120)) * time.Second),
 	}
 	if status == "refunded" {
+		// A payment settled a moment ago (or, now and then, one nobody saw).
 		ev["refund_of"] = fmt.Sprintf("p-%d", g.rng.IntN(100000))
+		if len(g.settled) > 0 && !(broken && g.rng.IntN(3) == 0) {
+			ev["refund_of"] = g.settled[g.rng.IntN(len(g.settled))]
+		}
+	} else if len(g.settled) < 200 {
+		g.settled = append(g.settled, id)
+	} else {
+		g.settled[g.rng.IntN(len(g.settled))] = id
 	}
 	key := id
 	switch fault {

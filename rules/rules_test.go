@@ -126,8 +126,10 @@ func TestExampleContractsLoad(t *testing.T) {
 			kinds[r.Kind] = true
 		}
 	}
-	if len(kinds) != 3 {
-		t.Errorf("example contracts should use every rule kind, got %v", kinds)
+	for _, k := range []rules.Kind{rules.KindExpr, rules.KindUnique, rules.KindFresh, rules.KindReference} {
+		if !kinds[k] {
+			t.Errorf("example contracts should use a %s rule, got %v", k, kinds)
+		}
 	}
 }
 
