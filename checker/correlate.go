@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,7 +222,9 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 	var m move
 	if isClose {
 		if v, err := w.run(closeKey.Program, ev.Fields); err == nil && v != nil {
-			m.close, m.closeKey = true, c.keptKey(closeKey, stateKey(keyString(v)))
+			// The key may be a view into the record or the decoder's
+			// arena: what the state keeps must be its own copy.
+			m.close, m.closeKey = true, strings.Clone(c.keptKey(closeKey, stateKey(keyString(v))))
 		}
 	}
 	if isOpen {
@@ -232,7 +235,7 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 		if v == nil {
 			return Error, c.explain(rr.Kind.String()+" key "+source(rr.Expr)+" is missing", rr.Expr, ev.Fields, w.secrets(c, ev.Fields)), true
 		}
-		m.open, m.openKey = true, c.keptKey(rr.Expr, stateKey(keyString(v)))
+		m.open, m.openKey = true, strings.Clone(c.keptKey(rr.Expr, stateKey(keyString(v))))
 	}
 	if !m.open && !m.close {
 		return 0, "", false

@@ -154,8 +154,22 @@ func (w *Worker) Apply(p *Partition, it Routed) []Violation {
 	return append(w.out, w.absent...)
 }
 
-func (w *Worker) applyRouted(c *contract, r *rule, pc *partContract, j int, it Routed) (Result, string, bool) {
+func (w *Worker) applyRouted(c *contract, r *rule, pc *partContract, j int, it Routed) (res Result, reason string, has bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, reason, has = 0, "", false // a record assay did not write: ignored
+		}
+	}()
 	rr := r.r
+	// The routing topic is written by whoever may write to it: a record
+	// whose role does not fit the rule is ignored, and a key is kept no
+	// longer than a key read from an event.
+	switch {
+	case it.Role == "u" && pc.unique[j] == nil,
+		it.Role != "u" && (pc.corr[j] == nil || (it.Role != "o" && it.Role != "c" && it.Role != "oc")):
+		return 0, "", false
+	}
+	it.Key = stateKey(it.Key)
 	key := fmt.Sprintf("%q", it.Key)
 	if c.readsPII(rr.Expr) {
 		key = Masked

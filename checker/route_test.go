@@ -84,3 +84,39 @@ func TestRoutedRulesSeeEveryPartition(t *testing.T) {
 		t.Errorf("absence of o2: %+v", absent)
 	}
 }
+
+// TestForgedRoutedRecordsAreIgnored: anyone who may write to the routing
+// topic can write what assay never does: a role that does not fit the
+// rule, a role that is none, a key of a megabyte. Such records change
+// nothing and crash nothing; a long key is kept hashed.
+func TestForgedRoutedRecordsAreIgnored(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 10, 0, 0, time.UTC)
+	ch := checker.New(mustContracts(t, routedContract), checker.Options{Now: func() time.Time { return now }, Route: true, Durable: true})
+	w := ch.NewWorker()
+	src := ch.NewPartition("t", 0)
+	w.Check(src, online(t, `{"id":"a","card":"4111","type":"created","order":"o1"}`, 10, 0))
+	fp := map[string]string{}
+	for _, r := range w.Routed() {
+		fp[r.Rule] = r.FP
+	}
+	p := ch.NewRoutedPartition("routes", 0)
+	for _, it := range []checker.Routed{
+		{Contract: "pay", Rule: "id-unique", FP: fp["id-unique"], Key: "x", Role: "o"},
+		{Contract: "pay", Rule: "id-unique", FP: fp["id-unique"], Key: "x", Role: "oc"},
+		{Contract: "pay", Rule: "paid", FP: fp["paid"], Key: "x", Role: "u"},
+		{Contract: "pay", Rule: "paid", FP: fp["paid"], Key: "x", Role: "zz"},
+	} {
+		if vs := w.Apply(p, it); len(vs) != 0 {
+			t.Errorf("%+v: %+v", it, vs)
+		}
+	}
+	long := strings.Repeat("k", 1<<20)
+	w.Apply(p, checker.Routed{Contract: "pay", Rule: "paid", FP: fp["paid"], Key: long, Role: "o", Time: now.UnixNano()})
+	changes := p.Changes()
+	if len(changes) != 1 {
+		t.Fatalf("changes: %d, want the one expectation opened", len(changes))
+	}
+	if len(changes[0].Key) > 512 {
+		t.Errorf("a state entry of %d bytes", len(changes[0].Key))
+	}
+}

@@ -152,3 +152,32 @@ func TestAbsenceReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapedKeysAreKeptAsTheyWere: a key with JSON escapes is decoded
+// into memory that the next event reuses; the state keeps its own copy,
+// so a later event neither changes an open key nor leaves a ghost behind.
+func TestEscapedKeysAreKeptAsTheyWere(t *testing.T) {
+	cs, err := rules.Parse("flow.yaml", []byte(flowContract))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := []string{
+		`{"id":1,"type":"created","order_id":"a\nc","at":"2026-03-01T10:00:00Z"}`,
+		`{"id":2,"type":"created","order_id":"\u00e9\n","at":"2026-03-01T10:00:00Z"}`,
+		`{"id":3,"type":"other","order_id":"z","at":"2026-03-01T11:00:00Z"}`,
+	}
+	rep, err := offline.Run(cs, []offline.Input{{Name: "e.ndjson", R: strings.NewReader(strings.Join(events, "\n"))}}, offline.Options{Topic: "orders"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Contracts[0].Rules[0]
+	if r.Pending == nil {
+		t.Fatal("no pending count")
+	}
+	if r.Fail != 2 || *r.Pending != 0 {
+		t.Fatalf("fail %d, pending %d: want 2 failures and nothing pending", r.Fail, *r.Pending)
+	}
+	if got := r.Examples[0].Reason; !strings.Contains(got, `"a\nc"`) {
+		t.Errorf("the reason of the first start names another key: %s", got)
+	}
+}
