@@ -19,6 +19,7 @@ package checker
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -527,7 +528,7 @@ func (ch *Checker) DropInherited(topic string, partition int32) {
 // stateFor makes the per-partition state of contract i.
 func (p *Partition) stateFor(i int) *partContract {
 	c := p.ch.contracts[i]
-	pc := &partContract{unique: make([]*uniqueState, len(c.rules)), corr: make([]*corrState, len(c.rules)), newest: make([]time.Time, len(c.rules))}
+	pc := &partContract{unique: make([]*uniqueState, len(c.rules)), corr: make([]*corrState, len(c.rules)), newest: make([]time.Time, len(c.rules)), watermark: math.MinInt64}
 	for j, r := range c.rules {
 		shared := r.r.Scope == rules.ScopeTopic && p.ch.opts.Now == nil
 		if r.routed != p.routing {
@@ -618,7 +619,7 @@ func (p *Partition) Drop() {
 	}
 	delete(ch.partitions, p)
 	for i, s := range p.state {
-		if s == nil {
+		if s == nil || p.routing {
 			continue
 		}
 		ch.retire(i, p.Topic, topicTally{s.events.Load(), s.passed.Load(), s.lastEvent.Load()})

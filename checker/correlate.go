@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,7 +72,7 @@ type openExp struct {
 }
 
 func newCorrState(max int, reference bool) *corrState {
-	s := &corrState{max: max, open: map[string]*openExp{}}
+	s := &corrState{max: max, open: map[string]*openExp{}, watermark: math.MinInt64}
 	if reference {
 		s.seen = newUniqueState(max)
 	}
@@ -195,10 +196,10 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 		defer s.mu.Unlock()
 	}
 	t, terr := w.eventTime(c, pc, ev)
-	if terr != "" {
-		return Error, terr, true
+	if rr.Kind == rules.KindReference && rr.Within == 0 {
+		t, terr = 0, "" // no window: no time needed
 	}
-	if s != nil {
+	if terr == "" && s != nil {
 		w.expired(c, r, s.advance(t), false)
 	}
 	if rr.When != nil {
@@ -219,12 +220,18 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 	if err != nil {
 		return Error, c.explainError(rr.Kind.String()+"."+opensName(rr)+": ", opens, err, ev.Fields, w.ch.opts.MaxEvalBytes, w.secrets(c, ev.Fields)), true
 	}
+	if terr != "" {
+		if isOpen {
+			return Error, terr, true // a start that cannot be placed in time
+		}
+		return 0, "", false // an expect that cannot be: it is ignored
+	}
 	var m move
 	if isClose {
 		if v, err := w.run(closeKey.Program, ev.Fields); err == nil && v != nil {
 			// The key may be a view into the record or the decoder's
 			// arena: what the state keeps must be its own copy.
-			m.close, m.closeKey = true, strings.Clone(c.keptKey(closeKey, stateKey(keyString(v))))
+			m.close, m.closeKey = true, strings.Clone(c.keptKey(rr, stateKey(keyString(v))))
 		}
 	}
 	if isOpen {
@@ -235,7 +242,7 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 		if v == nil {
 			return Error, c.explain(rr.Kind.String()+" key "+source(rr.Expr)+" is missing", rr.Expr, ev.Fields, w.secrets(c, ev.Fields)), true
 		}
-		m.open, m.openKey = true, strings.Clone(c.keptKey(rr.Expr, stateKey(keyString(v))))
+		m.open, m.openKey = true, strings.Clone(c.keptKey(rr, stateKey(keyString(v))))
 	}
 	if !m.open && !m.close {
 		return 0, "", false
@@ -245,7 +252,12 @@ func (w *Worker) correlate(c *contract, r *rule, pc *partContract, j int, ev *Ev
 		w.route(c, r, m)
 		return 0, "", false
 	}
-	return w.move(c, r, s, m, func(msg string) string { return c.explain(msg, rr.Expr, ev.Fields, w.secrets(c, ev.Fields)) })
+	return w.move(c, r, s, m, func(msg string) string {
+		if c.keyIsPII(rr) {
+			return fmt.Sprintf("%s (%s = %s)", msg, source(rr.Expr), Masked)
+		}
+		return c.explain(msg, rr.Expr, ev.Fields, w.secrets(c, ev.Fields))
+	})
 }
 
 // roles are the expressions of a sequence or reference rule: the one that
@@ -328,7 +340,7 @@ func (w *Worker) move(c *contract, r *rule, s *corrState, m move, explain func(s
 		return Fail, explain(fmt.Sprintf("reference key %s was not seen on an earlier event with %s", source(rr.Expr), source(rr.Reference.To))), true
 	}
 	g := m.origin
-	s.add(&openExp{key: key, start: m.time, deadline: m.time + int64(rr.Within), at: g.at, topic: g.topic, part: g.part, source: g.source, seq: g.seq, n: 1})
+	s.add(&openExp{key: key, start: m.time, deadline: addSat(m.time, int64(rr.Within)), at: g.at, topic: g.topic, part: g.part, source: g.source, seq: g.seq, n: 1})
 	return 0, "", false
 }
 
@@ -372,7 +384,7 @@ func (w *Worker) expired(c *contract, r *rule, due []*openExp, wall bool) {
 // absence is the reason of an expectation that ran out of time.
 func (c *contract) absence(r *rules.Rule, o *openExp, online bool) string {
 	key := fmt.Sprintf("%q", o.key)
-	if c.readsPII(r.Expr) {
+	if c.keyIsPII(r) {
 		key = Masked
 	}
 	where := fmt.Sprintf("line %d", o.at)
@@ -392,17 +404,47 @@ func (c *contract) absence(r *rules.Rule, o *openExp, online bool) string {
 	return fmt.Sprintf("no event with %s for %s %s within %s of the reference at %s%s", to, source(r.Expr), key, FormatDuration(r.Within), where, n)
 }
 
-// readsPII reports whether an expression reads a pii path of the contract.
+// readsPII reports whether an expression may read a pii value of the
+// contract: a pii path or one below it, an object that holds one
+// (customer, when customer.email is pii), or the event in a way its paths
+// cannot say.
 func (c *contract) readsPII(p *rules.Program) bool {
-	if p == nil {
+	if p == nil || len(c.c.PII) == 0 {
 		return false
+	}
+	if p.WholeEvent {
+		return true
 	}
 	for _, path := range p.Paths {
 		if c.pii.masks(path) {
 			return true
 		}
+		for _, pii := range c.c.PII {
+			if strings.HasPrefix(pii, path+".") {
+				return true
+			}
+		}
 	}
 	return false
+}
+
+// The years an event time may be in: those of a time in nanoseconds since
+// 1970 in 64 bits, with room for a window.
+const (
+	minEventYear = 1700
+	maxEventYear = 2200
+)
+
+// addSat is a + b, saturated at the bounds of int64.
+func addSat(a, b int64) int64 {
+	c := a + b
+	if b > 0 && c < a {
+		return math.MaxInt64
+	}
+	if b < 0 && c > a {
+		return math.MinInt64
+	}
+	return c
 }
 
 // eventTime is when the event happened, by the contract's event_time (or
@@ -426,6 +468,10 @@ func (w *Worker) eventTime(c *contract, pc *partContract, ev *Event) (int64, str
 		t, ok := toTime(v)
 		if !ok {
 			w.timeErr = c.explain(fmt.Sprintf("event_time: %s is not a time", source(p)), p, ev.Fields, w.secrets(c, ev.Fields))
+			return 0, w.timeErr
+		}
+		if y := t.Year(); y < minEventYear || y > maxEventYear {
+			w.timeErr = c.explain(fmt.Sprintf("event_time: %s is in the year %d, beyond what assay places in time (%d to %d)", source(p), y, minEventYear, maxEventYear), p, ev.Fields, w.secrets(c, ev.Fields))
 			return 0, w.timeErr
 		}
 		w.time = t.UnixNano()
@@ -494,12 +540,19 @@ func (ch *Checker) Pending() map[string]map[string]uint64 {
 }
 
 // keptKey is the text kept (and routed, and written to the changelog) for
-// a key read by p: the key itself, or, when p reads a pii path, a hash of
-// it, so that no pii value is kept in the clear.
-func (c *contract) keptKey(p *rules.Program, key string) string {
-	if !c.readsPII(p) {
+// a key of rule r: the key itself, or, when its key expressions read a
+// pii path (or what holds one), a hash of it, so that no pii value is
+// kept in the clear. Both sides of a reference are hashed alike, so that
+// they still meet.
+func (c *contract) keptKey(r *rules.Rule, key string) string {
+	if !c.keyIsPII(r) {
 		return key
 	}
 	sum := sha256.Sum256([]byte(key))
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// keyIsPII reports whether a rule's key expressions read pii.
+func (c *contract) keyIsPII(r *rules.Rule) bool {
+	return c.readsPII(r.Expr) || (r.Reference != nil && c.readsPII(r.Reference.ToKey))
 }

@@ -245,7 +245,7 @@ func (p *Partition) Restore(key string, value []byte) bool {
 			if json.Unmarshal(value, &v) != nil || v.FP != fp {
 				return false
 			}
-			o := &openExp{key: k, start: v.Start, deadline: v.Deadline, at: v.At, topic: v.Topic, part: v.Part, n: max(v.N, 1)}
+			o := &openExp{key: k, start: v.Start, deadline: v.Deadline, at: v.At, topic: v.Topic, part: v.Part, n: min(max(v.N, 1), maxWaiting)}
 			s.open[k] = o
 			heap.Push(&s.due, o)
 			return true
@@ -254,6 +254,10 @@ func (p *Partition) Restore(key string, value []byte) bool {
 	}
 	return false
 }
+
+// maxWaiting bounds the events one restored expectation may say are waiting
+// for it: a changelog entry is not trusted to say more.
+const maxWaiting = 1 << 20
 
 // Restored ends a restore: the keys of unique rules are put back in the
 // order they were last seen, within their caps.

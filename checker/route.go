@@ -97,7 +97,7 @@ func (w *Worker) routeUnique(c *contract, r *rule, pc *partContract, ev *Event) 
 	if terr != "" {
 		return Error, terr, true
 	}
-	key := c.keptKey(rr.Expr, stateKey(keyString(v)))
+	key := c.keptKey(rr, stateKey(keyString(v)))
 	w.routed = append(w.routed, w.routeOf(c, r, key, "u", t, w.origin(ev)))
 	return 0, "", false
 }
@@ -171,7 +171,7 @@ func (w *Worker) applyRouted(c *contract, r *rule, pc *partContract, j int, it R
 	}
 	it.Key = stateKey(it.Key)
 	key := fmt.Sprintf("%q", it.Key)
-	if c.readsPII(rr.Expr) {
+	if c.keyIsPII(rr) {
 		key = Masked
 	}
 	explain := func(msg string) string { return fmt.Sprintf("%s (%s = %s)", msg, source(rr.Expr), key) }

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"hash/maphash"
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -50,7 +51,7 @@ type uniqueEntry struct {
 }
 
 func newUniqueState(max int) *uniqueState {
-	return &uniqueState{max: max, seed: maphash.MakeSeed(), keys: make(map[uint64]uniqueSeen)}
+	return &uniqueState{max: max, seed: maphash.MakeSeed(), keys: make(map[uint64]uniqueSeen), newest: math.MinInt64}
 }
 
 // seen records the key and reports whether it was seen before within the
@@ -73,11 +74,11 @@ func (u *uniqueState) seenOn(text string, ts, offset, at int64, part int32, with
 		if ts > u.newest {
 			u.newest = ts
 		}
-		u.expire(u.newest - int64(within))
+		u.expire(addSat(u.newest, -int64(within)))
 	}
 	prev, known := u.keys[key]
 	dup, first, firstPart = known, at, part
-	if dup && windowed && prev.ts < ts-int64(within) {
+	if dup && windowed && prev.ts < addSat(ts, -int64(within)) {
 		dup = false // seen, but longer ago than the window: a new first
 	} else if known {
 		first, firstPart = prev.first, prev.part

@@ -181,3 +181,94 @@ func TestEscapedKeysAreKeptAsTheyWere(t *testing.T) {
 		t.Errorf("the reason of the first start names another key: %s", got)
 	}
 }
+
+// TestKeysThatHoldPIIAreHashed: a key that is an object holding a pii
+// path, or a to_key at a pii path, is kept hashed and shown masked, and the
+// two sides of a reference still meet.
+func TestKeysThatHoldPIIAreHashed(t *testing.T) {
+	src := `
+contract: c
+owner: o
+topics: [t]
+pii: [customer.email]
+event_time: at
+rules:
+  - name: by-customer
+    sequence: {key: customer, start: type == "a", expect: type == "b"}
+    within: 1m
+  - name: by-email
+    reference: {key: buyer, from: type == "b", to: type == "a", to_key: customer.email}
+`
+	cs, err := rules.Parse("c.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := strings.Join([]string{
+		`{"type":"a","customer":{"email":"alice@example.com"},"at":"2026-03-01T10:00:00Z"}`,
+		`{"type":"b","buyer":"alice@example.com","customer":{"email":"bob@example.com"},"at":"2026-03-01T10:00:10Z"}`,
+		`{"type":"b","buyer":"carol@example.com","at":"2026-03-01T10:05:00Z"}`,
+	}, "\n")
+	rep, err := offline.Run(cs, []offline.Input{{Name: "e", R: strings.NewReader(events)}}, offline.Options{Topic: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Contracts[0].Rules {
+		for _, ex := range r.Examples {
+			for _, secret := range []string{"alice", "bob", "carol"} {
+				if strings.Contains(ex.Reason, secret) {
+					t.Errorf("%s: a pii value shows: %s", r.Rule, ex.Reason)
+				}
+			}
+		}
+	}
+	seq, ref := rep.Contracts[0].Rules[0], rep.Contracts[0].Rules[1]
+	if seq.Fail != 1 || !strings.Contains(seq.Examples[0].Reason, "for customer *** within") {
+		t.Errorf("sequence on an object holding pii: %+v", seq)
+	}
+	if ref.Pass != 1 || ref.Fail != 1 {
+		t.Errorf("the hashed sides of a reference do not meet: %+v", ref)
+	}
+}
+
+// TestEventTimesOutOfRange: an event time that cannot be placed gives
+// error on a start and nothing on an expect; times before 1970 work, and
+// one far in the future is refused instead of moving the clock.
+func TestEventTimesOutOfRange(t *testing.T) {
+	src := `
+contract: c
+owner: o
+topics: [t]
+event_time: at
+rules:
+  - name: paid
+    sequence: {key: id, start: type == "a", expect: type == "b"}
+    within: 1h
+  - name: once
+    unique: n
+    within: 1h
+`
+	cs, err := rules.Parse("c.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := strings.Join([]string{
+		`{"type":"a","id":"x","n":1,"at":"1960-01-01T10:00:00Z"}`,
+		`{"type":"b","id":"x","n":2,"at":"1960-01-01T10:30:00Z"}`,
+		`{"type":"a","id":"y","n":3,"at":"9999-01-01T00:00:00Z"}`,
+		`{"type":"b","id":"y","n":4,"at":"yesterday"}`,
+	}, "\n")
+	rep, err := offline.Run(cs, []offline.Input{{Name: "e", R: strings.NewReader(events)}}, offline.Options{Topic: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid, once := rep.Contracts[0].Rules[0], rep.Contracts[0].Rules[1]
+	if paid.Pass != 1 || paid.Fail != 0 || paid.Error != 1 || *paid.Pending != 0 {
+		t.Errorf("paid: %+v", paid)
+	}
+	if len(paid.Examples) != 1 || !strings.Contains(paid.Examples[0].Reason, "in the year 9999") {
+		t.Errorf("paid: %+v", paid.Examples)
+	}
+	if once.Pass != 2 || once.Error != 2 {
+		t.Errorf("once: %+v", once)
+	}
+}

@@ -141,3 +141,41 @@ func TestSequencesGiveOneVerdictOnlineOfflineAndInBacktests(t *testing.T) {
 		t.Errorf("the events break too few rules to compare: %d failures", failures)
 	}
 }
+
+// TestRoutedRulesTakeOldEventTimes: a rule of scope topic on events whose
+// event time is hours old routes them without stalling (the routed record
+// is stamped when written), and the routing topic is no topic of the
+// contract in the metrics.
+func TestRoutedRulesTakeOldEventTimes(t *testing.T) {
+	broker, err := demo.StartBroker(0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	path := t.TempDir() + "/c.yaml"
+	contract := "contract: ids\nowner: o\ntopics: [checkout.orders]\nevent_time: at\nrules:\n  - name: id-unique\n    unique: id\n    within: 1h\n    scope: topic\n"
+	if err := os.WriteFile(path, []byte(contract), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339)
+	cl := producer(t, broker.ListenAddrs())
+	produceLines(t, cl, "checkout.orders", [][]byte{
+		fmt.Appendf(nil, `{"id":"a","at":%q}`, at), fmt.Appendf(nil, `{"id":"b","at":%q}`, at), fmt.Appendf(nil, `{"id":"a","at":%q}`, at),
+	})
+	r := start(t, broker.ListenAddrs(), "assay-old-times", path)
+	counts := func() [4]uint64 {
+		rs := r.s.Checker().Snapshot().Contracts[0].Rules[0]
+		return [4]uint64{rs.Counts[checker.Pass], rs.Counts[checker.Fail], rs.Counts[checker.Error], rs.Counts[checker.Skip]}
+	}
+	eventually(t, 20*time.Second, "the repeat judged through the routing topic", func() bool { return counts() == [4]uint64{2, 1, 0, 0} })
+	for _, tp := range r.s.Checker().Snapshot().Contracts[0].Topics {
+		if tp.Topic != "checkout.orders" {
+			t.Errorf("topic %s counted for the contract", tp.Topic)
+		}
+	}
+	for tp, n := range r.s.Lag() {
+		if n > 0 {
+			t.Errorf("%v: lag %d", tp, n)
+		}
+	}
+}
