@@ -138,7 +138,9 @@ func (it *Item) note(v Verdict, format string, args ...any) {
 	it.Reasons = append(it.Reasons, fmt.Sprintf(format, args...))
 }
 
-func isMeta(path string) bool { return path == rules.MetaVar || strings.HasPrefix(path, rules.MetaVar+".") }
+func isMeta(path string) bool {
+	return path == rules.MetaVar || strings.HasPrefix(path, rules.MetaVar+".")
+}
 
 // typeAccepts says whether a declared type accepts the values of a schema
 // type: yes, no, or cannot tell.
