@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -214,4 +215,25 @@ func TestTopicOf(t *testing.T) {
 			t.Errorf("TopicOf(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func Example() {
+	schema, _ := Parse(Avro, `{"type": "record", "name": "Order", "fields": [
+		{"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["created", "paid", "refunded"]}}]}`, nil, "")
+	cs, _ := rules.Parse("orders.yaml", []byte(`contract: orders
+owner: team-billing
+topics: [orders]
+fields:
+  amount: {type: float, required: true}
+rules:
+  - name: status-known
+    expr: status in ["created", "paid"]
+`))
+	rep := Check(schema, cs, "orders")
+	for _, it := range rep.Contracts[0].Items {
+		fmt.Println(it.Kind, it.Name, it.Verdict, it.Reasons)
+	}
+	// Output:
+	// field amount breaks [the schema has no amount: every event lacks a required field]
+	// rule status-known breaks [the schema's enum status has "refunded", which status in ["created", "paid"] fails]
 }

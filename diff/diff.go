@@ -591,7 +591,7 @@ func (d *differ) fields(o, n *rules.Contract) {
 			case nf.Required:
 				c.Class, c.Detail = Stricter, "a new required field: a producer may break with events without "+nf.Path
 			case nf.Type != rules.TypeAny || !nf.Nullable:
-				c.Class, c.Detail = Stricter, "a new optional field, checked when present: a producer may break with events whose "+nf.Path+" is no "+string(nf.Type)+nullNote(nf)
+				c.Class, c.Detail = Stricter, "a new optional field, checked when present: a producer may break with events whose "+nf.Path+" "+badValues(nf)
 			default:
 				c.Class, c.Detail = Neutral, "a new optional field of any type, null allowed: no verdict changes"
 			}
@@ -637,11 +637,15 @@ func (d *differ) fields(o, n *rules.Contract) {
 	}
 }
 
-func nullNote(f *rules.Field) string {
-	if f.Nullable {
-		return ""
+// badValues says which values of a field fail its declaration.
+func badValues(f *rules.Field) string {
+	switch {
+	case f.Type == rules.TypeAny:
+		return "is null"
+	case f.Nullable:
+		return "is no " + string(f.Type)
 	}
-	return " or is null"
+	return "is no " + string(f.Type) + " or is null"
 }
 
 func fieldSummary(f *rules.Field) string {
