@@ -30,6 +30,7 @@ func cmdCompat(args []string, stdout, stderr io.Writer) int {
 	message := fs.String("message", "", "Protobuf: the message the events are (default: the file's first)")
 	topic := fs.String("topic", "", "the topic whose contracts are checked (default: the subject's topic, TOPIC-value)")
 	output := fs.String("output", "text", "text or json")
+	config := fs.String("config", "", "the service config file, for the registry's credentials (schema_registry)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: assay compat --schema FILE --topic T -c DIR [flags]
        assay compat --registry URL --subject S [--version V] -c DIR [--topic T] [flags]
@@ -95,7 +96,15 @@ Exit 0 when nothing breaks, 1 when something does, 2 on bad input.`)
 			return bad("%s: %v", *schemaFile, err)
 		}
 	} else {
-		cl, err := confluent.NewClient(confluent.Config{URLs: strings.Split(*registry, ","), Timeout: 10 * time.Second})
+		svc, err := loadServiceConfig(*config)
+		if err != nil {
+			return bad("%v", err)
+		}
+		rc := confluent.Config{URLs: splitList(*registry), Timeout: 10 * time.Second}
+		if r := svc.SchemaRegistry; r != nil {
+			rc.Username, rc.Password, rc.BearerToken = r.Username, r.password.Reveal(), r.token.Reveal()
+		}
+		cl, err := confluent.NewClient(rc)
 		if err != nil {
 			return bad("%v", err)
 		}
