@@ -40,7 +40,7 @@ func TestCompatExitCodes(t *testing.T) {
 		{[]string{"--registry", reg.URL(), "--subject", "orders-value", "--output", "json"}, exitViolations, `"verdict": "breaks"`},
 		{[]string{"--registry", reg.URL(), "--subject", "payments-value"}, exitBadInput, `subject "payments-value"`},
 		{[]string{"--registry", reg.URL(), "--subject", "orders-value", "--topic", "payments"}, exitBadInput, "no contract reads topic"},
-		{[]string{"--schema", "testdata/diff/broken.avsc", "--topic", "orders"}, exitBadInput, "broken.avsc"},
+		{[]string{"--schema", "testdata/compat/broken.avsc", "--topic", "orders"}, exitBadInput, "broken.avsc"},
 		{[]string{"--schema", td + "order.v1.avsc"}, exitBadInput, "--topic"},
 		{[]string{"--schema", td + "orders.yaml", "--topic", "orders"}, exitBadInput, "--schema-type"},
 		{[]string{"--topic", "orders"}, exitBadInput, "--schema FILE or --registry"},
