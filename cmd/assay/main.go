@@ -3,6 +3,8 @@
 //	assay run      the sidecar: consume, check, export metrics, alert
 //	assay test     check NDJSON events offline (a producer's CI)
 //	assay lint     parse and compile contracts
+//	assay diff     classify the changes between two versions of contracts
+//	assay compat   check a producer's schema against the consumers' contracts
 //	assay demo     an embedded broker, a generator and the sidecar
 //	assay version  print the version
 //
@@ -38,6 +40,8 @@ Usage:
   assay demo
   assay test -c DIR --topic T [--output text|json|junit] [--fail-on LEVEL] FILE...
   assay lint -c DIR
+  assay diff [--output text|json] [--fail-on CLASSES] OLD NEW
+  assay compat (--schema FILE --topic T | --registry URL --subject S) -c DIR
   assay infer --topic T FILE... | --brokers HOST:PORT
   assay import --from odcs|confluent FILE
   assay schema     print the JSON Schema of contract files (for editors)
@@ -45,7 +49,8 @@ Usage:
 
 Run "assay COMMAND -h" for the flags of a command. Durations are written as
 in contracts: 300ms, 30s, 1h30m, 7d, 2w.
-Exit codes: 0 ok, 1 violations (test) or a fatal error (run), 2 bad input.
+Exit codes: 0 ok, 1 violations (test), changes of a --fail-on class (diff),
+a schema that breaks a contract (compat) or a fatal error (run), 2 bad input.
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -62,6 +67,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTest(args[1:], stdin, stdout, stderr)
 	case "lint":
 		return cmdLint(args[1:], stdout, stderr)
+	case "diff":
+		return cmdDiff(args[1:], stdout, stderr)
+	case "compat":
+		return cmdCompat(args[1:], stdout, stderr)
 	case "infer":
 		return cmdInfer(args[1:], stdin, stdout, stderr)
 	case "import":
