@@ -190,6 +190,10 @@ func (s *Sidecar) Assigned(w int, topic string, partition int32) {
 	s.log.Debug("state restored", "topic", topic, "partition", partition, "entries", stats.Entries, "bytes", stats.Bytes, "took", stats.Duration)
 }
 
+// maxRoutedBytes bounds a record of the routing topic: assay writes a few
+// hundred bytes; a larger one was not written by assay.
+const maxRoutedBytes = 4 << 10
+
 // maxStaleDeletes bounds the entries of rules gone or changed that one
 // restore deletes (the rest go with the next restores).
 const maxStaleDeletes = 100000
@@ -235,7 +239,11 @@ func (s *Sidecar) routedRecords(rs []checker.Routed) []kafka.Record {
 	out := make([]kafka.Record, 0, len(rs))
 	for _, r := range rs {
 		v, _ := json.Marshal(r)
-		out = append(out, kafka.Record{Topic: s.routing, Key: []byte(r.Key), Value: v, Timestamp: time.Unix(0, r.Time)})
+		// No timestamp of the event's: the producer stamps the record now.
+		// An event time in the past would count against the delivery
+		// timeout, and one far off would meet the broker's timestamp
+		// bounds; the event time travels in the value.
+		out = append(out, kafka.Record{Topic: s.routing, Key: []byte(r.Key), Value: v})
 	}
 	return out
 }
@@ -251,7 +259,7 @@ func (s *Sidecar) handleRouted(e *engine, w int, p *pipeline.Partition, records 
 			break
 		}
 		var r checker.Routed
-		if err := json.Unmarshal(records[i].Value, &r); err != nil {
+		if len(records[i].Value) > maxRoutedBytes || json.Unmarshal(records[i].Value, &r) != nil {
 			s.log.Warn("ignoring a record of the routing topic that assay did not write", "topic", p.State.Topic, "partition", p.State.Partition, "offset", records[i].Offset)
 			continue
 		}
