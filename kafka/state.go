@@ -11,6 +11,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -111,6 +112,7 @@ type StateStore struct {
 	log        *slog.Logger
 	partitions int32
 	maxBytes   atomic.Int32 // the changelog's max.message.bytes
+	recreating sync.Mutex   // one recreate of a deleted changelog at a time
 }
 
 // stateKeyVersion starts every changelog key.
@@ -411,10 +413,36 @@ func (s *StateStore) Write(ctx context.Context, entries []StateEntry) error {
 				return fmt.Errorf("state entry %q of %s partition %d is larger than the changelog topic %s takes (max.message.bytes): %w",
 					e.Key, e.Topic, e.Partition, s.cfg.Topic, r.Err)
 			}
+			if errors.Is(r.Err, kerr.UnknownTopicOrPartition) || errors.Is(r.Err, kerr.UnknownTopicID) {
+				s.recreate(ctx)
+			}
 			return fmt.Errorf("writing state of %s partition %d to %s: %w", e.Topic, e.Partition, s.cfg.Topic, r.Err)
 		}
 	}
 	return nil
+}
+
+// recreate creates the changelog again when it is gone (someone deleted
+// it), with its partition count, so that writes go on; the state written
+// to it before is lost, and says so.
+func (s *StateStore) recreate(ctx context.Context) {
+	s.recreating.Lock()
+	defer s.recreating.Unlock()
+	if n, _, err := s.describeTopic(ctx, s.cfg.Topic); err != nil || n > 0 {
+		return
+	}
+	s.log.Error("the state changelog topic is gone; creating it again (the state it held is lost: windows and expectations of partitions assigned later start afresh)", "topic", s.cfg.Topic)
+	actx, cancel := withTimeout(ctx, adminTimeout)
+	_, err := s.adm.CreateTopic(actx, s.partitions, -1, stateTopicConfigs, s.cfg.Topic)
+	cancel()
+	if err == nil || errors.Is(err, kerr.TopicAlreadyExists) {
+		_, err = s.waitFor(ctx, s.cfg.Topic)
+	}
+	if err != nil {
+		s.log.Error("creating the state changelog topic again failed; state writes fail until it exists", "topic", s.cfg.Topic, "err", err)
+	}
+	// The client holds the old topic's id and would not adopt the new one.
+	s.cl.PurgeTopicsFromClient(s.cfg.Topic)
 }
 
 func checkEntry(e *StateEntry) error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -551,4 +552,37 @@ func BenchmarkStateRestore(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(entries))/b.Elapsed().Seconds(), "entries/s")
+}
+
+// TestStateChangelogDeletedWhileRunning: a write to a changelog that was
+// deleted fails, the store creates it again, and the next write goes in.
+func TestStateChangelogDeletedWhileRunning(t *testing.T) {
+	c := stateCluster(t)
+	topic := kafka.StateTopic("g")
+	s := openState(t, kafka.StateConfig{Brokers: c.ListenAddrs(), Topic: topic, Partitions: 2})
+	write(t, s, kafka.StateEntry{Topic: "src", Partition: 0, Key: "a", Value: []byte("1")})
+	adm := admin(t, c.ListenAddrs())
+	if _, err := adm.DeleteTopic(context.Background(), topic); err != nil {
+		t.Fatal(err)
+	}
+	entry := kafka.StateEntry{Topic: "src", Partition: 0, Key: "b", Value: []byte("2")}
+	var err error
+	for range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		err = s.Write(ctx, []kafka.StateEntry{entry})
+		cancel()
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("writes still fail after the changelog was deleted: %v", err)
+	}
+	if n := partitionCount(t, adm, topic); n != 2 {
+		t.Errorf("created again with %d partitions", n)
+	}
+	got, _ := restoreAll(t, s, kafka.TopicPartition{Topic: "src", Partition: 0})
+	if len(got) != 1 || got[0].Key != "b" {
+		t.Errorf("restored %v", got)
+	}
 }
