@@ -249,6 +249,10 @@ func Fingerprint(c *rules.Contract, r *rules.Rule) string {
 		fmt.Fprintf(&b, "volume\x00%d\x00%d\x00", c.Volume.Min, c.Volume.Per)
 	} else {
 		fmt.Fprintf(&b, "%s\x00%d\x00%s\x00%s\x00%d\x00", r.Kind, len(src(r.Expr)), src(r.Expr), src(r.When), r.Within)
+		for _, p := range r.Programs()[3:] { // event_time, sequence, reference
+			fmt.Fprintf(&b, "%d\x00%s\x00", len(src(p)), src(p))
+		}
+		fmt.Fprintf(&b, "%s\x00", r.Scope)
 	}
 	fmt.Fprintf(&b, "%d\x00%s\x00%v\x00%s", len(src(c.Where)), src(c.Where), c.Sample, c.Format)
 	return b.String()

@@ -152,6 +152,10 @@ type Rule struct {
 	// than its referring event a referenced event may come (0: it must
 	// come first).
 	Within time.Duration
+	// EventTime is the contract's event_time when the rule runs on event
+	// time (unique with a within, sequence, reference with a within); nil
+	// otherwise.
+	EventTime *Program
 	// Sequence is set for KindSequence, Reference for KindReference.
 	Sequence  *Sequence
 	Reference *Reference
@@ -205,7 +209,7 @@ func (s Scope) String() string {
 
 // Programs returns every expression of the rule that reads events.
 func (r *Rule) Programs() []*Program {
-	out := []*Program{r.Expr, r.When}
+	out := []*Program{r.Expr, r.When, r.EventTime}
 	if s := r.Sequence; s != nil {
 		out = append(out, s.Start, s.Expect)
 	}

@@ -442,6 +442,11 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	}
 	if rulesNode != nil {
 		c.Rules = d.decodeRules(rulesNode)
+		for _, r := range c.Rules {
+			if r.Kind == KindSequence || (r.Within > 0 && (r.Kind == KindUnique || r.Kind == KindReference)) {
+				r.EventTime = c.EventTime
+			}
+		}
 	} else if c.Volume == nil {
 		d.errorf(n, "missing required key \"rules\" (or a volume)")
 	}
@@ -511,8 +516,8 @@ func (d *decoder) decodeExamples(n *yaml.Node, rs []*Rule) []Example {
 							msg += fmt.Sprintf("; did you mean %q?", to)
 						}
 						d.errorf(v.Content[j], "%s", msg)
-					} else if k, ok := pairs[name]; ok {
-						d.errorf(v.Content[j], "%s: %q is a %s rule: it judges pairs of events, which one example event cannot show", k.String(), safetext.Truncate(name, maxQuoted), k)
+					} else if kind, ok := pairs[name]; ok {
+						d.errorf(v.Content[j], "%s: %q is a %s rule: it judges pairs of events, which one example event cannot show; take it out of %s and check it with assay test on a file of events", k.Value, safetext.Truncate(name, maxQuoted), kind, k.Value)
 					}
 				}
 				if k.Value == "pass" {
