@@ -367,13 +367,13 @@ type profile struct {
 }
 
 type pathState struct {
-	types     Type
-	reported  Type // types reported as type_changed
-	seen      uint64
-	lastAt    uint64 // sampled count when last seen
-	first     time.Time
-	last      time.Time
-	missing   bool
+	types    Type
+	reported Type // types reported as type_changed
+	seen     uint64
+	lastAt   uint64 // sampled count when last seen
+	first    time.Time
+	last     time.Time
+	missing  bool
 }
 
 func newProfile(c *rules.Contract, topic string) *profile {

@@ -42,7 +42,9 @@ func kinds(cs []Change) string {
 func TestWalkPaths(t *testing.T) {
 	got := map[string]string{}
 	Walk(map[string]any{"a": map[string]any{"b": 1.0}, "items": []any{map[string]any{"sku": "x"}, map[string]any{"sku": 2.0}}, "n": nil},
-		func(path string, ty Type, _ any, long bool) { got[path] = (Type(0)).String() + got[path] + "|" + ty.String() })
+		func(path string, ty Type, _ any, long bool) {
+			got[path] = (Type(0)).String() + got[path] + "|" + ty.String()
+		})
 	want := map[string]string{"a": "|object", "a.b": "|int", "items": "|array", "items[]": "|object|object", "items[].sku": "|string|int", "n": "|null"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", got, want)
@@ -60,8 +62,8 @@ func TestUndeclaredDrift(t *testing.T) {
 		t.Fatalf("changes during the warm-up: %v", kinds(got))
 	}
 	observe(w, c, clk, `{"id": 7, "amount": 2, "note": "x", "coupon": "A"}`) // new path; int after float is no change
-	observe(w, c, clk, `{"id": "8", "amount": 2, "note": "x"}`)             // type change
-	observe(w, c, clk, `{"id": "9", "amount": 2, "note": "x"}`)             // reported once
+	observe(w, c, clk, `{"id": "8", "amount": 2, "note": "x"}`)              // type change
+	observe(w, c, clk, `{"id": "9", "amount": 2, "note": "x"}`)              // reported once
 	if got := kinds(w.Since(0)); got != "field_added coupon, type_changed id" {
 		t.Errorf("changes: %s", got)
 	}
