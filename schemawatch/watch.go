@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -291,7 +292,9 @@ func (w *Watch) Observe(contracts []*rules.Contract, ev Event) {
 		return
 	}
 	fields := ev.Fields
-	if !ev.Whole {
+	if ev.Whole {
+		fields = ownFields(fields)
+	} else {
 		var err error
 		if fields, err = formats.DecodeJSON(ev.Raw); err != nil {
 			return
@@ -346,6 +349,28 @@ func (w *Watch) Observe(contracts []*rules.Contract, ev Event) {
 		w.changes.WithLabelValues(ch.Contract, ch.Topic, ch.Change).Inc()
 		w.log.Warn("schema drift: "+ch.Change, "contract", ch.Contract, "topic", ch.Topic, "change", ch.Change, "path", ch.Path, "detail", ch.Detail)
 	}
+}
+
+// ownFields leaves out of a checked event what the checker put there:
+// the record metadata (kafka) and its own keys (starting with NUL).
+func ownFields(m map[string]any) map[string]any {
+	clean := true
+	for k := range m {
+		if k == rules.MetaVar || strings.HasPrefix(k, "\x00") {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return m
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != rules.MetaVar && !strings.HasPrefix(k, "\x00") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 type observed struct {

@@ -130,11 +130,14 @@ func TestSchemaChanged(t *testing.T) {
 	}
 	for _, id := range []uint32{7, 7, 9, 7, 9} {
 		clk.t = clk.t.Add(time.Second)
-		w.Observe([]*rules.Contract{c}, Event{Topic: "orders", Raw: frame(id), Fields: map[string]any{"a": "x"}, Whole: true, Confluent: true})
+		w.Observe([]*rules.Contract{c}, Event{Topic: "orders", Raw: frame(id), Fields: map[string]any{"a": "x", "kafka": map[string]any{}, "\x00assay:budget": 1}, Whole: true, Confluent: true})
 	}
 	got := w.Since(0)
 	if kinds(got) != "schema_changed " || got[0].Detail != "writer schema id 9, after 7" {
 		t.Errorf("changes: %+v", got)
+	}
+	if p := w.Profiles("orders")[0].Paths; len(p) != 1 {
+		t.Errorf("the checker's own keys are profiled: %+v", p)
 	}
 	if s := w.Profiles("orders")[0].Schemas; len(s) != 2 || s[0].Seen != 3 {
 		t.Errorf("schemas: %+v", s)
