@@ -119,11 +119,10 @@ type Profile struct {
 	// MaxPathBytes).
 	Dropped uint64
 	Schemas []Schema // writer schema ids, by id
-	// Declared are the paths the contract declares in fields: that were
-	// never seen (Path.Seen 0).
 }
 
-// Path is one observed (or declared) path.
+// Path is one observed path, or one declared required in fields: and
+// never seen (Seen 0).
 type Path struct {
 	Path      string
 	Types     []string // observed types
