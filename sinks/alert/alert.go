@@ -321,6 +321,10 @@ func (m *Manager) Evaluate() {
 	m.schemaChanges(snap, now)
 }
 
+// maxSchemaAlerts bounds the schema changes of one message (chat services
+// refuse long ones); more wait for the next evaluation.
+const maxSchemaAlerts = 20
+
 // schemaChanges sends each schema change not sent yet, once, through its
 // contract's channels: one message per contract and evaluation.
 func (m *Manager) schemaChanges(snap checker.Snapshot, now time.Time) {
@@ -331,10 +335,13 @@ func (m *Manager) schemaChanges(snap checker.Snapshot, now time.Time) {
 	if len(changes) == 0 {
 		return
 	}
-	m.schema = changes[len(changes)-1].Seq
 	by := map[string][]schemawatch.Change{}
 	for _, ch := range changes {
+		if len(by[ch.Contract]) == maxSchemaAlerts {
+			break // the rest go with the next evaluation
+		}
 		by[ch.Contract] = append(by[ch.Contract], ch)
+		m.schema = ch.Seq
 	}
 	for _, cs := range snap.Contracts {
 		c := cs.Contract

@@ -2,6 +2,7 @@ package alert_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -83,6 +84,38 @@ func TestSchemaChangeAlertedOnce(t *testing.T) {
 	}
 	if !strings.Contains(got[1], "schema_changed") || strings.Contains(got[1], "coupon") {
 		t.Errorf("second message: %s", got[1])
+	}
+}
+
+// TestSchemaChangesBoundedPerMessage: a burst of changes goes out 20 per
+// message, each change once.
+func TestSchemaChangesBoundedPerMessage(t *testing.T) {
+	f := newFixture(t, contractYAML)
+	r := newReceiver(t)
+	src := &changes{}
+	m := alert.New(sinkstest.Of(func() *checker.Checker { return f.ch }), alert.Options{
+		Channels: []alert.Channel{{Name: "hook", Type: "webhook", URL: secret.New(r.srv.URL)}},
+		Interval: time.Hour, Timeout: 200 * time.Millisecond, Now: func() time.Time { return f.now }, Schema: src,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for i := range 45 {
+		src.add(schemawatch.Change{Contract: "orders", Topic: "orders", Change: schemawatch.FieldAdded, Path: fmt.Sprint("p", i)})
+	}
+	for range 4 {
+		m.Evaluate()
+	}
+	waitFor(t, "three messages", func() bool { return len(r.got()) >= 3 })
+	time.Sleep(50 * time.Millisecond)
+	got := r.got()
+	n := 0
+	for _, b := range got {
+		n += strings.Count(b, `"kind":"schema_change"`)
+	}
+	if len(got) != 3 || n != 45 || strings.Count(got[0], `"kind":"schema_change"`) != 20 {
+		t.Errorf("%d messages with %d changes", len(got), n)
 	}
 }
 
