@@ -51,9 +51,9 @@ func (c *changes) Since(seq uint64) []schemawatch.Change {
 	return out
 }
 
-// TestSchemaChangeAlertedOnce: each schema change goes once through the
-// contract's channels, in one message per evaluation, and never again.
-func TestSchemaChangeAlertedOnce(t *testing.T) {
+// startSchemaManager runs a Manager of the fixture's contract with a
+// webhook channel hook, whose schema changes come from the returned src.
+func startSchemaManager(t *testing.T) (*alert.Manager, *receiver, *changes) {
 	f := newFixture(t, contractYAML)
 	r := newReceiver(t)
 	src := &changes{}
@@ -65,7 +65,14 @@ func TestSchemaChangeAlertedOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
+	return m, r, src
+}
+
+// TestSchemaChangeAlertedOnce: each schema change goes once through the
+// contract's channels, in one message per evaluation, and never again.
+func TestSchemaChangeAlertedOnce(t *testing.T) {
+	m, r, src := startSchemaManager(t)
 	src.add(schemawatch.Change{Contract: "orders", Topic: "orders", Change: schemawatch.FieldAdded, Path: "coupon", Detail: "new path coupon (string)"})
 	src.add(schemawatch.Change{Contract: "gone", Topic: "orders", Change: schemawatch.FieldAdded, Path: "x"})
 	m.Evaluate()
@@ -90,17 +97,7 @@ func TestSchemaChangeAlertedOnce(t *testing.T) {
 // TestSchemaChangesBoundedPerMessage: a burst of changes goes out 20 per
 // message, each change once.
 func TestSchemaChangesBoundedPerMessage(t *testing.T) {
-	f := newFixture(t, contractYAML)
-	r := newReceiver(t)
-	src := &changes{}
-	m := alert.New(sinkstest.Of(func() *checker.Checker { return f.ch }), alert.Options{
-		Channels: []alert.Channel{{Name: "hook", Type: "webhook", URL: secret.New(r.srv.URL)}},
-		Interval: time.Hour, Timeout: 200 * time.Millisecond, Now: func() time.Time { return f.now }, Schema: src,
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { m.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	m, r, src := startSchemaManager(t)
 	for i := range 45 {
 		src.add(schemawatch.Change{Contract: "orders", Topic: "orders", Change: schemawatch.FieldAdded, Path: fmt.Sprint("p", i)})
 	}
