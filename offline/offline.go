@@ -20,6 +20,7 @@ import (
 	"github.com/assay-dev/assay/pipeline"
 	"github.com/assay-dev/assay/report"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/schemawatch"
 )
 
 // Input is one named NDJSON stream.
@@ -53,6 +54,7 @@ type Engine struct {
 	decodeErrors   int
 	decodeExamples []report.Example
 	watch          *FieldWatch
+	drift          *schemawatch.Offline // against the contracts' fields:
 }
 
 // NewEngine prepares a check of the contracts that apply to opts.Topic.
@@ -66,7 +68,31 @@ func NewEngine(contracts []*rules.Contract, opts Options) *Engine {
 	ch := checker.New(contracts, checker.Options{KeepFirstSamples: true, SamplesPerRule: report.MaxExamples})
 	e := &Engine{opts: opts, ch: ch, stage: pipeline.New(ch.NewWorker(), nil), parts: map[string]*pipeline.Partition{}}
 	e.watch = e.newWatch()
+	e.drift = e.newDrift()
 	return e
+}
+
+// newDrift watches the drift of the events from the fields: of the
+// contracts that apply to the topic.
+func (e *Engine) newDrift() *schemawatch.Offline {
+	var cs []*rules.Contract
+	for _, c := range e.ch.Contracts() {
+		if c.MatchesTopic(e.opts.Topic) {
+			cs = append(cs, c)
+		}
+	}
+	return schemawatch.NewOffline(cs)
+}
+
+// observeDrift profiles one decoded event, decoded whole again (only when
+// a contract declares fields).
+func observeDrift(d *schemawatch.Offline, at pipeline.Position, value []byte) {
+	if !d.Active() {
+		return
+	}
+	if fields, err := formats.DecodeJSON(value); err == nil {
+		d.Observe(schemawatch.Pos{Seq: at.Seq, Source: at.Source, Line: at.Line}, fields)
+	}
 }
 
 // newWatch watches the fields of the contracts that apply to the topic.
@@ -102,12 +128,14 @@ func (e *Engine) Add(input string, line int, r *kafka.Record) bool {
 	if r.Topic == "" {
 		r.Topic = e.opts.Topic
 	}
-	out := e.stage.Check(p, r, pipeline.Position{Line: line, Source: input, Seq: e.seq - 1})
+	at := pipeline.Position{Line: line, Source: input, Seq: e.seq - 1}
+	out := e.stage.Check(p, r, at)
 	if out.Err != nil {
 		e.decodeError(input, line, out.Err)
 		return false
 	}
 	e.watch.Observe(out.Fields)
+	observeDrift(e.drift, at, r.Value)
 	e.name(r.Value)
 	return true
 }
@@ -153,6 +181,15 @@ func (e *Engine) Report() *report.Report {
 			if rule := ruleNamed(e.ch.Contracts(), c.Contract, r.Rule); rule != nil && rule.Correlates() {
 				n := pending[c.Contract][r.Rule]
 				rep.Contracts[i].Rules[j].Pending = &n
+			}
+		}
+	}
+	for i, c := range rep.Contracts {
+		if changes := e.drift.Changes(c.Contract); changes != nil {
+			rep.Contracts[i].SchemaChanges = []report.SchemaChange{}
+			for _, ch := range changes {
+				rep.Contracts[i].SchemaChanges = append(rep.Contracts[i].SchemaChanges,
+					report.SchemaChange{Change: ch.Change, Path: ch.Path, Detail: ch.Detail, File: ch.Source, Line: ch.Line})
 			}
 		}
 	}

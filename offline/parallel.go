@@ -7,6 +7,7 @@ import (
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/pipeline"
 	"github.com/assay-dev/assay/report"
+	"github.com/assay-dev/assay/schemawatch"
 )
 
 // chunk is a run of consecutive events of one input, checked by one
@@ -40,9 +41,12 @@ func (e *Engine) runParallel(inputs []Input) (*report.Report, error) {
 	order := make(chan *chunk, 2*n) // chunks in flight: memory is bounded
 	var wg sync.WaitGroup
 	watches := make([]*FieldWatch, n)
+	drifts := make([]*schemawatch.Offline, n)
 	for k := range n {
 		watch := e.newWatch()
 		watches[k] = watch
+		drift := e.newDrift()
+		drifts[k] = drift
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -54,10 +58,12 @@ func (e *Engine) runParallel(inputs []Input) (*report.Report, error) {
 					}
 					seq := c.seq + int64(i)
 					rec := kafka.Record{Topic: e.opts.Topic, Offset: seq, Value: d}
-					if out := stage.Check(c.part, &rec, pipeline.Position{Line: c.lines[i], Source: c.source, Seq: seq}); out.Err != nil {
+					at := pipeline.Position{Line: c.lines[i], Source: c.source, Seq: seq}
+					if out := stage.Check(c.part, &rec, at); out.Err != nil {
 						c.errs[i] = out.Err
 					} else {
 						watch.Observe(out.Fields)
+						observeDrift(drift, at, d)
 					}
 				}
 				close(c.done)
@@ -123,6 +129,9 @@ func (e *Engine) runParallel(inputs []Input) (*report.Report, error) {
 	wg.Wait()
 	for _, w := range watches {
 		e.watch.Merge(w)
+	}
+	for _, d := range drifts {
+		e.drift.Merge(d)
 	}
 	if readErr != nil {
 		return nil, readErr

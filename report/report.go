@@ -41,6 +41,22 @@ type Contract struct {
 	Contract string `json:"contract"`
 	Events   uint64 `json:"events"`
 	Rules    []Rule `json:"rules"`
+	// SchemaChanges are the drifts of the events from the contract's
+	// fields: (docs/schema.md), in input order: absent when the contract
+	// declares no fields, [] when nothing drifted.
+	SchemaChanges []SchemaChange `json:"schema_changes,omitzero"`
+}
+
+// SchemaChange is one drift of the events from a contract's fields:.
+type SchemaChange struct {
+	// Change is field_added, field_missing or type_changed.
+	Change string `json:"change"`
+	Path   string `json:"path"`
+	Detail string `json:"detail"`
+	// File and Line are where the event that shows it is (File when
+	// there are several inputs).
+	File string `json:"file,omitempty"`
+	Line int    `json:"line"`
 }
 
 // Rule is one rule's counts and first examples of violations.
@@ -270,6 +286,9 @@ func (r *Report) Text(w io.Writer) error {
 			for _, ex := range rule.Examples {
 				fmt.Fprintf(&b, "          %s: %s\n", where(ex), indented(ex.Reason, "            "))
 			}
+		}
+		for _, sc := range c.SchemaChanges {
+			fmt.Fprintf(&b, "  schema  %s %s at %s: %s\n", sc.Change, sc.Path, where(Example{File: sc.File, Line: sc.Line}), sc.Detail)
 		}
 	}
 	if r.DecodeErrors > 0 {

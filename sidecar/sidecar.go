@@ -40,6 +40,7 @@ import (
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/pipeline"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/schemawatch"
 	"github.com/assay-dev/assay/secret"
 )
 
@@ -89,6 +90,9 @@ type Config struct {
 	// on restart and when a partition moves; rules of scope topic are then
 	// kept per partition).
 	State string
+	// Schema configures the watch of schema drift (its Logger and
+	// Registerer are the sidecar's); PerSecond < 0 turns it off.
+	Schema schemawatch.Options
 }
 
 // The places state can live (Config.State).
@@ -133,6 +137,7 @@ type Sidecar struct {
 	store   atomic.Pointer[kafka.StateStore] // nil until opened, and with StateMemory
 	routing string                           // the routing topic of rules of scope topic
 	state   *stateMetrics
+	schema  *schemawatch.Watch
 }
 
 // Go registers a task (a sink's loop) that Run starts with the consumer.
@@ -224,6 +229,9 @@ func New(cfg Config) (*Sidecar, error) {
 	s.reg.MustRegister(s.reloadOK, s.reloadTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.state = newStateMetrics(s.reg)
+	scfg := cfg.Schema
+	scfg.Logger, scfg.Registerer = cfg.Logger.With("component", "schema"), s.reg
+	s.schema = schemawatch.New(scfg)
 	kcfg := cfg.Kafka
 	kcfg.Logger = cfg.Logger
 	kcfg.Topics, kcfg.Patterns = s.subscription(contracts)
@@ -252,6 +260,10 @@ func (s *Sidecar) LastReload() ReloadStatus {
 	defer s.reloadMu.Unlock()
 	return s.lastReload
 }
+
+// Schema returns the watch of schema drift: the observed profiles of every
+// contract and topic and their changes.
+func (s *Sidecar) Schema() *schemawatch.Watch { return s.schema }
 
 // Registry returns the metrics registry.
 func (s *Sidecar) Registry() *prometheus.Registry { return s.reg }
@@ -404,6 +416,7 @@ func (s *Sidecar) Reload() error {
 	for i, c := range contracts {
 		names[i] = c.Name
 	}
+	s.schema.Retain(names)
 	s.log.Info("contracts reloaded", "contracts", names)
 	return nil
 }
@@ -487,6 +500,7 @@ func (s *Sidecar) Drop(topic string, partition int32) {
 		e.mu[w].Unlock()
 	}
 	e.ch.DropInherited(topic, partition) // state carried over by a reload, not taken up yet
+	s.schema.Drop(topic, partition)
 }
 
 // Handle checks the records of one partition.
@@ -506,6 +520,10 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.R
 	var routedSource []int
 	retry := false // a write failed: the records from done on come again
 	done := len(records)
+	var sample schemawatch.Plan // the records profiled for schema drift
+	if s.schema.Enabled() {
+		sample = s.schema.Sampler(topic, partition).Plan(len(records), time.Now())
+	}
 	for i := range records {
 		r := &records[i]
 		if s.stopping.Load() {
@@ -530,6 +548,10 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.R
 		if out.Err != nil {
 			s.undecodableRecord(e.ch.Contracts(), topic, partition, r.Offset, r.Value, out.Format, out.Reason, out.Err)
 			continue
+		}
+		if sample.Take(i) {
+			s.schema.Observe(p.State.Contracts(), schemawatch.Event{Topic: topic, Raw: r.Value, Fields: out.Fields,
+				Whole: out.Format == "confluent", Confluent: out.Format == "confluent"})
 		}
 		if len(out.Absent) > 0 && s.cfg.OnViolations != nil {
 			s.cfg.OnViolations(out.Absent) // of earlier records: never quarantined

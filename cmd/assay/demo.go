@@ -25,6 +25,7 @@ import (
 	"github.com/assay-dev/assay/demo"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/schemawatch"
 	"github.com/assay-dev/assay/sidecar"
 )
 
@@ -95,7 +96,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	f := runFlags{brokers: addrs[0], group: "assay-demo", contracts: dirs, start: "earliest",
 		httpListen: *httpListen, watchInterval: 2 * time.Second, maxRecordBytes: 1 << 20,
-		sessionTimeout: 45 * time.Second, alertInterval: 15 * time.Second, uniqueMaxKeys: 100000, samplesPerRule: 20}
+		sessionTimeout: 45 * time.Second, alertInterval: 15 * time.Second, uniqueMaxKeys: 100000, samplesPerRule: 20,
+		schema: schemaFlags{samples: schemawatch.DefaultPerSecond}}
 	// The alert channels that the contracts name are a local webhook that
 	// prints what it receives, so that the demo alerts for real.
 	rcv := &alertPrinter{out: stdout}

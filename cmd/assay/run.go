@@ -20,6 +20,7 @@ import (
 	"github.com/assay-dev/assay/formats/confluent"
 	"github.com/assay-dev/assay/kafka"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/schemawatch"
 	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sidecar"
 	"github.com/assay-dev/assay/sinks/dashboard"
@@ -52,6 +53,30 @@ type runFlags struct {
 	sampleMaxBytes int
 	memoryLimit    int64
 	state          string
+	schema         schemaFlags
+}
+
+// schemaFlags configure the watch of schema drift (docs/schema.md).
+type schemaFlags struct {
+	samples        int
+	warmUp         int
+	missingAfter   time.Duration
+	missingSamples int
+}
+
+func (f *schemaFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.samples, "schema-samples", schemawatch.DefaultPerSecond, "records per second and partition decoded whole to profile the schema of each contract's topic (0 turns schema drift off)")
+	fs.IntVar(&f.warmUp, "schema-warmup", schemawatch.DefaultWarmUp, "sampled events that settle a profile: before, new paths are learnt silently (paths a contract does not declare in fields: are reported at once)")
+	durationVar(fs, &f.missingAfter, "schema-missing-after", schemawatch.DefaultMissingAfter, "a required or regular path is missing once not seen for `duration` and --schema-missing-samples sampled events")
+	fs.IntVar(&f.missingSamples, "schema-missing-samples", schemawatch.DefaultMissingSamples, "sampled events without a path, besides --schema-missing-after, before it is missing")
+}
+
+func (f schemaFlags) options() schemawatch.Options {
+	o := schemawatch.Options{PerSecond: f.samples, WarmUp: f.warmUp, MissingAfter: f.missingAfter, MissingSamples: f.missingSamples}
+	if f.samples <= 0 {
+		o.PerSecond = -1
+	}
+	return o
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -76,6 +101,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.allowedHosts, "http-allowed-hosts", "", "host names, comma separated, under which the dashboard and API answer when no --http-token-file is set (IP addresses, localhost and dashboard_url's host always do)")
 	durationVar(fs, &f.alertInterval, "alert-interval", 15*time.Second, "alert policies are evaluated every `duration`")
 	f.limits.register(fs)
+	f.schema.register(fs)
 	fs.IntVar(&f.maxEvalBytes, "max-eval-bytes", rules.DefaultMaxBytes, "memory one rule may build while evaluating one event (strings, lists); beyond, the rule gives error for that event")
 	durationVar(fs, &f.maxEvalTime, "max-eval-time", rules.DefaultMaxTime, "`duration` one rule may take on one event; beyond, the rule gives error for that event")
 	fs.IntVar(&f.sampleMaxBytes, "sample-max-bytes", checker.DefaultSampleMaxBytes, "bytes of the masked event kept with each violation sample (the rest is cut, marked truncated)")
@@ -218,6 +244,7 @@ func runSidecar(ctx context.Context, f runFlags, log *slog.Logger, started func(
 		Schemas:        schemas,
 		Limits:         f.limits.limits(),
 		State:          f.state,
+		Schema:         f.schema.options(),
 		Checker: checker.Options{UniqueMaxKeys: f.uniqueMaxKeys, SamplesPerRule: f.samplesPerRule,
 			SampleMaxBytes: f.sampleMaxBytes, MaxEvalBytes: f.maxEvalBytes, MaxEvalTime: f.maxEvalTime},
 	})

@@ -28,6 +28,7 @@ func wireSinks(s *sidecar.Sidecar, f runFlags, svc *serviceConfig, token secret.
 		Interval:     f.alertInterval,
 		Registerer:   s.Registry(),
 		Logger:       log.With("component", "alert"),
+		Schema:       s.Schema(),
 	})
 	s.Go(alerts.Run)
 	dash := dashboard.New(s, dashboard.Options{
@@ -38,6 +39,7 @@ func wireSinks(s *sidecar.Sidecar, f runFlags, svc *serviceConfig, token secret.
 			return dashboard.ReloadStatus{Refused: r.Refused, Loaded: r.Loaded.UTC().Truncate(time.Second), RefusedAt: r.RefusedAt.UTC().Truncate(time.Second)}
 		},
 		Logger: log.With("component", "dashboard"),
+		Schema: s.Schema(),
 	})
 	s.Go(dash.Run)
 	if datadog.Enabled(f.datadogAddr, os.Getenv) {

@@ -56,6 +56,7 @@ import (
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/policy"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/schemawatch"
 	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sinks"
 	"github.com/assay-dev/assay/sinks/alert/notify"
@@ -109,6 +110,9 @@ type Options struct {
 	Logger     *slog.Logger
 	Client     *http.Client
 	Now        func() time.Time
+	// Schema, when set, is the watch of schema drift: each change it
+	// reports is sent once through its contract's channels (KindSchema).
+	Schema schemawatch.Reader
 }
 
 func (o *Options) defaults() {
@@ -158,6 +162,7 @@ type Manager struct {
 	mu     sync.Mutex
 	open   map[string]*incident // by contract + "\x00" + rule ("" for topics)
 	warned map[string]bool      // unknown channels already logged
+	schema uint64               // the last schema change sent
 }
 
 // incident is an alert that was sent as firing and not resolved yet.
@@ -312,6 +317,43 @@ func (m *Manager) Evaluate() {
 		if !live[k] {
 			delete(m.open, k) // removed by a reload, or now a shadow rule
 		}
+	}
+	m.schemaChanges(snap, now)
+}
+
+// maxSchemaAlerts bounds the schema changes of one message (chat services
+// refuse long ones); more wait for the next evaluation.
+const maxSchemaAlerts = 20
+
+// schemaChanges sends each schema change not sent yet, once, through its
+// contract's channels: one message per contract and evaluation.
+func (m *Manager) schemaChanges(snap checker.Snapshot, now time.Time) {
+	if m.opts.Schema == nil {
+		return
+	}
+	changes := m.opts.Schema.Since(m.schema)
+	if len(changes) == 0 {
+		return
+	}
+	by := map[string][]schemawatch.Change{}
+	for _, ch := range changes {
+		if len(by[ch.Contract]) == maxSchemaAlerts {
+			break // the rest go with the next evaluation
+		}
+		by[ch.Contract] = append(by[ch.Contract], ch)
+		m.schema = ch.Seq
+	}
+	for _, cs := range snap.Contracts {
+		c := cs.Contract
+		if len(by[c.Name]) == 0 {
+			continue
+		}
+		n := &Notification{Contract: c.Name, Owner: c.Owner, Description: c.Description, Topics: topics(c.Topics, c.TopicPattern), URL: m.dashboardLink(c.Name), At: now}
+		for _, ch := range by[c.Name] {
+			n.Alerts = append(n.Alerts, Alert{Kind: notify.KindSchema, Severity: rules.Warning, Status: notify.Firing, Since: ch.At,
+				Change: ch.Change, Path: ch.Path, Topic: ch.Topic, Reason: ch.Detail})
+		}
+		m.send(policy.Of(c).Channels, n, false)
 	}
 }
 

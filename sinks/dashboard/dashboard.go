@@ -13,6 +13,7 @@ import (
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/internal/throttle"
+	"github.com/assay-dev/assay/schemawatch"
 	"github.com/assay-dev/assay/secret"
 	"github.com/assay-dev/assay/sinks"
 )
@@ -41,6 +42,10 @@ type Options struct {
 	// Logger receives sign-in events and handler failures (default:
 	// discard).
 	Logger *slog.Logger
+	// Schema is the watch of schema drift whose profiles and change log
+	// the contract pages and GET /api/v1/contracts/{name}/schema show.
+	// Nil: none.
+	Schema schemawatch.Reader
 }
 
 // Dashboard serves the web UI and the JSON API over a Source: the tallies
@@ -79,6 +84,7 @@ func New(src sinks.Source, opts Options) *Dashboard {
 //	GET  /contracts/{name}          one contract
 //	GET  /api/v1/contracts          JSON: every contract
 //	GET  /api/v1/contracts/{name}   JSON: one contract with its rules
+//	GET  /api/v1/contracts/{name}/schema  JSON: its observed schema and changes
 //	GET  /api/v1/violations         JSON: recent violation samples
 //	GET  /api/v1/decode_errors      JSON: records that could not be decoded
 //	GET  /api/v1/reload             JSON: how the last contract reload went
@@ -89,6 +95,7 @@ func (d *Dashboard) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /contracts/{name}", d.requirePage(d.contractPage))
 	mux.HandleFunc("GET /api/v1/contracts", d.requireAPI(d.apiContracts))
 	mux.HandleFunc("GET /api/v1/contracts/{name}", d.requireAPI(d.apiContract))
+	mux.HandleFunc("GET /api/v1/contracts/{name}/schema", d.requireAPI(d.apiSchema))
 	mux.HandleFunc("GET /api/v1/violations", d.requireAPI(d.apiViolations))
 	mux.HandleFunc("GET /api/v1/decode_errors", d.requireAPI(d.apiDecodeErrors))
 	mux.HandleFunc("GET /api/v1/reload", d.requireAPI(d.apiReload))

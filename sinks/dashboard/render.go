@@ -24,6 +24,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"icount":   func(n int) string { return formatCount(uint64(max(n, 0))) },
 	"percent":  formatPercent,
 	"time":     formatTime,
+	"at":       func(t time.Time) string { return formatTime(&t) },
 	"spark":    sparkline,
 	"vis":      safetext.Visible,
 	"join":     func(s []string) string { return safetext.Visible(strings.Join(s, ", ")) },
@@ -59,6 +60,7 @@ type overviewPage struct {
 
 type contractPage struct {
 	Contract   Contract
+	Schema     Schema
 	Rule       string // violations shown for this rule only ("" = all)
 	Violations []Sample
 }
@@ -98,7 +100,7 @@ func (d *Dashboard) contractPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rule := r.URL.Query().Get("rule")
 	d.render(w, http.StatusOK, "contract", page{Title: name, Page: "contract", Root: "../", Contract: name,
-		Data: contractPage{Contract: s.contract(cs, true), Rule: rule, Violations: s.samples(name, rule, DefaultLimit)}})
+		Data: contractPage{Contract: s.contract(cs, true), Schema: d.schema(name, true), Rule: rule, Violations: s.samples(name, rule, DefaultLimit)}})
 }
 
 // The formatting below has a twin in static/app.js, which re-renders the

@@ -102,6 +102,14 @@ func Payload(n *notify.Notification, validFor time.Duration) []Alert {
 				"severity": string(a.Severity), "owner": n.Owner, "topic": strings.Join(n.Topics, ","),
 			}
 			al.Annotations["summary"] = fmt.Sprintf("Contract %s reads no topic", n.Contract)
+		case a.Kind == notify.KindSchema:
+			// The path stays out of the labels: labels are bounded.
+			al.Labels = map[string]string{
+				"alertname": "AssayContractSchemaChanged", "contract": n.Contract, "change": a.Change,
+				"severity": string(a.Severity), "owner": n.Owner, "topic": a.Topic,
+			}
+			al.Annotations["summary"] = fmt.Sprintf("Contract %s: schema change %s on %s", n.Contract, a.Change, a.Topic)
+			al.Annotations["path"] = a.Path
 		case a.Status == notify.NoData:
 			al.Annotations["summary"] = fmt.Sprintf("Contract %s: rule %s has no data (it was firing)", n.Contract, a.Rule)
 		}

@@ -43,6 +43,10 @@ const (
 	KindRule = "rule"
 	// KindTopics is about the contract itself: it reads no topic.
 	KindTopics = "reads_nothing"
+	// KindSchema is a change of the schema observed on one of the
+	// contract's topics (field_added, field_missing, type_changed,
+	// schema_changed): sent once, with status firing, never resolved.
+	KindSchema = "schema_change"
 )
 
 // MaxValue bounds, in bytes, each value shown in a sentence (a
@@ -102,6 +106,12 @@ type Alert struct {
 	Missing []string `json:"missing_topics,omitempty"`
 	Pattern string   `json:"topic_pattern,omitempty"`
 	Reading []string `json:"reading_topics,omitempty"`
+	// Change, Path and Topic are a schema change's (KindSchema): its
+	// kind, the path it is about ("" for schema_changed) and the topic
+	// it was seen on; Reason says what changed.
+	Change string `json:"change,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Topic  string `json:"topic,omitempty"`
 }
 
 // Sample is a masked violation as it appears in a message.
@@ -126,7 +136,7 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 }
 
 func windowString(a Alert) string {
-	if a.Kind == KindTopics {
+	if a.Kind == KindTopics || a.Kind == KindSchema {
 		return ""
 	}
 	return a.Window.String()
@@ -150,7 +160,12 @@ func (n *Notification) Status() string {
 // Title is a one-line summary.
 func (n *Notification) Title() string {
 	by := map[string][]string{}
+	var changes []string
 	for _, a := range n.Alerts {
+		if a.Kind == KindSchema {
+			changes = append(changes, strings.TrimSpace(a.Change+" "+a.Path))
+			continue
+		}
 		if a.Kind == KindTopics {
 			switch a.Status {
 			case Firing:
@@ -164,6 +179,8 @@ func (n *Notification) Title() string {
 	}
 	list := func(s []string) string { return Clean(strings.Join(s, ", ")) }
 	switch {
+	case len(changes) > 0 && len(changes) == len(n.Alerts):
+		return fmt.Sprintf("Contract %s schema changed: %s", n.Contract, list(changes))
 	case len(by[Firing]) > 0:
 		return fmt.Sprintf("Contract %s broken: %s", n.Contract, list(by[Firing]))
 	case len(by[NoData]) > 0:
@@ -176,6 +193,13 @@ func (n *Notification) Title() string {
 
 // Line describes one alert in a sentence a person can act on.
 func (a Alert) Line() string {
+	if a.Kind == KindSchema {
+		what := Clean(a.Change)
+		if a.Path != "" {
+			what += " " + Clean(a.Path)
+		}
+		return fmt.Sprintf("Schema change on %s: %s: %s.", Clean(a.Topic), what, Clean(a.Reason))
+	}
 	if a.Kind == KindTopics {
 		if a.Status == Resolved {
 			return fmt.Sprintf("The contract reads topics again: %s.", Clean(strings.Join(a.Reading, ", ")))

@@ -110,3 +110,23 @@ func Strings(t testing.TB, body []byte, fn func(key, value string, parent map[st
 	}
 	walk(v, "", nil)
 }
+
+// SchemaNotification returns a notification of schema changes (each kind)
+// with Hostile in the owner, the paths (from events: keys are data) and
+// the details.
+func SchemaNotification() *notify.Notification {
+	at := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	change := func(kind, path string) notify.Alert {
+		return notify.Alert{Kind: notify.KindSchema, Severity: rules.Warning, Status: notify.Firing, Since: at,
+			Change: kind, Path: path, Topic: "orders", Reason: "detail " + Hostile}
+	}
+	return &notify.Notification{
+		Contract: "orders", Owner: "team " + Hostile, Topics: []string{"orders"}, URL: "https://assay.example/contracts/orders", At: at,
+		Alerts: []notify.Alert{
+			change("field_added", "coupon."+Hostile),
+			change("field_missing", "order_id"),
+			change("type_changed", "amount"),
+			change("schema_changed", ""),
+		},
+	}
+}
