@@ -81,7 +81,7 @@ func TestCLIMessages(t *testing.T) {
 // TestHelp: every command prints its usage on -h and --help and exits 0;
 // the help of test and the commands without flags are golden.
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "demo", "test", "lint", "infer", "import", "schema", "version"} {
+	for _, cmd := range []string{"run", "demo", "test", "lint", "infer", "import", "schema", "diff", "compat", "version"} {
 		for _, h := range []string{"-h", "--help"} {
 			code, out, errOut := runCLI(t, "", cmd, h)
 			if code != exitOK || !strings.HasPrefix(errOut, "Usage: assay "+cmd) || out != "" {
