@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/demo"
@@ -15,6 +20,7 @@ import (
 	"github.com/assay-dev/assay/offline"
 	"github.com/assay-dev/assay/report"
 	"github.com/assay-dev/assay/rules"
+	"github.com/assay-dev/assay/sidecar"
 )
 
 const flowContract = `
@@ -177,5 +183,72 @@ func TestRoutedRulesTakeOldEventTimes(t *testing.T) {
 		if n > 0 {
 			t.Errorf("%v: lag %d", tp, n)
 		}
+	}
+}
+
+// TestTopicsNotCoPartitionedAreWarned: a sequence over two topics with
+// different partition counts is warned of, with the counts.
+func TestTopicsNotCoPartitionedAreWarned(t *testing.T) {
+	broker, err := kfake.NewCluster(kfake.Ports(0), kfake.SeedTopics(2, "orders"), kfake.SeedTopics(3, "payments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	path := t.TempDir() + "/c.yaml"
+	contract := "contract: flow\nowner: o\ntopics: [orders, payments]\nrules:\n  - name: paid\n    sequence: {key: id, start: kafka.topic == \"orders\", expect: kafka.topic == \"payments\"}\n    within: 1h\n"
+	if err := os.WriteFile(path, []byte(contract), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	startConfig(t, sidecar.Config{
+		Contracts:     []string{path},
+		Kafka:         kafka.Config{Brokers: broker.ListenAddrs(), Group: "assay-copart", Start: "earliest"},
+		WatchInterval: -1,
+		Logger:        slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	eventually(t, 20*time.Second, "the warning", func() bool {
+		return strings.Contains(logs.String(), "not co-partitioned") && strings.Contains(logs.String(), "orders (2), payments (3)")
+	})
+}
+
+// TestSequenceAcrossCoPartitionedTopics: starts on one topic and their
+// expects on another, keyed alike and with the same partition count, meet
+// in the state the partitions of one number share.
+func TestSequenceAcrossCoPartitionedTopics(t *testing.T) {
+	broker, err := kfake.NewCluster(kfake.Ports(0), kfake.SeedTopics(3, "orders", "payments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	path := t.TempDir() + "/c.yaml"
+	contract := "contract: flow\nowner: o\ntopics: [orders, payments]\nrules:\n  - name: paid\n    sequence: {key: id, start: kafka.topic == \"orders\", expect: kafka.topic == \"payments\"}\n    within: 1h\n"
+	if err := os.WriteFile(path, []byte(contract), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.ListenAddrs()...)) // keys hash to partitions alike in both topics
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i := range 12 {
+		id := fmt.Sprintf("o-%d", i)
+		recs = append(recs, &kgo.Record{Topic: "orders", Key: []byte(id), Value: fmt.Appendf(nil, `{"id":%q}`, id)})
+		if i%3 != 0 {
+			recs = append(recs, &kgo.Record{Topic: "payments", Key: []byte(id), Value: fmt.Appendf(nil, `{"id":%q}`, id)})
+		}
+	}
+	for _, r := range recs {
+		if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := start(t, broker.ListenAddrs(), "assay-copart-flow", path)
+	eventually(t, 20*time.Second, "the 8 payments to close their orders", func() bool {
+		rs := r.s.Checker().Snapshot().Contracts[0].Rules[0]
+		return rs.Counts[checker.Pass] == 8
+	})
+	if open := r.s.Checker().Pending()["flow"]["paid"]; open != 4 {
+		t.Errorf("open expectations: %d, want 4", open)
 	}
 }
