@@ -131,7 +131,7 @@ type Sidecar struct {
 	tasks    []func(context.Context)
 
 	store   atomic.Pointer[kafka.StateStore] // nil until opened, and with StateMemory
-	routing string            // the routing topic of rules of scope topic
+	routing string                           // the routing topic of rules of scope topic
 	state   *stateMetrics
 }
 
