@@ -147,13 +147,11 @@ func (c *contract) typeProblem(at string, f *rules.Field, v any, secrets []strin
 	return fmt.Sprintf("%s is %s %s, not %s", at, article(jsonType(v)), value, article(string(f.Type)))
 }
 
-// jsonType names a decoded value's type the way JSON does.
+// jsonType names a decoded value's type the way the field types do
+// (array and object where typeName says list and map), numbers of any
+// decoder included.
 func jsonType(v any) string {
 	switch v.(type) {
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
 	case []any:
 		return "array"
 	case map[string]any, map[string]string:
@@ -164,7 +162,7 @@ func jsonType(v any) string {
 	if isNumeric(v) {
 		return "number"
 	}
-	return fmt.Sprintf("%T", v)
+	return typeName(v)
 }
 
 // child is the value under one name of an object, or false.
