@@ -217,14 +217,20 @@ type contract struct {
 	// inAll maps a rule to its value in the combined program (-1: not in
 	// it; sequence and reference rules are evaluated on their own).
 	inAll []int
+	// fields are the declared fields, their paths split, for the
+	// synthetic fields rules.
+	fields []declared
 }
 
 type rule struct {
 	r         *rules.Rule
 	synthetic bool // evaluated outside the per-event path (volume)
-	routed    bool // scope topic with Options.Route: its state is on routing partitions
-	index     int  // position in the flat tally arrays
-	samples   *sampleStore
+	// fields is set for the synthetic rules of the fields section,
+	// evaluated per event by the worker itself.
+	fields  fieldCheck
+	routed  bool // scope topic with Options.Route: its state is on routing partitions
+	index   int  // position in the flat tally arrays
+	samples *sampleStore
 	// fingerprint of the rule's definition: a reload carries counts,
 	// samples and state over to the rule of the same name only when it is
 	// the same.
@@ -234,7 +240,8 @@ type rule struct {
 // Fingerprint is what defines a rule's verdicts and state: its kind, its
 // expression, its when and within, and the contract's where, sample and
 // format (which events it sees, and how they are decoded); for the
-// synthetic volume rule, the volume bounds. Severity, description, mode
+// synthetic volume rule, the volume bounds; for the synthetic fields
+// rules, the fields section. Severity, description, mode
 // and the contract's topics, alert and quarantine blocks do not change
 // what a rule counts, so they are left out; names are compared beside it.
 func Fingerprint(c *rules.Contract, r *rules.Rule) string {
@@ -247,6 +254,8 @@ func Fingerprint(c *rules.Contract, r *rules.Rule) string {
 	}
 	if r.Name == VolumeRuleName && r.Expr == nil && c.Volume != nil {
 		fmt.Fprintf(&b, "volume\x00%d\x00%d\x00", c.Volume.Min, c.Volume.Per)
+	} else if IsFieldRule(r.Name) && r.Expr == nil && len(c.Fields) > 0 {
+		fieldsFingerprint(&b, c, r.Name)
 	} else {
 		fmt.Fprintf(&b, "%s\x00%d\x00%s\x00%s\x00%d\x00", r.Kind, len(src(r.Expr)), src(r.Expr), src(r.When), r.Within)
 		for _, p := range r.Programs()[3:] { // event_time, sequence, reference
@@ -281,6 +290,14 @@ func New(contracts []*rules.Contract, opts Options) *Checker {
 			cc.stateful = cc.stateful || isStateful(r)
 			cc.rules = append(cc.rules, &rule{r: r, index: ch.numRules, routed: opts.Route && r.Scope == rules.ScopeTopic && (r.Kind == rules.KindUnique || r.Correlates()),
 				samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples), fingerprint: Fingerprint(c, r)})
+			ch.numRules++
+		}
+		// The synthetic rules of the fields section come after the
+		// contract's rules, evaluated per event like them.
+		cc.fields = declaredFields(c.Fields)
+		for k, fr := range FieldRules(c) {
+			cc.rules = append(cc.rules, &rule{r: fr, fields: fieldsRequired + fieldCheck(k), index: ch.numRules,
+				samples: newSampleStore(opts.SamplesPerRule, opts.KeepFirstSamples), fingerprint: Fingerprint(c, fr)})
 			ch.numRules++
 		}
 		if c.Volume != nil {

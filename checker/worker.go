@@ -211,7 +211,9 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 			}
 			var res Result
 			var reason string
-			if r.r.Correlates() {
+			if r.fields != fieldsNone {
+				res, reason = w.checkFields(c, r.fields, ev)
+			} else if r.r.Correlates() {
 				var has bool
 				if res, reason, has = w.correlate(c, r, pc, j, ev); !has {
 					continue

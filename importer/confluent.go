@@ -27,7 +27,8 @@ func ConfluentRuleSet(data []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("confluent: %v", err)
 	}
 	ruleSet := getMap(doc, "ruleSet")
-	registered := ruleSet != nil
+	// A registered schema without rules still gives its fields.
+	registered := ruleSet != nil || getStr(doc, "schema") != ""
 	if !registered {
 		if doc["domainRules"] == nil && doc["migrationRules"] == nil && doc["encodingRules"] == nil {
 			return nil, errors.New("confluent: no ruleSet (nor domainRules or migrationRules) in the document")
@@ -83,6 +84,10 @@ func ConfluentRuleSet(data []byte, opts Options) (*Result, error) {
 	}
 	c.comment = fmt.Sprintf("Imported from the Schema Registry rule set of %s by assay import.", what)
 
+	schemaFields(c, doc)
+	if ruleSet == nil && len(c.fields) == 0 {
+		return nil, errors.New("confluent: no ruleSet, and no field could be read from the schema")
+	}
 	for _, p := range confluentPII(doc) {
 		c.addPII(p)
 	}

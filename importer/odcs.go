@@ -97,6 +97,9 @@ func ODCS(data []byte, opts Options) (*Result, error) {
 		if len(c.pii) > 0 {
 			c.piiComment = "from classification and tags"
 		}
+		if len(c.fields) > 0 {
+			c.fieldsComment = "from the properties: logicalType (or physicalType) and required"
+		}
 		cs = append(cs, c)
 	}
 	return result(cs), nil
@@ -294,6 +297,7 @@ func (b *odcsBuilder) property(path []string, p map[string]any, loc string) {
 	if len(path) > 1 {
 		parentGuard = fieldRef(path[:len(path)-1], true) + " != nil"
 	}
+	b.odcsField(path, p, loc)
 	pk := getBool(p, "primaryKey")
 	if getBool(p, "required") || pk {
 		sev, what := "warning", "required"

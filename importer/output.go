@@ -22,9 +22,13 @@ type contract struct {
 	formatNote   string
 	pii          []string
 	piiComment   string
-	rules        []rule
-	untranslated []Untranslated // listed at the end of the document
-	ruleNames    map[string]bool
+	// fields is the fields section, fieldsComment says where it came
+	// from.
+	fields        []contractyaml.Field
+	fieldsComment string
+	rules         []rule
+	untranslated  []Untranslated // listed at the end of the document
+	ruleNames     map[string]bool
 }
 
 type rule struct {
@@ -83,6 +87,10 @@ func (c *contract) document() *contractyaml.Contract {
 	}
 	if c.piiComment != "" {
 		d.PIINote = []string{c.piiComment}
+	}
+	d.Fields = c.fields
+	if c.fieldsComment != "" {
+		d.FieldsNote = []string{c.fieldsComment}
 	}
 	for _, r := range c.rules {
 		d.Rules = append(d.Rules, contractyaml.Rule{
@@ -143,6 +151,7 @@ func result(cs []*contract) *Result {
 	res := &Result{}
 	docs := make([]*contractyaml.Contract, len(cs))
 	for i, c := range cs {
+		c.declareReads()
 		docs[i] = c.document()
 		res.Untranslated = append(res.Untranslated, c.untranslated...)
 	}

@@ -42,6 +42,9 @@ func (g *gen) document(opts Options) *contractyaml.Contract {
 			c.PIINote = append(c.PIINote, fmt.Sprintf("%q also looks like personal data, but its name cannot be written as a pii path.", s))
 		}
 	}
+	if c.Fields = g.declared(); len(c.Fields) > 0 {
+		c.FieldsNote = []string{"The fields the events had: types as seen, required when always present, nullable when seen null."}
+	}
 	all := append(append([]rule(nil), g.rules...), g.uniques...)
 	if g.fresh != nil {
 		all = append(all, *g.fresh)

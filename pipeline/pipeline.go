@@ -94,9 +94,9 @@ func NewRoutedPartition(ch *checker.Checker, topic string, partition int32) *Par
 	return &Partition{State: ch.NewRoutedPartition(topic, partition), Format: "json"}
 }
 
-// fieldsRead lists the field paths a contract reads (its expressions and,
-// for the PII safety net, its pii paths); false when it reads the whole
-// event.
+// fieldsRead lists the field paths a contract reads (its expressions, its
+// declared fields and, for the PII safety net, its pii paths); false when
+// it reads the whole event.
 func fieldsRead(c *rules.Contract) ([]string, bool) {
 	progs := []*rules.Program{c.Where}
 	progs = append(progs, c.EventTime)
@@ -104,6 +104,9 @@ func fieldsRead(c *rules.Contract) ([]string, bool) {
 		progs = append(progs, r.Programs()...)
 	}
 	paths := append([]string(nil), c.PII...)
+	for _, f := range c.Fields {
+		paths = append(paths, f.Path)
+	}
 	for _, p := range progs {
 		if p == nil {
 			continue

@@ -622,6 +622,9 @@ func (d *decoder) decodeRules(n *yaml.Node) []*Rule {
 			d.errorf(rn, "duplicate rule name %q (first at line %d)", r.Name, line)
 			continue
 		}
+		if r.Name == "fields.required" || r.Name == "fields.types" {
+			d.errorf(rn, "rule name %q is taken by a synthetic rule of the fields section", r.Name)
+		}
 		seen[r.Name] = rn.Line
 		out = append(out, r)
 	}

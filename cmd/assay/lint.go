@@ -66,6 +66,9 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 	for _, c := range contracts {
 		examples += len(c.Examples)
 		failed = append(failed, checker.RunExamples(c)...)
+		// With a fields section, reading an undeclared path is a
+		// problem (a typo, or a field the section leaves out).
+		failed = append(failed, rules.UndeclaredReads(c)...)
 	}
 	if len(events) > 0 {
 		missing, err := missingFields(contracts, events)

@@ -9,7 +9,8 @@
 // file always decodes to exactly the values given.
 //
 // Layout, in this order: the head comment, contract, version, owner,
-// description, topics (a block list), format, pii (a block list), rules
+// description, topics (a block list), format, pii (a block list), fields
+// (one flow mapping per path: type, required, nullable), rules
 // (name, then expr, unique or fresh, when, within, severity, description),
 // then the tail comment after a blank line. A comment given for a key is
 // written on the lines above it.
@@ -40,9 +41,20 @@ type Contract struct {
 	FormatNote  string // a comment above format
 	PII         []string
 	PIINote     []string // comment lines above pii (written even without pii paths)
+	Fields      []Field
+	FieldsNote  []string // comment lines above fields (written only with fields)
 	Rules       []Rule
 
 	Tail []string // comment lines at the end, after a blank line
+}
+
+// Field is one declared field: a dotted path and its type (string, int,
+// float, bool, time, object, array or any), required and nullable.
+type Field struct {
+	Path     string
+	Type     string
+	Required bool
+	Nullable bool
 }
 
 // Rule is one rule of a contract.
@@ -128,6 +140,20 @@ func write(b *strings.Builder, c *Contract) {
 		line("pii:")
 		for _, p := range c.PII {
 			line("  - %s", scalarIn(p, "    "))
+		}
+	}
+	if len(c.Fields) > 0 {
+		comment("", c.FieldsNote...)
+		line("fields:")
+		for _, f := range c.Fields {
+			flags := ""
+			if f.Required {
+				flags += ", required: true"
+			}
+			if f.Nullable {
+				flags += ", nullable: true"
+			}
+			line("  %s: {type: %s%s}", Scalar(f.Path), Scalar(f.Type), flags)
 		}
 	}
 	line("rules:")

@@ -31,6 +31,9 @@ func full() *Contract {
 		FormatNote:  "the registry's wire format",
 		PII:         []string{"customer.email"},
 		PIINote:     []string{"personal data"},
+		Fields: []Field{{Path: "order_id", Type: "string", Required: true}, {Path: "customer.email", Type: "string", Nullable: true},
+			{Path: "amount", Type: "float", Required: true, Nullable: true}, {Path: "items", Type: "array"}},
+		FieldsNote: []string{"declared fields"},
 		Rules: []Rule{
 			{Comment: []string{"seen in 50/50 events"}, Name: "amount-positive", Kind: "expr", Expr: "amount > 0", When: "amount != nil", Description: "amount was always above zero."},
 			{Name: "order_id-unique", Kind: "unique", Expr: "order_id", Within: "24h", Severity: "critical"},
