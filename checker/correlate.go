@@ -49,8 +49,10 @@ type corrState struct {
 	seen      *uniqueState
 	watermark int64 // newest event time seen (unix ns)
 	evictions atomic.Uint64
-	// keys counts the keys held (open and seen), for assay_state_keys.
-	keys atomic.Int64
+	// keys counts the keys held (open and seen), for assay_state_keys;
+	// waiting the events whose expectation is open (Pending).
+	keys    atomic.Int64
+	waiting atomic.Int64
 	// dirty are the keys changed since the last Changes (nil: changes are
 	// not tracked).
 	dirty map[string]bool
@@ -92,7 +94,7 @@ func (s *corrState) advance(t int64) []*openExp {
 func (s *corrState) expire(t int64) []*openExp {
 	var out []*openExp
 	for len(s.due) > 0 && s.due[0].deadline < t {
-		o := heap.Pop(&s.due).(*openExp)
+		o := s.popDue()
 		delete(s.open, o.key)
 		s.changed(o.key)
 		out = append(out, o)
@@ -108,7 +110,7 @@ func (s *corrState) close(key string) *openExp {
 	if o == nil {
 		return nil
 	}
-	heap.Remove(&s.due, o.idx)
+	s.remove(o)
 	delete(s.open, key)
 	s.changed(key)
 	s.count()
@@ -118,13 +120,13 @@ func (s *corrState) close(key string) *openExp {
 // add opens an expectation; at the cap the one due first makes room.
 func (s *corrState) add(o *openExp) {
 	if len(s.open) >= s.max && len(s.due) > 0 {
-		e := heap.Pop(&s.due).(*openExp)
+		e := s.popDue()
 		delete(s.open, e.key)
 		s.changed(e.key)
 		s.evictions.Add(1)
 	}
 	s.open[o.key] = o
-	heap.Push(&s.due, o)
+	s.push(o)
 	s.changed(o.key)
 	s.count()
 }
@@ -143,13 +145,26 @@ func (s *corrState) count() {
 	s.keys.Store(int64(n))
 }
 
-// pending is the number of events whose expectation is open.
-func (s *corrState) pending() uint64 {
-	var n uint64
-	for _, o := range s.open {
-		n += uint64(o.n)
-	}
-	return n
+// pending is the number of events whose expectation is open; safe to call
+// from any goroutine.
+func (s *corrState) pending() uint64 { return uint64(max(s.waiting.Load(), 0)) }
+
+// push, popDue and remove keep the heap of open expectations and the count
+// of the events waiting in them.
+func (s *corrState) push(o *openExp) {
+	heap.Push(&s.due, o)
+	s.waiting.Add(int64(o.n))
+}
+
+func (s *corrState) popDue() *openExp {
+	o := heap.Pop(&s.due).(*openExp)
+	s.waiting.Add(-int64(o.n))
+	return o
+}
+
+func (s *corrState) remove(o *openExp) {
+	heap.Remove(&s.due, o.idx)
+	s.waiting.Add(-int64(o.n))
 }
 
 type dueHeap []*openExp
@@ -333,6 +348,7 @@ func (w *Worker) move(c *contract, r *rule, s *corrState, m move, explain func(s
 			return Skip, "", true
 		}
 		o.n++
+		s.waiting.Add(1)
 		s.changed(key)
 		return 0, "", false // its result comes with the first one's
 	}
@@ -517,25 +533,17 @@ func (ch *Checker) Pending() map[string]map[string]uint64 {
 	defer ch.mu.Unlock()
 	out := map[string]map[string]uint64{}
 	seen := map[*corrState]bool{}
-	for p := range ch.partitions {
-		for i, pc := range p.state {
-			if pc == nil {
-				continue
-			}
-			c := ch.contracts[i]
-			for j, r := range c.rules {
-				s := pc.corr[j]
-				if s == nil || seen[s] {
-					continue
-				}
-				seen[s] = true
-				if out[c.c.Name] == nil {
-					out[c.c.Name] = map[string]uint64{}
-				}
-				out[c.c.Name][r.r.Name] += s.pending()
-			}
+	ch.eachRuleState(func(c *contract, r *rule, pc *partContract, j int) {
+		s := pc.corr[j]
+		if s == nil || seen[s] {
+			return
 		}
-	}
+		seen[s] = true
+		if out[c.c.Name] == nil {
+			out[c.c.Name] = map[string]uint64{}
+		}
+		out[c.c.Name][r.r.Name] += s.pending()
+	})
 	return out
 }
 

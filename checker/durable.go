@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"container/heap"
 	"encoding/json"
 	"hash/fnv"
 	"slices"
@@ -235,7 +234,7 @@ func (p *Partition) Restore(key string, value []byte) bool {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			if o := s.open[k]; o != nil {
-				heap.Remove(&s.due, o.idx)
+				s.remove(o)
 				delete(s.open, k)
 			}
 			if value == nil {
@@ -247,7 +246,7 @@ func (p *Partition) Restore(key string, value []byte) bool {
 			}
 			o := &openExp{key: k, start: v.Start, deadline: v.Deadline, at: v.At, topic: v.Topic, part: v.Part, n: min(max(v.N, 1), maxWaiting)}
 			s.open[k] = o
-			heap.Push(&s.due, o)
+			s.push(o)
 			return true
 		}
 		return false
@@ -275,7 +274,7 @@ func (p *Partition) Restored() {
 					s.seen.rebuild()
 				}
 				for len(s.open) > s.max && len(s.due) > 0 {
-					e := heap.Pop(&s.due).(*openExp)
+					e := s.popDue()
 					delete(s.open, e.key)
 					s.evictions.Add(1)
 				}
@@ -330,6 +329,22 @@ func compareInt(a, b int64) int {
 	return 0
 }
 
+// eachRuleState calls fn for every rule of every contract of every
+// partition held, with ch.mu held.
+func (ch *Checker) eachRuleState(fn func(c *contract, r *rule, pc *partContract, j int)) {
+	for p := range ch.partitions {
+		for i, pc := range p.state {
+			if pc == nil {
+				continue
+			}
+			c := ch.contracts[i]
+			for j, r := range c.rules {
+				fn(c, r, pc, j)
+			}
+		}
+	}
+}
+
 // StateKeys returns, per contract and rule, the keys held by unique,
 // sequence and reference rules over the partitions held now
 // (assay_state_keys), and how many were evicted at their caps.
@@ -347,27 +362,21 @@ func (ch *Checker) StateKeys() (keys map[string]map[string]int64, evicted uint64
 			}
 		}
 	}
-	for p := range ch.partitions {
-		for i, pc := range p.state {
-			if pc == nil {
-				continue
-			}
-			c := ch.contracts[i]
-			for j, r := range c.rules {
-				if u := pc.unique[j]; u != nil {
-					keys[c.c.Name][r.r.Name] += u.size.Load()
-					evicted += u.evictions.Load()
-				}
-				if s := pc.corr[j]; s != nil {
-					keys[c.c.Name][r.r.Name] += s.keys.Load()
-					evicted += s.evictions.Load()
-					if s.seen != nil {
-						evicted += s.seen.evictions.Load()
-					}
-				}
+	seen := map[*corrState]bool{} // a state shared by partitions counts once
+	ch.eachRuleState(func(c *contract, r *rule, pc *partContract, j int) {
+		if u := pc.unique[j]; u != nil {
+			keys[c.c.Name][r.r.Name] += u.size.Load()
+			evicted += u.evictions.Load()
+		}
+		if s := pc.corr[j]; s != nil && !seen[s] {
+			seen[s] = true
+			keys[c.c.Name][r.r.Name] += s.keys.Load()
+			evicted += s.evictions.Load()
+			if s.seen != nil {
+				evicted += s.seen.evictions.Load()
 			}
 		}
-	}
+	})
 	return keys, evicted
 }
 
