@@ -758,44 +758,52 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 	return r
 }
 
+// blockKey is one expression of a sequence or reference block.
+type blockKey struct {
+	name     string
+	kind     exprKind
+	required bool
+	into     **Program
+}
+
+// decodeBlock reads a block of expressions (sequence, reference): each key
+// compiled into its place, unknown keys and missing required ones
+// reported.
+func (d *decoder) decodeBlock(n *yaml.Node, what string, keys []blockKey) {
+	pairs := d.pairs(n, what)
+	if pairs == nil {
+		return
+	}
+	names := make([]string, len(keys))
+	found := make([]*yaml.Node, len(keys))
+	for i, k := range keys {
+		names[i] = k.name
+	}
+	for _, kv := range pairs {
+		i := slices.Index(names, kv[0].Value)
+		if i < 0 {
+			d.errorf(kv[0], "%s", unknownKey(kv[0].Value, names))
+			continue
+		}
+		found[i] = kv[1]
+	}
+	for i, k := range keys {
+		switch {
+		case found[i] != nil:
+			*k.into = d.compile(found[i], what+"."+k.name, k.kind)
+		case k.required:
+			d.errorf(n, "%s needs %s", what, k.name)
+		}
+	}
+}
+
 // decodeSequence reads a sequence block: key, start and expect, all
 // required; the key goes to r.Expr.
 func (d *decoder) decodeSequence(n *yaml.Node, r *Rule) *Sequence {
 	s := &Sequence{}
-	var key, start, expect *yaml.Node
-	pairs := d.pairs(n, "sequence")
-	if pairs == nil {
-		return s
-	}
-	for _, kv := range pairs {
-		switch kv[0].Value {
-		case "key":
-			key = kv[1]
-		case "start":
-			start = kv[1]
-		case "expect":
-			expect = kv[1]
-		default:
-			d.errorf(kv[0], "%s", unknownKey(kv[0].Value, sequenceKeys))
-		}
-	}
-	for _, need := range []struct {
-		name string
-		node *yaml.Node
-	}{{"key", key}, {"start", start}, {"expect", expect}} {
-		if need.node == nil {
-			d.errorf(n, "sequence needs %s", need.name)
-		}
-	}
-	if key != nil {
-		r.Expr = d.compile(key, "sequence.key", valueExpr)
-	}
-	if start != nil {
-		s.Start = d.compile(start, "sequence.start", boolExpr)
-	}
-	if expect != nil {
-		s.Expect = d.compile(expect, "sequence.expect", boolExpr)
-	}
+	d.decodeBlock(n, "sequence", []blockKey{
+		{"key", valueExpr, true, &r.Expr}, {"start", boolExpr, true, &s.Start}, {"expect", boolExpr, true, &s.Expect},
+	})
 	return s
 }
 
@@ -803,45 +811,9 @@ func (d *decoder) decodeSequence(n *yaml.Node, r *Rule) *Sequence {
 // to_key optional; the key goes to r.Expr.
 func (d *decoder) decodeReference(n *yaml.Node, r *Rule) *Reference {
 	f := &Reference{}
-	var key, from, to, toKey *yaml.Node
-	pairs := d.pairs(n, "reference")
-	if pairs == nil {
-		return f
-	}
-	for _, kv := range pairs {
-		switch kv[0].Value {
-		case "key":
-			key = kv[1]
-		case "from":
-			from = kv[1]
-		case "to":
-			to = kv[1]
-		case "to_key":
-			toKey = kv[1]
-		default:
-			d.errorf(kv[0], "%s", unknownKey(kv[0].Value, referenceKeys))
-		}
-	}
-	for _, need := range []struct {
-		name string
-		node *yaml.Node
-	}{{"key", key}, {"from", from}, {"to", to}} {
-		if need.node == nil {
-			d.errorf(n, "reference needs %s", need.name)
-		}
-	}
-	if key != nil {
-		r.Expr = d.compile(key, "reference.key", valueExpr)
-	}
-	if from != nil {
-		f.From = d.compile(from, "reference.from", boolExpr)
-	}
-	if to != nil {
-		f.To = d.compile(to, "reference.to", boolExpr)
-	}
-	if toKey != nil {
-		f.ToKey = d.compile(toKey, "reference.to_key", valueExpr)
-	}
+	d.decodeBlock(n, "reference", []blockKey{
+		{"key", valueExpr, true, &r.Expr}, {"from", boolExpr, true, &f.From}, {"to", boolExpr, true, &f.To}, {"to_key", valueExpr, false, &f.ToKey},
+	})
 	return f
 }
 

@@ -17,8 +17,6 @@ var (
 	contractKeys   = []string{"contract", "version", "owner", "consumers", "description", "topics", "topic_pattern", "format", "where", "event_time", "sample", "pii", "rules", "fields", "volume", "alert", "quarantine", "examples"}
 	fieldKeys      = []string{"type", "required", "nullable"}
 	ruleKeys       = []string{"name", "expr", "unique", "fresh", "sequence", "reference", "severity", "description", "when", "within", "scope", "tolerance", "mode"}
-	sequenceKeys   = []string{"key", "start", "expect"}
-	referenceKeys  = []string{"key", "from", "to", "to_key"}
 	exampleKeys    = []string{"name", "event", "pass", "fail"}
 	volumeKeys     = []string{"min", "per"}
 	quarantineKeys = []string{"topic", "mask_pii"}
