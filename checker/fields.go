@@ -100,20 +100,17 @@ func declaredFields(fs []*rules.Field) []declared {
 // checkFields evaluates a synthetic fields rule on an event. A passing
 // event allocates nothing; a failing one is explained path by path.
 func (w *Worker) checkFields(c *contract, which fieldCheck, ev *Event) (Result, string) {
-	ok := true
-	for i := range c.fields {
-		d := &c.fields[i]
-		if which == fieldsRequired {
-			if d.f.Required && !d.present(ev.Fields, 0) {
-				ok = false
-				break
-			}
-		} else if !typed(ev.Fields, d.parts, d.f) {
-			ok = false
-			break
+	if w.fieldsOf != c.index {
+		// One walk of the declared paths for both rules.
+		w.fieldsOf, w.fieldsRequired, w.fieldsTyped = c.index, true, true
+		for i := range c.fields {
+			d := &c.fields[i]
+			present, typed := d.check(ev.Fields, 0)
+			w.fieldsRequired = w.fieldsRequired && (present || !d.f.Required)
+			w.fieldsTyped = w.fieldsTyped && typed
 		}
 	}
-	if ok {
+	if (which == fieldsRequired && w.fieldsRequired) || (which == fieldsTypes && w.fieldsTyped) {
 		return Pass, ""
 	}
 	var problems []string
@@ -178,53 +175,35 @@ func child(v any, name string) (any, bool) {
 	return nil, false
 }
 
-// present reports whether a required path is in the event from its part
-// k on (v is what holds parts[k]); through a list, in every element of
-// it. Below a declared object that is null, or missing and not required,
-// nothing is required.
-func (d *declared) present(v any, k int) bool {
+// check walks the path in the event from its part k on (v is what holds
+// parts[k]) and reports whether it is present, as fields.required sees it,
+// and typed, as fields.types does. Through a list, every element must
+// have it. Below a declared object that is null, or missing and not
+// required, nothing is required; a path that is missing has no type to
+// check.
+func (d *declared) check(v any, k int) (present, typed bool) {
 	for ; k < len(d.parts); k++ {
 		if l, ok := v.([]any); ok {
+			present, typed = true, true
 			for _, e := range l {
-				if !d.present(e, k) {
-					return false
-				}
+				p, t := d.check(e, k)
+				present, typed = present && p, typed && t
 			}
-			return true
+			return present, typed
 		}
 		var ok bool
 		v, ok = child(v, d.parts[k])
 		if k == len(d.parent) {
-			return ok
+			return ok, !ok || hasType(v, d.f)
 		}
 		switch p := d.parent[k]; {
 		case !ok:
-			return p&parentOptional != 0
+			return p&parentOptional != 0, true
 		case v == nil && p&parentDeclared != 0:
-			return true
+			return true, true
 		}
 	}
-	return true
-}
-
-// typed reports whether the value at the path, wherever it is present,
-// has the field's type.
-func typed(v any, parts []string, f *rules.Field) bool {
-	for i, part := range parts {
-		if l, ok := v.([]any); ok {
-			for _, e := range l {
-				if !typed(e, parts[i:], f) {
-					return false
-				}
-			}
-			return true
-		}
-		var ok bool
-		if v, ok = child(v, part); !ok {
-			return true // missing: fields.required's concern
-		}
-	}
-	return hasType(v, f)
+	return true, true
 }
 
 // walk calls fn for each place of the path in the event from its part k

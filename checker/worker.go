@@ -120,6 +120,10 @@ type Worker struct {
 	time    int64
 	timeErr string
 	timeOf  int
+	// The verdicts of the fields rules of contract fieldsOf (-1: none
+	// yet) on the event, made once for both.
+	fieldsOf                    int
+	fieldsRequired, fieldsTyped bool
 	// absent are the expectations found out of time by the last call.
 	absent []Violation
 	// routed are what the last Check routes for rules of scope topic.
@@ -132,7 +136,7 @@ func (ch *Checker) NewWorker() *Worker { return ch.NewWorkerFor(AllRules) }
 // NewWorkerFor returns a Worker of part of the rules; use one per
 // goroutine.
 func (ch *Checker) NewWorkerFor(part Part) *Worker {
-	w := &Worker{ch: ch, part: part, contract: -1, secretsOf: -1, timeOf: -1, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
+	w := &Worker{ch: ch, part: part, contract: -1, secretsOf: -1, timeOf: -1, fieldsOf: -1, counts: make([]atomic.Uint64, ch.numRules*int(numResults)), hist: make([]histogram, len(ch.contracts))}
 	w.vm.MemoryBudget = rules.VMBudget(ch.opts.MaxEvalBytes)
 	ch.mu.Lock()
 	ch.workers = append(ch.workers, w)
@@ -310,6 +314,7 @@ func (w *Worker) forgetEvent() {
 	w.full, w.masked, w.payload, w.contract = nil, nil, nil, -1
 	w.secretList, w.secretsOf = nil, -1
 	w.timeOf, w.timeErr = -1, ""
+	w.fieldsOf = -1
 }
 
 // secrets are the event's values under contract c's pii paths, which
