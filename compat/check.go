@@ -158,6 +158,14 @@ func typeAccepts(declared, schema rules.FieldType) Verdict {
 	return Breaks
 }
 
+// unlistedWhy says why a path a schema does not list may be there.
+func unlistedWhy(s *Schema) string {
+	if s.Truncated {
+		return fmt.Sprintf("assay read only the first %d of its fields", maxFields)
+	}
+	return "it allows other fields"
+}
+
 func checkField(s *Schema, f *rules.Field) Item {
 	it := Item{Kind: "field", Name: f.Path, Verdict: OK}
 	if isMeta(f.Path) {
@@ -165,8 +173,8 @@ func checkField(s *Schema, f *rules.Field) Item {
 	}
 	sf, below := s.Lookup(f.Path)
 	switch {
-	case sf == nil && s.Open && !strings.Contains(f.Path, "."):
-		it.note(Unknown, "the schema does not list %s, but allows other fields", f.Path)
+	case sf == nil && s.Unlisted(f.Path):
+		it.note(Unknown, "the schema does not list %s, but %s", f.Path, unlistedWhy(s))
 		return it
 	case sf == nil:
 		if f.Required {
@@ -229,8 +237,8 @@ func checkExprs(s *Schema, it Item, progs []*rules.Program, cond *rules.Program)
 		}
 		sf, below := s.Lookup(path)
 		switch {
-		case sf == nil && s.Open && !strings.Contains(path, "."):
-			it.note(Unknown, "reads %s, which the schema does not list but allows", path)
+		case sf == nil && s.Unlisted(path):
+			it.note(Unknown, "reads %s, which the schema does not list, but %s", path, unlistedWhy(s))
 			continue
 		case sf == nil:
 			it.note(Breaks, "reads %s, which the schema does not have", path)

@@ -237,3 +237,48 @@ rules:
 	// field amount breaks [the schema has no amount: every event lacks a required field]
 	// rule status-known breaks [the schema's enum status has "refunded", which status in ["created", "paid"] fails]
 }
+
+// A type used twice at each level has 2^depth paths: the walk stops at
+// maxFields, quickly, and keeps the top level.
+func TestRecursiveSchemasAreBounded(t *testing.T) {
+	for _, tc := range []struct{ typ, text string }{
+		{Avro, `{"type":"record","name":"N","fields":[{"name":"next","type":["null","N"]},
+			{"name":"kids","type":{"type":"array","items":"N"}},{"name":"amount","type":"double"}]}`},
+		{Protobuf, `syntax = "proto3"; message N { N a = 1; N b = 2; double amount = 3; }`},
+		{JSON, `{"type":"object","additionalProperties":false,"required":["amount"],
+			"properties":{"a":{"$ref":"#/$defs/n"},"b":{"$ref":"#/$defs/n"},"amount":{"type":"number"}},
+			"$defs":{"n":{"type":"object","properties":{"a":{"$ref":"#/$defs/n"},"b":{"$ref":"#/$defs/n"}}}}}`},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			s, err := Parse(tc.typ, tc.text, nil, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !s.Truncated || len(s.Fields) > maxFields {
+				t.Fatalf("truncated %v, %d fields", s.Truncated, len(s.Fields))
+			}
+			cs, err := rules.Parse("c.yaml", []byte("contract: c\nowner: o\ntopics: [t]\nrules:\n"+
+				"  - name: pos\n    expr: amount > 0\n  - name: other\n    expr: nope > 0\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect(t, Check(s, cs, "t"), map[string]Verdict{"rule pos": OK, "rule other": Unknown})
+		})
+	}
+}
+
+// A JSON Schema that allows other properties may have any object it does
+// not list, and what is in it.
+func TestJSONSchemaOpenNested(t *testing.T) {
+	s, err := Parse(JSON, `{"type":"object","properties":{"amount":{"type":"number"},
+		"order":{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string"}}}}}`, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := rules.Parse("c.yaml", []byte("contract: c\nowner: o\ntopics: [t]\nrules:\n"+
+		"  - name: email\n    expr: customer.email != \"\"\n  - name: closed\n    expr: order.x != \"\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, Check(s, cs, "t"), map[string]Verdict{"rule email": Unknown, "rule closed": Breaks})
+}

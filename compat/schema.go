@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,6 +34,9 @@ type Schema struct {
 	// Open: events may carry top-level fields the schema does not list
 	// (a JSON Schema without additionalProperties: false).
 	Open bool
+	// Truncated: the schema has more than maxFields fields (counting each
+	// path through nested and recursive types); the others were not read.
+	Truncated bool
 }
 
 // Field is one field of a schema.
@@ -67,6 +72,11 @@ func (s *Schema) Lookup(path string) (f *Field, below bool) {
 // maxDepth bounds the nesting of a schema walked (recursive schemas).
 const maxDepth = 32
 
+// maxFields bounds the fields read of one schema: a type used twice in
+// each of 32 nested levels (a recursive record with two fields of its own
+// type) has billions of paths.
+const maxFields = 10000
+
 // Parse reads a schema's text. refs are the texts of the schemas it
 // references: Avro named types, Protobuf imports by import path (the
 // google/protobuf/ ones are built in). message names the Protobuf message
@@ -90,7 +100,23 @@ func Parse(typ, text string, refs map[string]string, message string) (*Schema, e
 	return s, nil
 }
 
-func (s *Schema) add(f *Field) { s.Fields[f.Path] = f }
+// add records a field; past maxFields it records none and marks the
+// schema truncated, and the walks stop.
+func (s *Schema) add(f *Field) {
+	if _, had := s.Fields[f.Path]; !had && len(s.Fields) >= maxFields {
+		s.Truncated = true
+		return
+	}
+	s.Fields[f.Path] = f
+}
+
+// Unlisted reports whether a path the schema does not have may still be
+// there: the schema allows top-level fields it does not list and the
+// path's first name is not listed, or the schema was not read whole.
+func (s *Schema) Unlisted(path string) bool {
+	root, _, _ := strings.Cut(path, ".")
+	return s.Truncated || (s.Open && s.Fields[root] == nil)
+}
 
 func join(prefix, name string) string {
 	if prefix == "" {
@@ -125,8 +151,13 @@ func (s *Schema) parseAvro(text string, refs map[string]string) error {
 }
 
 func (s *Schema) avroRecord(prefix string, r *avro.RecordSchema, depth int) {
-	if depth > maxDepth {
+	if depth > maxDepth || s.Truncated {
 		return
+	}
+	// A record's own fields first, then what is below them: a schema cut
+	// at maxFields keeps its top levels.
+	for _, f := range r.Fields() {
+		s.add(&Field{Path: join(prefix, f.Name()), Type: rules.TypeAny})
 	}
 	for _, f := range r.Fields() {
 		s.avroField(join(prefix, f.Name()), f.Type(), false, depth)
@@ -257,10 +288,13 @@ func findMessage(ms protoreflect.MessageDescriptors, name protoreflect.FullName)
 }
 
 func (s *Schema) protoMessage(prefix string, md protoreflect.MessageDescriptor, depth int) {
-	if depth > maxDepth {
+	if depth > maxDepth || s.Truncated {
 		return
 	}
 	fields := md.Fields()
+	for i := range fields.Len() { // its own fields first, as for Avro
+		s.add(&Field{Path: join(prefix, string(fields.Get(i).Name())), Type: rules.TypeAny})
+	}
 	for i := range fields.Len() {
 		fd := fields.Get(i)
 		f := &Field{Path: join(prefix, string(fd.Name())), Optional: fd.HasPresence()}
@@ -379,7 +413,7 @@ func resolve(root, node map[string]any, depth int) map[string]any {
 }
 
 func (s *Schema) jsonObject(prefix string, root, node map[string]any, depth int) {
-	if depth > maxDepth {
+	if depth > maxDepth || s.Truncated {
 		return
 	}
 	required := map[string]bool{}
@@ -391,7 +425,12 @@ func (s *Schema) jsonObject(prefix string, root, node map[string]any, depth int)
 		}
 	}
 	props, _ := node["properties"].(map[string]any)
-	for name, p := range props {
+	names := slices.Sorted(maps.Keys(props))
+	for _, name := range names { // its own fields first, as for Avro
+		s.add(&Field{Path: join(prefix, name), Type: rules.TypeAny})
+	}
+	for _, name := range names {
+		p := props[name]
 		f := &Field{Path: join(prefix, name), Optional: !required[name]}
 		s.add(f)
 		pm, _ := p.(map[string]any)

@@ -24,6 +24,7 @@ package diff
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -279,7 +280,14 @@ func normalizeSrc(p *rules.Program) string {
 	return normalize(p.Source)
 }
 
-func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+// fmtFloat writes a number as it is written in a contract: 2000000, not
+// 2e+06 (exponents only beyond 1e21 and below 1e-6).
+func fmtFloat(f float64) string {
+	if a := math.Abs(f); a != 0 && (a >= 1e21 || a < 1e-6) {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
 
 func stringsDiff(a, b []string) []string {
 	var out []string

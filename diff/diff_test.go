@@ -53,6 +53,8 @@ func TestClasses(t *testing.T) {
 		{"enum shrunk", rule(`expr: status in ["a", "b"]`), rule(`expr: status in ["a"]`), Stricter, "enum_shrunk"},
 		{"enum reordered", rule(`expr: status in ["a", "b"]`), rule(`expr: status in ["b", "a"]`), Neutral, "rewritten"},
 		{"enum as equalities", rule(`expr: status == "a" || status == "b"`), rule(`expr: status in ["a"]`), Stricter, "enum_shrunk"},
+		{"big whole number swapped", rule("expr: id == 9007199254740993"), rule("expr: id == 9007199254740992"), Changed, "modified"},
+		{"big negative number kept", rule("expr: id in [-9007199254740993, 1]"), rule("expr: id in [1, -9007199254740993]"), Neutral, "rewritten"},
 		{"enum swapped", rule(`expr: status in ["a", "b"]`), rule(`expr: status in ["a", "c"]`), Changed, "modified"},
 		{"lower bound raised", rule("expr: amount > 0"), rule("expr: amount > 10"), Stricter, "bound_narrowed"},
 		{"lower bound lowered", rule("expr: amount >= 10"), rule("expr: amount >= 0"), Looser, "bound_widened"},

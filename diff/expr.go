@@ -161,8 +161,11 @@ func asInterval(n ast.Node) (string, interval, bool) {
 
 // literal is the canonical text of a literal and its number (NaN if none).
 func literal(n ast.Node) (string, float64, bool) {
+	if i, ok := bigInteger(n); ok {
+		return strconv.Itoa(i), float64(i), true
+	}
 	if v, ok := number(n); ok {
-		return strconv.FormatFloat(v, 'g', -1, 64), v, true
+		return fmtFloat(v), v, true
 	}
 	switch n := n.(type) {
 	case *ast.StringNode:
@@ -171,6 +174,23 @@ func literal(n ast.Node) (string, float64, bool) {
 		return strconv.FormatBool(n.Value), math.NaN(), true
 	}
 	return "", 0, false
+}
+
+// bigInteger is a whole number literal beyond 2^53: events compare it
+// exactly, and as a float64 two of them would be one value.
+func bigInteger(n ast.Node) (int, bool) {
+	sign := 1
+	if u, ok := n.(*ast.UnaryNode); ok && (u.Operator == "-" || u.Operator == "+") {
+		if u.Operator == "-" {
+			sign = -1
+		}
+		n = u.Node
+	}
+	i, ok := n.(*ast.IntegerNode)
+	if !ok || (i.Value <= 1<<53 && i.Value >= -(1<<53)) {
+		return 0, false
+	}
+	return sign * i.Value, true
 }
 
 func asSet(n ast.Node) (string, valueSet, bool) {
@@ -251,7 +271,7 @@ func fmtNum(v float64) string {
 	case math.IsInf(v, -1):
 		return "-inf"
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	return fmtFloat(v)
 }
 
 func (a interval) String() string {

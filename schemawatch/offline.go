@@ -81,7 +81,7 @@ func (o *Offline) Observe(at Pos, fields map[string]any) {
 			f, exact := Declared(c, path)
 			switch {
 			case f == nil:
-				if len(st.added) < DefaultMaxPaths {
+				if len(st.added) < DefaultMaxPaths && !Implied(c, path) {
 					if p, ok := st.added[path]; !ok || at.before(p) {
 						st.added[path] = at
 					}

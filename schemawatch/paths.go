@@ -265,6 +265,19 @@ func Declared(c *rules.Contract, path string) (f *rules.Field, exact bool) {
 	}
 }
 
+// Implied reports whether a path leads to a declared one: a contract that
+// declares customer.email or items.sku expects customer, items and items[]
+// too.
+func Implied(c *rules.Contract, path string) bool {
+	prefix := trimElems(path) + "."
+	for _, f := range c.Fields {
+		if strings.HasPrefix(f.Path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // trimElems writes items[].sku as fields: declares it, items.sku.
 func trimElems(p string) string {
 	if !strings.Contains(p, "[]") {

@@ -429,7 +429,9 @@ func (p *profile) observe(o *Options, obs []observed, index map[string]int, long
 			p.paths[ob.path] = st
 			switch {
 			case f == nil && len(c.Fields) > 0:
-				out = p.change(out, FieldAdded, ob.path, fmt.Sprintf("new path %s (%s), not declared in fields:", ob.path, ob.t), now)
+				if !Implied(c, ob.path) {
+					out = p.change(out, FieldAdded, ob.path, fmt.Sprintf("new path %s (%s), not declared in fields:", ob.path, ob.t), now)
+				}
 			case f == nil && settled:
 				out = p.change(out, FieldAdded, ob.path, fmt.Sprintf("new path %s (%s) after %d sampled events without it", ob.path, ob.t, p.sampled-1), now)
 			}

@@ -2,6 +2,7 @@ package schemawatch
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -181,5 +182,29 @@ func TestSamplerSpreadsAndBounds(t *testing.T) {
 	}
 	if p := s.Plan(3, now.Add(time.Hour)); p.left != 3 || p.stride != 1 {
 		t.Errorf("a small batch: %+v", p)
+	}
+}
+
+// A declared customer.email or items.sku expects customer, items and
+// items[]: they are no new paths, online and offline.
+func TestPathsToDeclaredFieldsAreNotAdded(t *testing.T) {
+	c := contract(&rules.Field{Path: "customer.email", Type: rules.TypeString},
+		&rules.Field{Path: "items.sku", Type: rules.TypeString})
+	const event = `{"customer": {"email": "a", "x": 1}, "items": [{"sku": "s", "q": 2}]}`
+	w, clk := newWatch(t, nil)
+	observe(w, c, clk, event)
+	if got := kinds(w.Since(0)); got != "field_added customer.x, field_added items[].q" {
+		t.Errorf("online: %s", got)
+	}
+	o := NewOffline([]*rules.Contract{c})
+	var m map[string]any
+	json.Unmarshal([]byte(event), &m)
+	o.Observe(Pos{Seq: 1, Line: 1}, m)
+	var got []string
+	for _, ch := range o.Changes("orders") {
+		got = append(got, ch.Change+" "+ch.Path)
+	}
+	if strings.Join(got, ", ") != "field_added customer.x, field_added items[].q" {
+		t.Errorf("offline: %v", got)
 	}
 }
