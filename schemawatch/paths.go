@@ -19,7 +19,9 @@ package schemawatch
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,7 +129,9 @@ func Walk(fields map[string]any, fn func(path string, t Type, v any, long bool))
 }
 
 func walkObject(prefix []byte, m map[string]any, depth int, fn func(string, Type, any, bool)) {
-	for k, v := range m {
+	// In key order: the changes of one event come out the same each time.
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
 		p := prefix
 		if len(p) > 0 {
 			p = append(p, '.')

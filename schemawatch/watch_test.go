@@ -103,7 +103,7 @@ func TestDeclaredDrift(t *testing.T) {
 	observe(w, c, clk, `{"order_id": "a", "amount": 1, "at": "2026-12-01T10:00:00Z", "customer": {"x": 1}, "extra": true}`)
 	observe(w, c, clk, `{"order_id": "b", "amount": "1", "at": 1764583200}`)
 	observe(w, c, clk, `{"order_id": 3, "amount": null, "at": "yesterday"}`)
-	if got := kinds(w.Since(0)); got != "field_added extra, type_changed amount, type_changed order_id, type_changed at" {
+	if got := kinds(w.Since(0)); got != "field_added extra, type_changed amount, type_changed at, type_changed order_id" {
 		t.Errorf("changes: %s", got)
 	}
 	for range 8 {
