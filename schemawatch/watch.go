@@ -486,14 +486,20 @@ func (p *profile) observe(o *Options, obs []observed, index map[string]int, long
 }
 
 // missing reports the paths that stopped coming: declared required ones,
-// and ones seen regularly before.
+// and ones seen regularly before. A path under a declared object, array or
+// any is none of the contract's business; one under a path that stopped
+// too is folded into its parent's report.
 func (p *profile) missing(o *Options, index map[string]int, now time.Time, out []Change) []Change {
+	var found []missingPath
 	for path, st := range p.paths {
 		if st.missing {
 			continue
 		}
 		f, exact := Declared(p.contract, path)
-		required := f != nil && exact && f.Required
+		if f != nil && !exact {
+			continue // below a declared object, array or any
+		}
+		required := f != nil && f.Required
 		if !required && st.seen < regular {
 			continue
 		}
@@ -512,9 +518,32 @@ func (p *profile) missing(o *Options, index map[string]int, now time.Time, out [
 		if required {
 			detail = fmt.Sprintf("%s, declared required, not seen for %s (%d sampled events)", path, shortDur(now.Sub(since)), p.sampled-st.lastAt)
 		}
-		out = p.change(out, FieldMissing, path, detail, now)
+		found = append(found, missingPath{path, detail})
+	}
+	slices.SortFunc(found, func(a, b missingPath) int { return strings.Compare(a.path, b.path) })
+	for i, g := range found {
+		if i > 0 && under(g.path, found[:i]) {
+			continue
+		}
+		out = p.change(out, FieldMissing, g.path, g.detail, now)
 	}
 	return out
+}
+
+// missingPath is a path found missing, with what its report says.
+type missingPath struct {
+	path, detail string
+}
+
+// under reports whether path is below one of the paths found missing
+// before it: customer.id below customer, items[].sku below items.
+func under(path string, before []missingPath) bool {
+	for _, b := range before {
+		if strings.HasPrefix(path, b.path+".") || strings.HasPrefix(path, b.path+"[]") {
+			return true
+		}
+	}
+	return false
 }
 
 func shortDur(d time.Duration) string {

@@ -208,3 +208,24 @@ func TestPathsToDeclaredFieldsAreNotAdded(t *testing.T) {
 		t.Errorf("offline: %v", got)
 	}
 }
+
+// TestMissingObjectIsOneChange: when an object stops coming, its report is
+// one change, not one per path below it; paths below a declared object are
+// none of the contract's business.
+func TestMissingObjectIsOneChange(t *testing.T) {
+	w, clk := newWatch(t, nil)
+	c := contract(&rules.Field{Path: "order_id", Type: rules.TypeString}, &rules.Field{Path: "customer", Type: rules.TypeObject, Required: true})
+	for range 12 {
+		observe(w, c, clk, `{"order_id": "a", "customer": {"id": 1, "x": {"y": 2}}, "items": [{"sku": "s"}]}`)
+	}
+	for range 12 {
+		observe(w, c, clk, `{"order_id": "a"}`)
+	}
+	got := kinds(w.Since(0))
+	if !strings.Contains(got, "field_missing customer") || strings.Contains(got, "customer.") || strings.Contains(got, "field_missing items[]") {
+		t.Errorf("changes: %s", got)
+	}
+	if strings.Count(got, "field_missing items") != 1 {
+		t.Errorf("items: %s", got)
+	}
+}
