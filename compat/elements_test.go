@@ -3,6 +3,8 @@ package compat
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -249,5 +251,38 @@ func TestProtobufMessageAndImports(t *testing.T) {
 	_, err = Parse(Protobuf, "syntax = \"proto3\";\nimport \"b.proto\";\nmessage A { B b = 1; }\n", nil, "")
 	if err == nil || !strings.Contains(err.Error(), `"b.proto"`) || !strings.Contains(err.Error(), "schema.proto:2") || !strings.Contains(err.Error(), "no local imports") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestParseFileReadsSiblingImports: a .proto file's local imports are read
+// from its directory; one missing there is named with the file importing
+// it, and none is read outside the directory.
+func TestParseFileReadsSiblingImports(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.proto", "syntax = \"proto3\";\npackage shop;\nimport \"b.proto\";\nmessage Order { string id = 1; B b = 2; }\n")
+	write("b.proto", "syntax = \"proto3\";\npackage shop;\nmessage B { int64 n = 1; }\n")
+	write("up.proto", "syntax = \"proto3\";\nimport \"../x.proto\";\nmessage U { string id = 1; }\n")
+	write("missing.proto", "syntax = \"proto3\";\nimport \"c.proto\";\nmessage M { string id = 1; }\n")
+	s, err := ParseFile(Protobuf, filepath.Join(dir, "a.proto"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := s.Fields["b.n"]; f == nil || f.Type != rules.TypeInt || s.Message != "shop.Order" {
+		t.Errorf("b.n = %+v, message %q", f, s.Message)
+	}
+	for _, tc := range []struct{ file, want string }{
+		{"missing.proto", `missing.proto:2:8: open ` + filepath.Join(dir, "c.proto")},
+		{"up.proto", "assay reads imports only below"},
+	} {
+		_, err := ParseFile(Protobuf, filepath.Join(dir, tc.file), "")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.file, err, tc.want)
+		}
 	}
 }

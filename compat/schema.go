@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -92,13 +94,31 @@ const maxFields = 10000
 // google/protobuf/ ones are built in). message names the Protobuf message
 // that events are (default: the file's first).
 func Parse(typ, text string, refs map[string]string, message string) (*Schema, error) {
+	return parseSchema(typ, text, refs, message, "")
+}
+
+// maxImportBytes bounds one .proto file ParseFile reads for an import.
+const maxImportBytes = 16 << 20
+
+// ParseFile reads a schema file, as Parse its text; a Protobuf file's
+// local imports (import "b.proto") are read from its directory.
+func ParseFile(typ, file, message string) (*Schema, error) {
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return parseSchema(typ, string(text), nil, message, file)
+}
+
+// parseSchema is Parse of the text of file, or of no file for "".
+func parseSchema(typ, text string, refs map[string]string, message, file string) (*Schema, error) {
 	s := &Schema{Type: typ, Fields: map[string]*Field{}}
 	var err error
 	switch typ {
 	case Avro:
 		err = s.parseAvro(text, refs)
 	case Protobuf:
-		err = s.parseProto(text, refs, message)
+		err = s.parseProto(text, refs, message, file)
 	case JSON:
 		err = s.parseJSON(text)
 	default:
@@ -252,12 +272,15 @@ func (s *Schema) avroElem(path string, t avro.Schema, depth int) {
 
 // --- Protobuf
 
-func (s *Schema) parseProto(text string, refs map[string]string, message string) error {
+func (s *Schema) parseProto(text string, refs map[string]string, message, file string) error {
 	files := map[string]string{}
 	for k, v := range refs {
 		files[k] = v
 	}
-	const main = "schema.proto"
+	main, dir := "schema.proto", ""
+	if file != "" {
+		main, dir = filepath.Base(file), filepath.Dir(file)
+	}
 	files[main] = text
 	c := protocompile.Compiler{
 		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
@@ -265,7 +288,20 @@ func (s *Schema) parseProto(text string, refs map[string]string, message string)
 				if text, ok := files[path]; ok {
 					return io.NopCloser(strings.NewReader(text)), nil
 				}
-				return nil, fmt.Errorf("%w: assay reads no local imports; check the registry's subject, which has its references", fs.ErrNotExist)
+				if dir == "" {
+					return nil, fmt.Errorf("%w: assay reads no local imports; check the registry's subject, which has its references", fs.ErrNotExist)
+				}
+				if !filepath.IsLocal(path) {
+					return nil, fmt.Errorf("%w: assay reads imports only below %s", fs.ErrNotExist, dir)
+				}
+				f, err := os.Open(filepath.Join(dir, path))
+				if err != nil {
+					return nil, fmt.Errorf("%w (imports are read from %s)", err, dir)
+				}
+				return struct {
+					io.Reader
+					io.Closer
+				}{io.LimitReader(f, maxImportBytes), f}, nil
 			},
 		}),
 		MaxParallelism: 1,
