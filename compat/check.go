@@ -32,7 +32,6 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/parser"
 
 	"github.com/assay-dev/assay/rules"
 )
@@ -63,6 +62,9 @@ type Item struct {
 	Name    string   `json:"name"` // the field's path or the rule's name
 	Verdict Verdict  `json:"verdict"`
 	Reasons []string `json:"reasons,omitempty"`
+	// Shadow: a rule of mode shadow, whose verdict is shown but counts
+	// toward neither its contract's verdict nor the exit code.
+	Shadow bool `json:"shadow,omitempty"`
 }
 
 // Result is the verdict of one contract.
@@ -78,6 +80,7 @@ type Report struct {
 	Type      string   `json:"schema_type"`
 	Subject   string   `json:"subject,omitempty"`
 	Version   int      `json:"version,omitempty"`
+	Message   string   `json:"message,omitempty"`
 	Verdict   Verdict  `json:"verdict"`
 	Contracts []Result `json:"contracts"`
 }
@@ -88,7 +91,7 @@ func (r *Report) Breaks() bool { return r.Verdict == Breaks }
 // Check checks the schema against every contract that reads the topic. A
 // report with no contracts means none reads it.
 func Check(s *Schema, contracts []*rules.Contract, topic string) *Report {
-	rep := &Report{Topic: topic, Type: s.Type, Subject: s.Subject, Version: s.Version, Verdict: OK, Contracts: []Result{}}
+	rep := &Report{Topic: topic, Type: s.Type, Subject: s.Subject, Version: s.Version, Message: s.Message, Verdict: OK, Contracts: []Result{}}
 	for _, c := range contracts {
 		if !c.MatchesTopic(topic) {
 			continue
@@ -119,13 +122,13 @@ func CheckContract(s *Schema, c *rules.Contract) Result {
 		if r.Kind == rules.KindExpr {
 			cond = r.Expr
 		}
-		res.add(checkExprs(s, Item{Kind: "rule", Name: r.Name, Verdict: OK}, r.Programs(), cond))
+		res.add(checkExprs(s, Item{Kind: "rule", Name: r.Name, Verdict: OK, Shadow: r.Shadow}, r.Programs(), cond))
 	}
 	return res
 }
 
 func (r *Result) add(it Item) {
-	if it.Verdict.rank() > r.Verdict.rank() {
+	if !it.Shadow && it.Verdict.rank() > r.Verdict.rank() {
 		r.Verdict = it.Verdict
 	}
 	r.Items = append(r.Items, it)
@@ -184,7 +187,10 @@ func checkField(s *Schema, f *rules.Field) Item {
 		}
 		return it
 	case below:
-		it.note(Unknown, "%s is below %s, whose content the schema does not say", f.Path, sf.Path)
+		it.note(Unknown, "%s is below %s, whose content the schema does not say%s", f.Path, sf.Path, refText(sf))
+		return it
+	case sf.Ref != "" && sf.Type == rules.TypeAny:
+		it.note(Unknown, "the schema gives %s by $ref %q, which assay does not follow", f.Path, sf.Ref)
 		return it
 	}
 	switch typeAccepts(f.Type, sf.Type) {
@@ -200,6 +206,31 @@ func checkField(s *Schema, f *rules.Field) Item {
 		it.note(Breaks, "not nullable, the schema lets %s be null", f.Path)
 	}
 	return it
+}
+
+// refText names the $ref a field's content is behind, if any.
+func refText(f *Field) string {
+	if f.Ref == "" {
+		return ""
+	}
+	return fmt.Sprintf(" ($ref %q, not followed)", f.Ref)
+}
+
+func allOf(ts []rules.FieldType, want ...rules.FieldType) bool {
+	for _, t := range ts {
+		if !slices.Contains(want, t) {
+			return false
+		}
+	}
+	return true
+}
+
+func unionText(ts []rules.FieldType) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = string(t)
+	}
+	return strings.Join(parts, " or ")
 }
 
 func describe(f *Field) string {
@@ -225,7 +256,10 @@ func checkExprs(s *Schema, it Item, progs []*rules.Program, cond *rules.Program)
 		for _, path := range nilTested(p.Source) {
 			guarded[path] = true
 		}
-		for _, path := range p.Paths {
+		// The rules' paths leave out what closures read of a list's
+		// elements and indexed elements (decoding needs only the list);
+		// the schema has them.
+		for _, path := range slices.Concat(p.Paths, elementPaths(p.Source)) {
 			if !slices.Contains(paths, path) {
 				paths = append(paths, path)
 			}
@@ -244,7 +278,10 @@ func checkExprs(s *Schema, it Item, progs []*rules.Program, cond *rules.Program)
 			it.note(Breaks, "reads %s, which the schema does not have", path)
 			continue
 		case below:
-			it.note(Unknown, "reads %s, below %s, whose content the schema does not say", path, sf.Path)
+			it.note(Unknown, "reads %s, below %s, whose content the schema does not say%s", path, sf.Path, refText(sf))
+			continue
+		case sf.Ref != "" && sf.Type == rules.TypeAny:
+			it.note(Unknown, "reads %s, whose $ref %q assay does not follow", path, sf.Ref)
 			continue
 		}
 		if (sf.Optional || sf.Nullable) && !guarded[path] && sf.Type != rules.TypeObject && sf.Type != rules.TypeArray {
@@ -261,11 +298,26 @@ func checkExprs(s *Schema, it Item, progs []*rules.Program, cond *rules.Program)
 		}
 		for _, con := range constraints(p.Source) {
 			sf, below := s.Lookup(con.path)
-			if sf == nil || below || sf.Type == rules.TypeAny {
+			if sf == nil || below {
+				continue
+			}
+			if sf.Type == rules.TypeAny {
+				if len(sf.Union) == 0 {
+					continue
+				}
+				if (con.numeric || con.arith != "") && !allOf(sf.Union, rules.TypeInt, rules.TypeFloat) {
+					it.note(Unknown, "compares %s with a number, the schema lets it be %s", con.path, unionText(sf.Union))
+				}
+				if len(con.strings) > 0 && !allOf(sf.Union, rules.TypeString) {
+					it.note(Unknown, "compares %s with strings, the schema lets it be %s", con.path, unionText(sf.Union))
+				}
 				continue
 			}
 			if con.numeric && sf.Type != rules.TypeInt && sf.Type != rules.TypeFloat {
 				it.note(Breaks, "compares %s with a number, the schema has %s", con.path, describe(sf))
+			}
+			if con.arith != "" && sf.Type != rules.TypeInt && sf.Type != rules.TypeFloat && (sf.Type != rules.TypeTime || con.arith != "-") {
+				it.note(Breaks, "computes with %s (%s), the schema has %s", con.path, con.arith, describe(sf))
 			}
 			if len(con.strings) > 0 && sf.Type != rules.TypeString {
 				it.note(Breaks, "compares %s with strings, the schema has %s", con.path, describe(sf))
@@ -292,14 +344,12 @@ type constraint struct {
 	path    string
 	numeric bool
 	strings []string
+	arith   string // the arithmetic operator it is an operand of
 }
 
-func parse(src string) ast.Node {
-	tree, err := parser.Parse(src)
-	if err != nil {
-		return nil
-	}
-	return tree.Node
+func pathOf(n ast.Node, sc scope) string {
+	p, _ := pathIn(n, sc)
+	return p
 }
 
 func conjuncts(n ast.Node, out *[]ast.Node) {
@@ -309,22 +359,6 @@ func conjuncts(n ast.Node, out *[]ast.Node) {
 		return
 	}
 	*out = append(*out, n)
-}
-
-func pathOf(n ast.Node) string {
-	switch n := n.(type) {
-	case *ast.IdentifierNode:
-		return n.Value
-	case *ast.MemberNode:
-		s, ok := n.Property.(*ast.StringNode)
-		if !ok || n.Method {
-			return ""
-		}
-		if base := pathOf(n.Node); base != "" {
-			return base + "." + s.Value
-		}
-	}
-	return ""
 }
 
 func isNumber(n ast.Node) bool {
@@ -337,37 +371,60 @@ func isNumber(n ast.Node) bool {
 	return false
 }
 
+// constraints lists the conjuncts over one path of an expression and of
+// the bodies of its closures (all(items, .qty > 0): items.qty compared
+// with a number), and the paths it does arithmetic on anywhere.
 func constraints(src string) []constraint {
 	root := parse(src)
 	if root == nil {
 		return nil
 	}
-	var cs []ast.Node
-	conjuncts(root, &cs)
 	var out []constraint
-	for _, n := range cs {
-		if c, ok := constraintOf(n); ok {
-			out = append(out, c)
+	add := func(n ast.Node, sc scope) {
+		var cs []ast.Node
+		conjuncts(n, &cs)
+		for _, n := range cs {
+			if c, ok := constraintOf(n, sc); ok {
+				out = append(out, c)
+			}
 		}
 	}
+	add(root, scope{bound: map[string]bool{}})
+	walkScopes(root, func(n ast.Node, sc scope) {
+		switch n := n.(type) {
+		case *ast.PredicateNode:
+			if sc.elem != "" {
+				add(n.Node, sc)
+			}
+		case *ast.BinaryNode:
+			switch n.Operator {
+			case "-", "*", "/", "%", "**", "^":
+				for _, side := range []ast.Node{n.Left, n.Right} {
+					if p, _ := pathIn(side, sc); p != "" {
+						out = append(out, constraint{path: p, arith: n.Operator})
+					}
+				}
+			}
+		}
+	})
 	return out
 }
 
-func constraintOf(n ast.Node) (constraint, bool) {
+func constraintOf(n ast.Node, sc scope) (constraint, bool) {
 	b, ok := n.(*ast.BinaryNode)
 	if !ok {
 		return constraint{}, false
 	}
 	switch b.Operator {
 	case "<", "<=", ">", ">=":
-		if p := pathOf(b.Left); p != "" && isNumber(b.Right) {
+		if p := pathOf(b.Left, sc); p != "" && isNumber(b.Right) {
 			return constraint{path: p, numeric: true}, true
 		}
-		if p := pathOf(b.Right); p != "" && isNumber(b.Left) {
+		if p := pathOf(b.Right, sc); p != "" && isNumber(b.Left) {
 			return constraint{path: p, numeric: true}, true
 		}
 	case "in":
-		p := pathOf(b.Left)
+		p := pathOf(b.Left, sc)
 		arr, ok := b.Right.(*ast.ArrayNode)
 		if p == "" || !ok {
 			return constraint{}, false
@@ -382,16 +439,16 @@ func constraintOf(n ast.Node) (constraint, bool) {
 		}
 		return c, len(c.strings) > 0
 	case "==":
-		p, s := pathOf(b.Left), b.Right
+		p, s := pathOf(b.Left, sc), b.Right
 		if p == "" {
-			p, s = pathOf(b.Right), b.Left
+			p, s = pathOf(b.Right, sc), b.Left
 		}
 		if str, ok := s.(*ast.StringNode); ok && p != "" {
 			return constraint{path: p, strings: []string{str.Value}}, true
 		}
 	case "||", "or":
-		l, lok := constraintOf(b.Left)
-		r, rok := constraintOf(b.Right)
+		l, lok := constraintOf(b.Left, sc)
+		r, rok := constraintOf(b.Right, sc)
 		if lok && rok && l.path == r.path && len(l.strings) > 0 && len(r.strings) > 0 {
 			l.strings = append(l.strings, r.strings...)
 			return l, true
@@ -401,14 +458,15 @@ func constraintOf(n ast.Node) (constraint, bool) {
 }
 
 // nilTested lists the paths an expression compares with nil (x != nil,
-// x == nil, x ?? y), which it guards.
+// x == nil, x ?? y), which it guards, in closures too (.qty != nil in
+// all(items, ...) guards items.qty).
 func nilTested(src string) []string {
 	root := parse(src)
 	if root == nil {
 		return nil
 	}
 	var out []string
-	ast.Walk(&root, visitor(func(n ast.Node) {
+	walkScopes(root, func(n ast.Node, sc scope) {
 		b, ok := n.(*ast.BinaryNode)
 		if !ok {
 			return
@@ -416,15 +474,15 @@ func nilTested(src string) []string {
 		switch b.Operator {
 		case "==", "!=":
 			if _, isNil := b.Right.(*ast.NilNode); isNil {
-				out = append(out, pathOf(b.Left))
+				out = append(out, pathOf(b.Left, sc))
 			}
 			if _, isNil := b.Left.(*ast.NilNode); isNil {
-				out = append(out, pathOf(b.Right))
+				out = append(out, pathOf(b.Right, sc))
 			}
 		case "??":
-			out = append(out, pathOf(b.Left))
+			out = append(out, pathOf(b.Left, sc))
 		}
-	}))
+	})
 	return out
 }
 

@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -30,6 +34,8 @@ type Schema struct {
 	Type    string // Avro, Protobuf or JSON
 	Subject string // when read from a registry
 	Version int
+	// Message is the Protobuf message events are.
+	Message string
 	Fields  map[string]*Field
 	// Open: events may carry top-level fields the schema does not list
 	// (a JSON Schema without additionalProperties: false).
@@ -53,6 +59,12 @@ type Field struct {
 	// Open: its content is free (a map, a JSON object without
 	// properties, any): paths below it may be there or not.
 	Open bool
+	// Union: the types a JSON Schema field may have ("type": ["string",
+	// "number"]), whose Type is then any.
+	Union []rules.FieldType
+	// Ref is a JSON Schema $ref that gives the field, or its items, and
+	// that assay does not follow: remote, file, or dangling.
+	Ref string
 }
 
 // Lookup finds the field of a path, crossing arrays of records. A path
@@ -82,13 +94,31 @@ const maxFields = 10000
 // google/protobuf/ ones are built in). message names the Protobuf message
 // that events are (default: the file's first).
 func Parse(typ, text string, refs map[string]string, message string) (*Schema, error) {
+	return parseSchema(typ, text, refs, message, "")
+}
+
+// maxImportBytes bounds one .proto file ParseFile reads for an import.
+const maxImportBytes = 16 << 20
+
+// ParseFile reads a schema file, as Parse its text; a Protobuf file's
+// local imports (import "b.proto") are read from its directory.
+func ParseFile(typ, file, message string) (*Schema, error) {
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return parseSchema(typ, string(text), nil, message, file)
+}
+
+// parseSchema is Parse of the text of file, or of no file for "".
+func parseSchema(typ, text string, refs map[string]string, message, file string) (*Schema, error) {
 	s := &Schema{Type: typ, Fields: map[string]*Field{}}
 	var err error
 	switch typ {
 	case Avro:
 		err = s.parseAvro(text, refs)
 	case Protobuf:
-		err = s.parseProto(text, refs, message)
+		err = s.parseProto(text, refs, message, file)
 	case JSON:
 		err = s.parseJSON(text)
 	default:
@@ -242,16 +272,37 @@ func (s *Schema) avroElem(path string, t avro.Schema, depth int) {
 
 // --- Protobuf
 
-func (s *Schema) parseProto(text string, refs map[string]string, message string) error {
+func (s *Schema) parseProto(text string, refs map[string]string, message, file string) error {
 	files := map[string]string{}
 	for k, v := range refs {
 		files[k] = v
 	}
-	const main = "schema.proto"
+	main, dir := "schema.proto", ""
+	if file != "" {
+		main, dir = filepath.Base(file), filepath.Dir(file)
+	}
 	files[main] = text
 	c := protocompile.Compiler{
 		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-			Accessor: protocompile.SourceAccessorFromMap(files),
+			Accessor: func(path string) (io.ReadCloser, error) {
+				if text, ok := files[path]; ok {
+					return io.NopCloser(strings.NewReader(text)), nil
+				}
+				if dir == "" {
+					return nil, fmt.Errorf("%w: assay reads no local imports; check the registry's subject, which has its references", fs.ErrNotExist)
+				}
+				if !filepath.IsLocal(path) {
+					return nil, fmt.Errorf("%w: assay reads imports only below %s", fs.ErrNotExist, dir)
+				}
+				f, err := os.Open(filepath.Join(dir, path))
+				if err != nil {
+					return nil, fmt.Errorf("%w (imports are read from %s)", err, dir)
+				}
+				return struct {
+					io.Reader
+					io.Closer
+				}{io.LimitReader(f, maxImportBytes), f}, nil
+			},
 		}),
 		MaxParallelism: 1,
 	}
@@ -270,6 +321,7 @@ func (s *Schema) parseProto(text string, refs map[string]string, message string)
 			return fmt.Errorf("protobuf schema has no message %q", message)
 		}
 	}
+	s.Message = string(md.FullName())
 	s.protoMessage("", md, 0)
 	return nil
 }
@@ -386,30 +438,37 @@ func (s *Schema) parseJSON(text string) error {
 	return nil
 }
 
-// resolve follows a local $ref (#/definitions/x, #/$defs/x); nil when it
-// cannot.
-func resolve(root, node map[string]any, depth int) map[string]any {
+// resolve follows a local $ref (#/definitions/x, #/$defs/x, #); nil and
+// the $ref when it cannot (remote, file://, dangling, or a loop). It never
+// fetches anything.
+func resolve(root, node map[string]any) (map[string]any, string) {
+	ref := ""
 	for i := 0; i < maxDepth; i++ {
-		ref, ok := node["$ref"].(string)
+		r, ok := node["$ref"].(string)
 		if !ok {
-			return node
+			return node, ""
+		}
+		ref = r
+		if ref == "#" {
+			node = root
+			continue
 		}
 		if !strings.HasPrefix(ref, "#/") {
-			return nil
+			return nil, ref
 		}
 		cur := any(root)
 		for _, part := range strings.Split(ref[2:], "/") {
 			m, ok := cur.(map[string]any)
 			if !ok {
-				return nil
+				return nil, ref
 			}
 			cur = m[strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")]
 		}
 		if node, ok = cur.(map[string]any); !ok {
-			return nil
+			return nil, ref
 		}
 	}
-	return nil
+	return nil, ref
 }
 
 func (s *Schema) jsonObject(prefix string, root, node map[string]any, depth int) {
@@ -434,13 +493,31 @@ func (s *Schema) jsonObject(prefix string, root, node map[string]any, depth int)
 		f := &Field{Path: join(prefix, name), Optional: !required[name]}
 		s.add(f)
 		pm, _ := p.(map[string]any)
-		pm = resolve(root, pm, depth)
+		pm, ref := resolve(root, pm)
 		if pm == nil {
-			f.Type, f.Open = rules.TypeAny, true
+			f.Type, f.Open, f.Ref = rules.TypeAny, true, ref
 			continue
 		}
 		s.jsonField(f, root, pm, depth)
 	}
+}
+
+func jsonType(t string) rules.FieldType {
+	switch t {
+	case "string":
+		return rules.TypeString
+	case "integer":
+		return rules.TypeInt
+	case "number":
+		return rules.TypeFloat
+	case "boolean":
+		return rules.TypeBool
+	case "object":
+		return rules.TypeObject
+	case "array":
+		return rules.TypeArray
+	}
+	return rules.TypeAny
 }
 
 func (s *Schema) jsonField(f *Field, root, pm map[string]any, depth int) {
@@ -481,6 +558,9 @@ func (s *Schema) jsonField(f *Field, root, pm map[string]any, depth int) {
 			f.Nullable = true // no type: anything, null too
 		}
 		f.Type, f.Open = rules.TypeAny, true
+		for _, t := range nonNull {
+			f.Union = append(f.Union, jsonType(t))
+		}
 		return
 	}
 	switch nonNull[0] {
@@ -508,10 +588,13 @@ func (s *Schema) jsonField(f *Field, root, pm map[string]any, depth int) {
 	case "array":
 		f.Type = rules.TypeArray
 		if items, ok := pm["items"].(map[string]any); ok {
-			if items = resolve(root, items, depth); items != nil {
-				if t, _ := items["type"].(string); t == "object" {
-					s.jsonObject(f.Path, root, items, depth+1)
-				}
+			items, ref := resolve(root, items)
+			if items == nil {
+				f.Open, f.Ref = true, ref // its elements' fields are unknown
+				return
+			}
+			if t, _ := items["type"].(string); t == "object" {
+				s.jsonObject(f.Path, root, items, depth+1)
 			}
 		}
 	default:

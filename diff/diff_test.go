@@ -206,3 +206,15 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs (go test ./diff -update to rewrite):\n--- got\n%s\n--- want\n%s", name, got, want)
 	}
 }
+
+// TestJSONDoesNotEscapeHTML: expressions come out as written (a && b > 0),
+// not with \u0026 and \u003e.
+func TestJSONDoesNotEscapeHTML(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, []Change{{Contract: "c", Key: "expr", Change: "narrowed", New: "a > 0 && b < 1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"new": "a > 0 && b < 1"`) || strings.Contains(b.String(), `\u00`) {
+		t.Errorf("json:\n%s", b.String())
+	}
+}

@@ -69,12 +69,10 @@ func WriteJSON(w io.Writer, changes []Change) error {
 	if changes == nil {
 		changes = []Change{}
 	}
-	b, err := json.MarshalIndent(changes, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // expressions read a && b, not a \u0026\u0026 b
+	enc.SetIndent("", "  ")
+	return enc.Encode(changes)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -88,11 +87,7 @@ Exit 0 when nothing breaks, 1 when something does, 2 on bad input.`)
 		if err != nil {
 			return bad("%v", err)
 		}
-		text, err := os.ReadFile(*schemaFile)
-		if err != nil {
-			return bad("%v", err)
-		}
-		if schema, err = compat.Parse(typ, string(text), nil, *message); err != nil {
+		if schema, err = compat.ParseFile(typ, *schemaFile, *message); err != nil {
 			return bad("%s: %v", *schemaFile, err)
 		}
 	} else {

@@ -64,3 +64,33 @@ func TestCompatExitCodes(t *testing.T) {
 		t.Errorf("json: exit %d, %v:\n%s", code, err, out)
 	}
 }
+
+// TestCompatListElementsAndShadow: with contracts/checkout-orders.yaml, an
+// Avro schema without items[].qty breaks the rules that read it in
+// closures; the same break in a shadow rule is shown and exits 0.
+func TestCompatListElementsAndShadow(t *testing.T) {
+	dir := t.TempDir()
+	schema := `{"type":"record","name":"Order","fields":[
+		{"name":"type","type":"string"},{"name":"order_id","type":"string"},{"name":"status","type":"string"},
+		{"name":"amount","type":"double"},{"name":"currency","type":"string"},
+		{"name":"created_at","type":{"type":"long","logicalType":"timestamp-millis"}},
+		{"name":"customer","type":{"type":"record","name":"C","fields":[{"name":"email","type":"string"}]}},
+		{"name":"items","type":{"type":"array","items":{"type":"record","name":"I","fields":[{"name":"sku","type":"string"},{"name":"unit_price","type":"double"}]}}}]}`
+	if err := os.WriteFile(dir+"/order.avsc", []byte(schema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "compat", "-c", "../../contracts/checkout-orders.yaml", "--schema", dir+"/order.avsc", "--topic", "checkout.orders")
+	for _, want := range []string{"rule items-present", "reads items.qty, which the schema does not have"} {
+		if code != exitViolations || !strings.Contains(out, want) {
+			t.Errorf("exit %d (want %d), want %q:\n%s%s", code, exitViolations, want, out, errOut)
+		}
+	}
+	contract := "contract: c\nowner: o\ntopics: [t]\nrules:\n  - name: trial\n    mode: shadow\n    expr: all(items, .qty > 0)\n"
+	if err := os.WriteFile(dir+"/c.yaml", []byte(contract), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "", "compat", "-c", dir+"/c.yaml", "--schema", dir+"/order.avsc", "--topic", "t")
+	if code != exitOK || !strings.Contains(out, "breaks (shadow)") || !strings.Contains(out, "0 contracts break") {
+		t.Errorf("shadow: exit %d (want 0):\n%s%s", code, out, errOut)
+	}
+}

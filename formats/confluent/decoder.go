@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -103,13 +104,14 @@ func NewClient(cfg Config) (*sr.Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if cfg.TLS != nil {
+		tr.TLSClientConfig = cfg.TLS
+	}
 	opts := []sr.ClientOpt{
 		sr.URLs(urls...),
-		sr.HTTPClient(&http.Client{Timeout: timeout}),
+		sr.HTTPClient(&http.Client{Timeout: timeout, Transport: &limitTransport{base: tr, max: MaxResponseBytes}}),
 		sr.UserAgent("assay"),
-	}
-	if cfg.TLS != nil {
-		opts = append(opts, sr.DialTLSConfig(cfg.TLS))
 	}
 	if user != "" {
 		opts = append(opts, sr.BasicAuth(user, pass))
@@ -119,6 +121,55 @@ func NewClient(cfg Config) (*sr.Client, error) {
 	}
 	return sr.NewClient(opts...)
 }
+
+// MaxResponseBytes bounds the body of one registry response: past it the
+// request fails, however much the registry sends.
+const MaxResponseBytes = 16 << 20
+
+// ErrResponseTooLarge is the error of a response body longer than
+// MaxResponseBytes.
+var ErrResponseTooLarge = fmt.Errorf("confluent: schema registry response larger than %d MiB", MaxResponseBytes>>20)
+
+// limitTransport fails reads of a response body past max bytes.
+type limitTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.Body == nil {
+		return resp, err
+	}
+	if resp.ContentLength > t.max {
+		resp.Body.Close()
+		return nil, ErrResponseTooLarge
+	}
+	resp.Body = &limitedBody{rc: resp.Body, left: t.max}
+	return resp, nil
+}
+
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, ErrResponseTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n - 1, ErrResponseTooLarge // hand back max bytes, then the error
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // Decoder decodes values in the Confluent wire format into events. It is
 // safe for concurrent use; make one per registry and share it.
