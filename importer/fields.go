@@ -374,6 +374,10 @@ func (c *contract) declareReads() {
 	if len(c.fields) == 0 {
 		return
 	}
+	decl := &rules.Contract{}
+	for _, f := range c.fields {
+		decl.Fields = append(decl.Fields, &rules.Field{Path: f.Path, Type: rules.FieldType(f.Type)})
+	}
 	var extra []string
 	for _, r := range c.rules {
 		for _, src := range []string{r.expr, r.when} {
@@ -388,12 +392,12 @@ func (c *contract) declareReads() {
 				continue
 			}
 			for _, path := range p.Paths {
-				decl := &rules.Contract{}
-				for _, f := range c.fields {
-					decl.Fields = append(decl.Fields, &rules.Field{Path: f.Path, Type: rules.FieldType(f.Type)})
-				}
 				if root, _, _ := strings.Cut(path, "."); root != rules.MetaVar && !decl.Declares(path) {
+					n := len(c.fields)
 					c.addField(strings.Split(path, "."), rules.TypeAny, false, true, "rule "+r.name)
+					for _, f := range c.fields[n:] {
+						decl.Fields = append(decl.Fields, &rules.Field{Path: f.Path, Type: rules.FieldType(f.Type)})
+					}
 					extra = append(extra, path)
 				}
 			}

@@ -88,8 +88,9 @@ func (o *Offline) Observe(at Pos, fields map[string]any) {
 				}
 			case exact:
 				if f.Required {
-					if p, ok := st.seen[path]; !ok || p.Seq < at.Seq {
-						st.seen[path] = at
+					// Keyed by the declared path: items[].sku is items.sku.
+					if p, ok := st.seen[f.Path]; !ok || p.Seq < at.Seq {
+						st.seen[f.Path] = at
 					}
 				}
 				if !Accepts(f.Type, t, v) {
