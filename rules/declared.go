@@ -8,8 +8,10 @@ import (
 )
 
 // Declares reports whether the contract's fields section covers a path: it
-// is declared, or lies under a declared object, array or any (customer.city
-// under customer), or above a declared path (customer above
+// is declared, or lies under a declared any, or under a declared object or
+// array whose own paths are not declared (customer.city under customer,
+// when no customer.* is declared: with customer.email declared,
+// customer.emial is a typo), or above a declared path (customer above
 // customer.email). Record metadata (kafka.*) is never a declared field.
 // Without a fields section nothing is declared.
 func (c *Contract) Declares(path string) bool {
@@ -21,9 +23,19 @@ func (c *Contract) Declares(path string) bool {
 		case f.Path == path, strings.HasPrefix(f.Path, path+"."):
 			return true
 		case strings.HasPrefix(path, f.Path+"."):
-			if f.Type == TypeObject || f.Type == TypeArray || f.Type == TypeAny {
+			if f.Type == TypeAny || ((f.Type == TypeObject || f.Type == TypeArray) && !c.declaresBelow(f.Path)) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// declaresBelow reports whether a path below prefix is declared.
+func (c *Contract) declaresBelow(prefix string) bool {
+	for _, f := range c.Fields {
+		if strings.HasPrefix(f.Path, prefix+".") {
+			return true
 		}
 	}
 	return false
