@@ -421,12 +421,20 @@ func (p *profile) observe(o *Options, obs []observed, index map[string]int, long
 			p.paths[f.Path] = &pathState{first: now}
 		}
 	}
+	// The paths of this event, as the profile keys them: a declared path
+	// by its name in fields (items[].sku is items.sku).
+	present := make(map[string]int, len(obs))
 	for _, ob := range obs {
-		st := p.paths[ob.path]
 		f, exact := Declared(c, ob.path)
+		key := ob.path
+		if f != nil && exact {
+			key = f.Path
+		}
+		present[key] = 0
+		st := p.paths[key]
 		if st == nil && len(p.paths) < o.MaxPaths && len(ob.path) <= MaxPathBytes {
 			st = &pathState{first: now}
-			p.paths[ob.path] = st
+			p.paths[key] = st
 			switch {
 			case f == nil && len(c.Fields) > 0:
 				if !Implied(c, ob.path) {
@@ -480,7 +488,7 @@ func (p *profile) observe(o *Options, obs []observed, index map[string]int, long
 	}
 	if now.Sub(p.sweep) >= time.Second || o.MissingAfter < time.Second {
 		p.sweep = now
-		out = p.missing(o, index, now, out)
+		out = p.missing(o, present, now, out)
 	}
 	return out
 }
@@ -489,7 +497,7 @@ func (p *profile) observe(o *Options, obs []observed, index map[string]int, long
 // and ones seen regularly before. A path under a declared object, array or
 // any is none of the contract's business; one under a path that stopped
 // too is folded into its parent's report.
-func (p *profile) missing(o *Options, index map[string]int, now time.Time, out []Change) []Change {
+func (p *profile) missing(o *Options, present map[string]int, now time.Time, out []Change) []Change {
 	var found []missingPath
 	for path, st := range p.paths {
 		if st.missing {
@@ -503,7 +511,7 @@ func (p *profile) missing(o *Options, index map[string]int, now time.Time, out [
 		if !required && st.seen < regular {
 			continue
 		}
-		if _, ok := index[path]; ok {
+		if _, ok := present[path]; ok {
 			continue
 		}
 		since := st.last

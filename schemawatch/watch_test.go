@@ -229,3 +229,22 @@ func TestMissingObjectIsOneChange(t *testing.T) {
 		t.Errorf("items: %s", got)
 	}
 }
+
+// TestRequiredPathThroughAList: a declared required items.sku is seen in
+// the items[].sku of the events, and never reported missing while it comes.
+func TestRequiredPathThroughAList(t *testing.T) {
+	w, clk := newWatch(t, nil)
+	c := contract(&rules.Field{Path: "items.sku", Type: rules.TypeString, Required: true})
+	for range 20 {
+		observe(w, c, clk, `{"items": [{"sku": "a"}, {"sku": "b"}]}`)
+	}
+	if got := kinds(w.Since(0)); strings.Contains(got, "field_missing") {
+		t.Errorf("changes: %s", got)
+	}
+	for range 12 {
+		observe(w, c, clk, `{"items": []}`)
+	}
+	if got := kinds(w.Since(0)); !strings.Contains(got, "field_missing items.sku") {
+		t.Errorf("a required path through a list that stopped: %s", got)
+	}
+}
