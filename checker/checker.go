@@ -561,17 +561,17 @@ func (p *Partition) stateFor(i int) *partContract {
 		case r.r.Kind == rules.KindUnique:
 			pc.unique[j] = newUniqueState(p.ch.opts.UniqueMaxKeys)
 		case r.r.Correlates() && shared:
-			pc.corr[j] = p.ch.sharedState(keyOf(c, r), p.Topic, func() any { return newCorrState(p.ch.opts.UniqueMaxKeys, r.r.Kind == rules.KindReference) }).(*corrState)
+			pc.corr[j] = p.ch.sharedState(keyOf(c, r), p.Topic, func() any { return newCorrState(p.ch.opts.UniqueMaxKeys) }).(*corrState)
 		case r.r.Correlates() && spansTopics(c.c):
 			// Co-partitioned topics: the partitions of one number share
 			// the state, whichever topic an event comes from.
 			pc.corr[j] = p.ch.sharedState(keyOf(c, r), fmt.Sprintf("#%d", p.Partition), func() any {
-				s := newCorrState(p.ch.opts.UniqueMaxKeys, r.r.Kind == rules.KindReference)
+				s := newCorrState(p.ch.opts.UniqueMaxKeys)
 				s.shared = SharedStatePrefix + c.c.Name
 				return s
 			}).(*corrState)
 		case r.r.Correlates():
-			pc.corr[j] = newCorrState(p.ch.opts.UniqueMaxKeys, r.r.Kind == rules.KindReference)
+			pc.corr[j] = newCorrState(p.ch.opts.UniqueMaxKeys)
 		}
 	}
 	if p.ch.opts.Durable {

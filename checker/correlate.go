@@ -31,12 +31,13 @@ func stateKey(text string) string {
 
 // corrState is the state of one sequence or reference rule in one
 // partition (or, with scope topic offline, in a whole topic): the open
-// expectations by key, with the newest event time seen, and for reference
-// rules the keys of the referenced events seen.
+// expectations by key, with the newest event time seen, and keys seen:
+// for reference rules those of the referenced events, for sequences the
+// expects that found no start (read before it).
 //
 // Memory is bounded: at most max open expectations (past it the one due
-// first is evicted, without a result, and counted) and, for reference
-// rules, at most max referenced keys (the least recently seen go first).
+// first is evicted, without a result, and counted) and at most max keys
+// seen (the least recently seen go first).
 type corrState struct {
 	// mu guards a state shared by the partitions of one number of
 	// co-partitioned topics, which different workers check; shared names
@@ -73,11 +74,8 @@ type openExp struct {
 	idx      int    // in the heap
 }
 
-func newCorrState(max int, reference bool) *corrState {
-	s := &corrState{max: max, open: map[string]*openExp{}, watermark: math.MinInt64}
-	if reference {
-		s.seen = newUniqueState(max)
-	}
+func newCorrState(max int) *corrState {
+	s := &corrState{max: max, open: map[string]*openExp{}, watermark: math.MinInt64, seen: newUniqueState(max)}
 	return s
 }
 
@@ -322,21 +320,33 @@ func (w *Worker) origin(ev *Event) origin {
 func (w *Worker) move(c *contract, r *rule, s *corrState, m move, explain func(string) string) (Result, string, bool) {
 	rr := r.r
 	if m.close {
-		if s.seen != nil {
-			s.seen.seen(m.closeKey, m.time, m.origin.at, m.origin.at, 0, false, false)
-			s.changed(m.closeKey)
-			s.count()
-		}
-		if o := s.close(m.closeKey); o != nil {
+		o := s.close(m.closeKey)
+		if o != nil {
 			w.counts[r.index*int(numResults)+int(Pass)].Add(uint64(o.n))
+		}
+		// A reference remembers every key it saw referenced; a sequence
+		// the expects that found no start: its start may be read later
+		// (from another partition or topic).
+		if rr.Reference != nil || o == nil {
+			s.seen.seen(m.closeKey, m.time, m.origin.at, m.origin.at, 0, false, false)
+			s.count()
 		}
 	}
 	if !m.open {
 		return 0, "", false
 	}
 	key := m.openKey
-	if s.seen != nil && s.seen.has(key) {
+	if rr.Reference != nil && s.seen.has(key) {
 		return Pass, "", true
+	}
+	if rr.Sequence != nil {
+		// An expect read before its start, no earlier in event time than
+		// the start and within its window: the pair is complete.
+		if ts, ok := s.seen.lookup(key); ok && ts >= m.time && ts <= addSat(m.time, int64(rr.Within)) {
+			s.seen.forget(key)
+			s.count()
+			return Pass, "", true
+		}
 	}
 	online := w.ch.opts.Now != nil
 	if o := s.open[key]; o != nil {

@@ -106,6 +106,26 @@ func (u *uniqueState) hash(text string) uint64 {
 	return maphash.String(u.seed, text)
 }
 
+// lookup returns the newest time the key was seen with, if it is held.
+func (u *uniqueState) lookup(text string) (ts int64, ok bool) {
+	s, ok := u.keys[u.hash(text)]
+	return s.ts, ok
+}
+
+// forget drops the key (its ring entries then name no key and go as they
+// come to the front).
+func (u *uniqueState) forget(text string) {
+	h := u.hash(text)
+	if _, ok := u.keys[h]; !ok {
+		return
+	}
+	delete(u.keys, h)
+	if u.dirty != nil {
+		u.dirty[h] = true
+	}
+	u.size.Store(int64(len(u.keys)))
+}
+
 // has reports whether the key is held.
 func (u *uniqueState) has(text string) bool {
 	_, ok := u.keys[u.hash(text)]

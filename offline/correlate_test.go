@@ -272,3 +272,32 @@ rules:
 		t.Errorf("once: %+v", once)
 	}
 }
+
+// TestExpectReadBeforeItsStart: an expect read before its start (another
+// partition or topic was read first) completes the pair when the start
+// comes, if it is no earlier than the start and within the window.
+func TestExpectReadBeforeItsStart(t *testing.T) {
+	src := "contract: c\nowner: o\ntopics: [t]\nevent_time: at\nrules:\n  - name: paid\n    sequence: {key: id, start: type == \"created\", expect: type == \"paid\"}\n    within: 30m\n"
+	cs, err := rules.Parse("c.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := strings.Join([]string{
+		`{"type":"paid","id":"a","at":"2026-03-01T10:05:00Z"}`,    // read first, paid 5m after its start
+		`{"type":"paid","id":"b","at":"2026-03-01T09:00:00Z"}`,    // paid before b was even created: no pair
+		`{"type":"paid","id":"c","at":"2026-03-01T10:50:00Z"}`,    // 50m after its start: too late
+		`{"type":"created","id":"a","at":"2026-03-01T10:00:00Z"}`, // pass at once
+		`{"type":"created","id":"b","at":"2026-03-01T10:00:00Z"}`, // opens
+		`{"type":"created","id":"c","at":"2026-03-01T10:00:00Z"}`, // opens
+	}, "\n")
+	rep, err := offline.Run(cs, []offline.Input{{Name: "e", R: strings.NewReader(events)}}, offline.Options{Topic: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Contracts[0].Rules[0]
+	// b and c are due at 10:30, and the clock (the newest event time) is
+	// at 10:50 already: c's event finds b due; c is open at the end.
+	if r.Pass != 1 || r.Fail != 1 || *r.Pending != 1 {
+		t.Errorf("pass %d fail %d pending %d", r.Pass, r.Fail, *r.Pending)
+	}
+}
