@@ -58,9 +58,7 @@ func TestRoutedRulesSeeEveryPartition(t *testing.T) {
 		if parts[r.Key] == nil {
 			parts[r.Key] = ch.NewRoutedPartition("routes", int32(len(parts)))
 		}
-		for _, v := range w.Apply(parts[r.Key], r) {
-			got = append(got, v)
-		}
+		got = append(got, w.Apply(parts[r.Key], r)...)
 		w.Apply(parts[r.Key], r) // delivered twice: no repeat of itself
 	}
 	if len(got) != 2 {
