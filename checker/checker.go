@@ -233,8 +233,10 @@ type rule struct {
 	samples *sampleStore
 	// fingerprint of the rule's definition: a reload carries counts,
 	// samples and state over to the rule of the same name only when it is
-	// the same.
+	// the same. fp is its short hash, written with durable state and
+	// routed records.
 	fingerprint string
+	fp          string
 }
 
 // Fingerprint is what defines a rule's verdicts and state: its kind, its
@@ -308,6 +310,9 @@ func New(contracts []*rules.Contract, opts Options) *Checker {
 			vr := VolumeRule(c)
 			cc.rules = append(cc.rules, &rule{r: vr, synthetic: true, index: ch.numRules, samples: newSampleStore(opts.SamplesPerRule, false), fingerprint: Fingerprint(c, vr)})
 			ch.numRules++
+		}
+		for _, r := range cc.rules {
+			r.fp = fingerprintHash(r.fingerprint)
 		}
 		ch.contracts = append(ch.contracts, cc)
 	}

@@ -129,7 +129,7 @@ func (p *Partition) Changes() []StateChange {
 		}
 		c := p.ch.contracts[i]
 		for j, r := range c.rules {
-			fp := fingerprintHash(r.fingerprint)
+			fp := r.fp
 			if u := pc.unique[j]; u != nil {
 				out = appendUnique(out, 'u', c, r, fp, u)
 			}
@@ -205,7 +205,7 @@ func (p *Partition) Restore(key string, value []byte) bool {
 		if r.r.Name != ruleName {
 			continue
 		}
-		fp := fingerprintHash(r.fingerprint)
+		fp := r.fp
 		switch kind {
 		case "u", "r":
 			u := pc.unique[j]

@@ -48,7 +48,7 @@ type Routed struct {
 func (w *Worker) Routed() []Routed { return w.routed }
 
 func (w *Worker) routeOf(c *contract, r *rule, key, role string, t int64, g origin) Routed {
-	return Routed{Contract: c.c.Name, Rule: r.r.Name, FP: fingerprintHash(r.fingerprint), Key: key, Role: role,
+	return Routed{Contract: c.c.Name, Rule: r.r.Name, FP: r.fp, Key: key, Role: role,
 		Time: t, Topic: g.topic, Partition: g.part, Offset: g.at}
 }
 
@@ -134,7 +134,7 @@ func (w *Worker) Apply(p *Partition, it Routed) []Violation {
 	}
 	pc := p.state[i]
 	for j, r := range c.rules {
-		if r.r.Name != it.Rule || !r.routed || fingerprintHash(r.fingerprint) != it.FP {
+		if r.r.Name != it.Rule || !r.routed || r.fp != it.FP {
 			continue
 		}
 		res, reason, has := w.applyRouted(c, r, pc, j, it)

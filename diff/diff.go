@@ -485,33 +485,14 @@ func (d *differ) within(r *rules.Rule, o, n time.Duration) {
 	} else {
 		c.Change = "shorter"
 	}
-	switch r.Kind {
-	case rules.KindUnique:
-		if longer {
-			c.Class, c.Detail = Stricter, "a repeat further apart now fails: a producer may break with repeats it sent"
-		} else {
-			c.Class, c.Detail = Looser, "repeats further apart now pass"
-		}
-	case rules.KindFresh:
-		if longer {
-			c.Class, c.Detail = Looser, "older events now pass"
-		} else {
-			c.Class, c.Detail = Stricter, "events must be more recent: a producer may break with events it sent later"
-		}
-	case rules.KindSequence:
-		if longer {
-			c.Class, c.Detail = Looser, "the expected event may come later"
-		} else {
-			c.Class, c.Detail = Stricter, "the expected event must come sooner: a producer may break with the delays it has"
-		}
-	case rules.KindReference:
-		if longer {
-			c.Class, c.Detail = Looser, "the referenced event may come later"
-		} else {
-			c.Class, c.Detail = Stricter, "the referenced event must come sooner: a producer may break with the delays it has"
-		}
-	default:
+	w, ok := withinEffects[r.Kind]
+	switch {
+	case !ok:
 		c.Class, c.Detail = Changed, "within changed"
+	case longer:
+		c.Class, c.Detail = w.longer, w.longerDetail
+	default:
+		c.Class, c.Detail = w.longer.opposite(), w.shorterDetail
 	}
 	d.add(c)
 }
@@ -665,4 +646,28 @@ func fieldSummary(f *rules.Field) string {
 		s += ", nullable"
 	}
 	return s
+}
+
+// withinEffects say what a longer within does to each kind of rule, and
+// what either way means for the events.
+var withinEffects = map[rules.Kind]struct {
+	longer                      Class
+	longerDetail, shorterDetail string
+}{
+	rules.KindUnique:    {Stricter, "a repeat further apart now fails: a producer may break with repeats it sent", "repeats further apart now pass"},
+	rules.KindFresh:     {Looser, "older events now pass", "events must be more recent: a producer may break with events it sent later"},
+	rules.KindSequence:  {Looser, "the expected event may come later", "the expected event must come sooner: a producer may break with the delays it has"},
+	rules.KindReference: {Looser, "the referenced event may come later", "the referenced event must come sooner: a producer may break with the delays it has"},
+}
+
+// opposite is the class of the reverse change: stricter for looser and
+// the other way round.
+func (c Class) opposite() Class {
+	switch c {
+	case Stricter:
+		return Looser
+	case Looser:
+		return Stricter
+	}
+	return c
 }

@@ -96,11 +96,7 @@ func TestSequencesGiveOneVerdictOnlineOfflineAndInBacktests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	path := dir + "/flow.yaml"
-	if err := os.WriteFile(path, []byte(flowContract), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := contractFile(t, flowContract)
 	lines := flowEvents(400, time.Now())
 	produceLines(t, producer(t, broker.ListenAddrs()), "checkout.orders", lines)
 
@@ -158,11 +154,7 @@ func TestRoutedRulesTakeOldEventTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer broker.Close()
-	path := t.TempDir() + "/c.yaml"
-	contract := "contract: ids\nowner: o\ntopics: [checkout.orders]\nevent_time: at\nrules:\n  - name: id-unique\n    unique: id\n    within: 1h\n    scope: topic\n"
-	if err := os.WriteFile(path, []byte(contract), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := contractFile(t, "contract: ids\nowner: o\ntopics: [checkout.orders]\nevent_time: at\nrules:\n  - name: id-unique\n    unique: id\n    within: 1h\n    scope: topic\n")
 	at := time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339)
 	cl := producer(t, broker.ListenAddrs())
 	produceLines(t, cl, "checkout.orders", [][]byte{
@@ -197,11 +189,7 @@ func TestTopicsNotCoPartitionedAreWarned(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer broker.Close()
-	path := t.TempDir() + "/c.yaml"
-	contract := "contract: flow\nowner: o\ntopics: [orders, payments]\nrules:\n  - name: paid\n    sequence: {key: id, start: kafka.topic == \"orders\", expect: kafka.topic == \"payments\"}\n    within: 1h\n"
-	if err := os.WriteFile(path, []byte(contract), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := contractFile(t, "contract: flow\nowner: o\ntopics: [orders, payments]\nrules:\n  - name: paid\n    sequence: {key: id, start: kafka.topic == \"orders\", expect: kafka.topic == \"payments\"}\n    within: 1h\n")
 	var logs syncBuffer
 	startConfig(t, sidecar.Config{
 		Contracts:     []string{path},
@@ -223,11 +211,7 @@ func TestSequenceAcrossCoPartitionedTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer broker.Close()
-	path := t.TempDir() + "/c.yaml"
-	contract := "contract: flow\nowner: o\ntopics: [orders, payments]\nrules:\n  - name: paid\n    sequence: {key: id, start: kafka.topic == \"orders\", expect: kafka.topic == \"payments\"}\n    within: 1h\n"
-	if err := os.WriteFile(path, []byte(contract), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := contractFile(t, "contract: flow\nowner: o\ntopics: [orders, payments]\nrules:\n  - name: paid\n    sequence: {key: id, start: kafka.topic == \"orders\", expect: kafka.topic == \"payments\"}\n    within: 1h\n")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.ListenAddrs()...)) // keys hash to partitions alike in both topics
 	if err != nil {
 		t.Fatal(err)
@@ -254,4 +238,14 @@ func TestSequenceAcrossCoPartitionedTopics(t *testing.T) {
 	if open := r.s.Checker().Pending()["flow"]["paid"]; open != 4 {
 		t.Errorf("open expectations: %d, want 4", open)
 	}
+}
+
+// contractFile writes a contract to a file of its own and returns its path.
+func contractFile(t *testing.T, text string) string {
+	t.Helper()
+	path := t.TempDir() + "/c.yaml"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -556,9 +556,11 @@ func (s *Sidecar) Handle(w int, topic string, partition int32, records []kafka.R
 		if len(out.Absent) > 0 && s.cfg.OnViolations != nil {
 			s.cfg.OnViolations(out.Absent) // of earlier records: never quarantined
 		}
-		for _, rr := range s.routedRecords(out.Routed) {
-			routed = append(routed, rr)
-			routedSource = append(routedSource, i)
+		if len(out.Routed) > 0 {
+			routed = s.appendRouted(routed, out.Routed)
+			for len(routedSource) < len(routed) {
+				routedSource = append(routedSource, i)
+			}
 		}
 		vs := out.Violations
 		if len(vs) == 0 {

@@ -233,10 +233,9 @@ func (s *Sidecar) writeState(p *pipeline.Partition) bool {
 	return true
 }
 
-// routedRecords are the records of the routing topic for what a record's
-// rules of scope topic need.
-func (s *Sidecar) routedRecords(rs []checker.Routed) []kafka.Record {
-	out := make([]kafka.Record, 0, len(rs))
+// appendRouted appends the records of the routing topic for what a
+// record's rules of scope topic need.
+func (s *Sidecar) appendRouted(out []kafka.Record, rs []checker.Routed) []kafka.Record {
 	for _, r := range rs {
 		v, _ := json.Marshal(r)
 		// No timestamp of the event's: the producer stamps the record now.
