@@ -220,6 +220,11 @@ type contract struct {
 	// fields are the declared fields, their paths split, for the
 	// synthetic fields rules.
 	fields []declared
+	// anomalies is the state of its anomaly rules and segments; nil when
+	// it has neither.
+	anomalies *anomalyState
+	// watched marks the rules a violation_ratio anomaly rule watches.
+	watched []bool
 }
 
 type rule struct {
@@ -264,6 +269,12 @@ func Fingerprint(c *rules.Contract, r *rules.Rule) string {
 			fmt.Fprintf(&b, "%d\x00%s\x00", len(src(p)), src(p))
 		}
 		fmt.Fprintf(&b, "%s\x00", r.Scope)
+		if a := r.Anomaly; a != nil {
+			fmt.Fprintf(&b, "%+v\x00%s\x00%d\x00", a.Config, a.Watch, a.Train)
+			if sg := c.Segment; sg != nil {
+				fmt.Fprintf(&b, "%d\x00%s\x00%d\x00", len(sg.By.Source), sg.By.Source, sg.Max)
+			}
+		}
 	}
 	fmt.Fprintf(&b, "%d\x00%s\x00%v\x00%s", len(src(c.Where)), src(c.Where), c.Sample, c.Format)
 	return b.String()
@@ -314,6 +325,15 @@ func New(contracts []*rules.Contract, opts Options) *Checker {
 		for _, r := range cc.rules {
 			r.fp = fingerprintHash(r.fingerprint)
 		}
+		cc.watched = make([]bool, len(cc.rules))
+		for _, r := range c.Rules {
+			if a := r.Anomaly; a != nil && a.Watch != "" {
+				for k, o := range cc.rules {
+					cc.watched[k] = cc.watched[k] || o.r.Name == a.Watch
+				}
+			}
+		}
+		cc.anomalies = newAnomalyState(cc, opts.Now != nil, opts.Durable)
 		ch.contracts = append(ch.contracts, cc)
 	}
 	ch.extra = make([]uint64, ch.numRules*int(numResults))
@@ -332,7 +352,7 @@ func VolumeRule(c *rules.Contract) *rules.Rule {
 
 // isStateful reports whether a rule's verdicts depend on other events.
 func isStateful(r *rules.Rule) bool {
-	return r.Kind == rules.KindUnique || r.Kind == rules.KindFresh || r.Correlates()
+	return r.Kind == rules.KindUnique || r.Kind == rules.KindFresh || r.Kind == rules.KindAnomaly || r.Correlates()
 }
 
 // Stateful reports whether any contract has stateful rules, whose
@@ -702,6 +722,7 @@ func (ch *Checker) UniqueEvictions() uint64 {
 func (ch *Checker) Inherit(old *Checker) {
 	snap := old.Snapshot()
 	ch.inheritVolume(old)
+	ch.inheritAnomalies(old)
 	if m := old.coverage.Load(); m != nil {
 		ch.coverage.Store(m) // until the sidecar sets the new set's coverage
 	}

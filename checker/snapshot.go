@@ -64,6 +64,9 @@ type ContractSnapshot struct {
 	// Coverage is what the contract reads online; nil when unknown
 	// (offline, or before the sidecar first read the topic metadata).
 	Coverage *Coverage
+	// Anomalies is the state of its anomaly rules and segments; nil
+	// when it has neither.
+	Anomalies *AnomalySnapshot
 }
 
 // TopicSnapshot counts one contract's events on one topic.
@@ -121,6 +124,9 @@ func (ch *Checker) Snapshot() Snapshot {
 	var snap Snapshot
 	for i, c := range ch.contracts {
 		cs := ContractSnapshot{Contract: c.c, Coverage: ch.coverageOf(c.c.Name)}
+		if c.anomalies != nil {
+			cs.Anomalies = c.anomalies.snapshot()
+		}
 		for k, t := range topics {
 			if k.contract != i {
 				continue

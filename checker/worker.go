@@ -128,6 +128,11 @@ type Worker struct {
 	absent []Violation
 	// routed are what the last Check routes for rules of scope topic.
 	routed []Routed
+	// results are the results of the rules of the contract being
+	// checked (for violation_ratio anomaly rules); obs what the event
+	// gives its anomaly rules.
+	results []Result
+	obs     []observation
 }
 
 // NewWorker returns a Worker of every rule; use one per goroutine.
@@ -209,8 +214,16 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 				values, _ = out.([]any)
 			}
 		}
+		anomalies := c.anomalies != nil && w.part != Stateless
+		if anomalies {
+			w.results = append(w.results[:0], make([]Result, len(c.rules))...)
+		}
 		for j, r := range c.rules {
-			if r.synthetic || !w.part.evaluates(r) {
+			if r.synthetic || r.r.Kind == rules.KindAnomaly {
+				continue
+			}
+			count := w.part.evaluates(r)
+			if !count && !(anomalies && c.watched[j]) {
 				continue
 			}
 			var res Result
@@ -232,13 +245,23 @@ func (w *Worker) Check(p *Partition, ev *Event) []Violation {
 			} else {
 				res, reason = w.evalRule(c, r, pc, j, ev)
 			}
+			if anomalies {
+				w.results[j] = res
+			}
+			if !count {
+				continue // evaluated for an anomaly rule only
+			}
 			w.counts[r.index*int(numResults)+int(res)].Add(1)
 			if res == Fail || res == Error {
 				w.violation(c, r, res, reason, ev)
 			}
 		}
-		if w.part == AllRules && !broken(w.out[violations:]) {
+		brokeOne := broken(w.out[violations:])
+		if w.part == AllRules && !brokeOne {
 			pc.passed.Add(1)
+		}
+		if anomalies {
+			w.observeAnomalies(c, pc, ev, w.results, brokeOne)
 		}
 		if w.part != Stateful {
 			w.hist[i].observe(time.Since(start))

@@ -49,6 +49,7 @@ type Engine struct {
 	ch             *checker.Checker
 	stage          *pipeline.Stage
 	parts          map[string]*pipeline.Partition
+	finished       bool // anomaly buckets were judged (Report)
 	events         int
 	seq            int64 // position of the next event among all the inputs
 	decodeErrors   int
@@ -173,6 +174,11 @@ func (e *Engine) decodeError(input string, line int, err error) {
 
 // Report returns the report of everything added so far.
 func (e *Engine) Report() *report.Report {
+	if !e.finished {
+		// Anomaly buckets are judged once every event is in.
+		e.ch.Finish()
+		e.finished = true
+	}
 	rep := report.Build(e.ch.Snapshot(), e.events, e.decodeErrors, e.opts.FailOn)
 	rep.DecodeExamples = e.decodeExamples
 	pending := e.ch.Pending()

@@ -11,7 +11,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/assay-dev/assay/anomaly"
 	"github.com/assay-dev/assay/checker"
 	"github.com/assay-dev/assay/internal/safetext"
 	"github.com/assay-dev/assay/rules"
@@ -45,6 +47,24 @@ type Contract struct {
 	// fields: (docs/schema.md), in input order: absent when the contract
 	// declares no fields, [] when nothing drifted.
 	SchemaChanges []SchemaChange `json:"schema_changes,omitzero"`
+	// Anomalies are the buckets of anomaly rules outside their learned
+	// band, in time order per rule (docs/contracts.md "anomaly"): absent
+	// when the contract has no anomaly rule, [] when none was. At most
+	// 1,000 are listed; AnomaliesTotal counts them all.
+	Anomalies      []Anomaly `json:"anomalies,omitzero"`
+	AnomaliesTotal uint64    `json:"anomalies_total,omitempty"`
+}
+
+// Anomaly is one bucket of an anomaly rule outside its learned band.
+type Anomaly struct {
+	Rule string `json:"rule"`
+	// Segment is the bucket's segment (contracts with a segment).
+	Segment  string  `json:"segment,omitempty"`
+	Start    string  `json:"start"` // RFC 3339, UTC
+	End      string  `json:"end"`
+	Observed float64 `json:"observed"`
+	Low      float64 `json:"low"`
+	High     float64 `json:"high"`
 }
 
 // SchemaChange is one drift of the events from a contract's fields:.
@@ -122,6 +142,13 @@ func Build(snap checker.Snapshot, events, decodeErrors int, failOn rules.Severit
 	r := &Report{Events: events, DecodeErrors: decodeErrors, FailOn: failOn, DecodeExamples: []Example{}, Contracts: []Contract{}}
 	for _, cs := range snap.Contracts {
 		c := Contract{Contract: cs.Contract.Name, Events: cs.Events, Rules: []Rule{}}
+		if a := cs.Anomalies; a != nil && len(cs.Contract.AnomalyRules()) > 0 {
+			c.Anomalies, c.AnomaliesTotal = []Anomaly{}, a.Failed
+			for _, x := range a.Anomalies {
+				c.Anomalies = append(c.Anomalies, Anomaly{Rule: x.Rule, Segment: x.Segment, Start: x.Start.UTC().Format(time.RFC3339),
+					End: x.End.UTC().Format(time.RFC3339), Observed: x.Observed, Low: x.Low, High: x.High})
+			}
+		}
 		for _, rs := range cs.Rules {
 			if rs.Synthetic {
 				continue
@@ -289,6 +316,17 @@ func (r *Report) Text(w io.Writer) error {
 		}
 		for _, sc := range c.SchemaChanges {
 			fmt.Fprintf(&b, "  schema  %s %s at %s: %s\n", sc.Change, sc.Path, where(Example{File: sc.File, Line: sc.Line}), sc.Detail)
+		}
+		for _, a := range c.Anomalies {
+			seg := ""
+			if a.Segment != "" {
+				seg = fmt.Sprintf(" segment %q", a.Segment)
+			}
+			fmt.Fprintf(&b, "  anomaly  %s%s  %s to %s  observed %s, expected %s to %s\n", a.Rule, seg, a.Start, a.End,
+				anomaly.Format(a.Observed), anomaly.Format(a.Low), anomaly.Format(a.High))
+		}
+		if n := uint64(len(c.Anomalies)); c.AnomaliesTotal > n {
+			fmt.Fprintf(&b, "  anomaly  ... and %d more\n", c.AnomaliesTotal-n)
 		}
 	}
 	if r.DecodeErrors > 0 {

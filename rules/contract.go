@@ -14,6 +14,8 @@ package rules
 import (
 	"regexp"
 	"time"
+
+	"github.com/assay-dev/assay/anomaly"
 )
 
 // Severity of a rule: how bad a violation is.
@@ -55,6 +57,7 @@ const (
 	KindFresh                 // an event time that must not be older than a bound
 	KindSequence              // a start that must be followed by an expect of its key
 	KindReference             // a key that must have been seen on other events
+	KindAnomaly               // a measure per bucket that must stay inside its learned band
 )
 
 func (k Kind) String() string {
@@ -67,6 +70,8 @@ func (k Kind) String() string {
 		return "sequence"
 	case KindReference:
 		return "reference"
+	case KindAnomaly:
+		return "anomaly"
 	}
 	return "expr"
 }
@@ -99,6 +104,9 @@ type Contract struct {
 	PII       []string // dotted paths masked everywhere
 	Rules     []*Rule
 	Volume    *Volume
+	// Segment splits the anomaly rules (and the per-segment metrics) by
+	// the value of an expression; nil: one series per rule.
+	Segment *Segment
 	// Fields are the declared fields (the fields: section), in the order
 	// written; nil when the contract declares none.
 	Fields     []*Field
@@ -159,6 +167,8 @@ type Rule struct {
 	// Sequence is set for KindSequence, Reference for KindReference.
 	Sequence  *Sequence
 	Reference *Reference
+	// Anomaly is set for KindAnomaly.
+	Anomaly *Anomaly
 	// Scope says where the state of a unique, sequence or reference rule
 	// is kept: per partition (the default) or for the whole topic.
 	Scope Scope
@@ -216,6 +226,46 @@ func (r *Rule) Programs() []*Program {
 	if f := r.Reference; f != nil {
 		out = append(out, f.From, f.To, f.ToKey)
 	}
+	if a := r.Anomaly; a != nil {
+		out = append(out, a.Of)
+	}
+	return out
+}
+
+// Anomaly is a rule on a series of buckets: each closed bucket's measure
+// (Config.Metric of the events the contract checks, or of Of) must stay
+// inside a band learned from earlier buckets (package anomaly).
+type Anomaly struct {
+	anomaly.Config
+	// Of is the expression measured (null_rate, mean, p95, distinct,
+	// drift); nil for volume and violation_ratio.
+	Of *Program
+	// Watch is the rule whose verdicts violation_ratio measures.
+	Watch string
+	// Train is how far back a new rule reads a topic's history online,
+	// on its first start, to learn its baseline; 0: Config.History().
+	Train time.Duration
+}
+
+// Segment splits a contract's anomaly series and per-segment metrics by
+// the value of By: the Max values with the most events have a segment
+// each, every other value is counted in the segment "other".
+type Segment struct {
+	By  *Program
+	Max int
+}
+
+// OtherSegment names the segment of the values that have none of their own.
+const OtherSegment = "other"
+
+// AnomalyRules returns the contract's anomaly rules.
+func (c *Contract) AnomalyRules() []*Rule {
+	var out []*Rule
+	for _, r := range c.Rules {
+		if r.Kind == KindAnomaly {
+			out = append(out, r)
+		}
+	}
 	return out
 }
 
@@ -227,6 +277,9 @@ func (r *Rule) Correlates() bool { return r.Kind == KindSequence || r.Kind == Ki
 // Programs returns every expression of the contract that reads events.
 func (c *Contract) Programs() []*Program {
 	out := []*Program{c.Where, c.EventTime}
+	if c.Segment != nil {
+		out = append(out, c.Segment.By)
+	}
 	for _, r := range c.Rules {
 		out = append(out, r.Programs()...)
 	}
@@ -236,14 +289,14 @@ func (c *Contract) Programs() []*Program {
 // NeedsEventTime returns the rules that need an event time and, the
 // contract having no event_time, would read the record timestamp: events
 // from files have none, so `assay test` on files cannot judge them.
-// Sequence rules need one, and reference rules with a within.
+// Sequence and anomaly rules need one, and reference rules with a within.
 func (c *Contract) NeedsEventTime() []*Rule {
 	if c.EventTime != nil {
 		return nil
 	}
 	var out []*Rule
 	for _, r := range c.Rules {
-		if r.Kind == KindSequence || (r.Kind == KindReference && r.Within > 0) {
+		if r.Kind == KindSequence || r.Kind == KindAnomaly || (r.Kind == KindReference && r.Within > 0) {
 			out = append(out, r)
 		}
 	}

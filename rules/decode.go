@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/assay-dev/assay/anomaly"
 	"github.com/assay-dev/assay/internal/safetext"
 	"github.com/assay-dev/assay/internal/suggest"
 )
@@ -44,6 +45,9 @@ type decoder struct {
 	// broken rules' too, so that an example naming a broken rule adds no
 	// second problem.
 	declared map[string]bool
+	// watched are the rules named by the violation_ratio anomaly rules of
+	// the contract, checked once all its rules are read.
+	watched []watchedRule
 }
 
 // maxQuoted bounds a value quoted in an error: a contract file can hold
@@ -409,6 +413,8 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			rulesNode = v
 		case "volume":
 			c.Volume = d.decodeVolume(v)
+		case "segment":
+			c.Segment = d.decodeSegment(v)
 		case "fields":
 			c.Fields = d.decodeFields(v)
 		case "alert":
@@ -443,10 +449,11 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	if rulesNode != nil {
 		c.Rules = d.decodeRules(rulesNode)
 		for _, r := range c.Rules {
-			if r.Kind == KindSequence || (r.Within > 0 && (r.Kind == KindUnique || r.Kind == KindReference)) {
+			if r.Kind == KindSequence || r.Kind == KindAnomaly || (r.Within > 0 && (r.Kind == KindUnique || r.Kind == KindReference)) {
 				r.EventTime = c.EventTime
 			}
 		}
+		d.checkWatched(c.Rules)
 	} else if c.Volume == nil {
 		d.errorf(n, "missing required key \"rules\" (or a volume)")
 	}
@@ -479,7 +486,7 @@ func (d *decoder) decodeExamples(n *yaml.Node, rs []*Rule) []Example {
 	pairs := map[string]Kind{}
 	for _, r := range rs {
 		known[r.Name] = true
-		if r.Correlates() {
+		if r.Correlates() || r.Kind == KindAnomaly {
 			pairs[r.Name] = r.Kind
 		}
 	}
@@ -516,7 +523,9 @@ func (d *decoder) decodeExamples(n *yaml.Node, rs []*Rule) []Example {
 							msg += fmt.Sprintf("; did you mean %q?", to)
 						}
 						d.errorf(v.Content[j], "%s", msg)
-					} else if kind, ok := pairs[name]; ok {
+					} else if kind, ok := pairs[name]; ok && kind == KindAnomaly {
+						d.errorf(v.Content[j], "%s: %q is an anomaly rule: it judges buckets of events against a learned band, which one example event cannot show; take it out of %s and check it with assay test on a file of events", k.Value, safetext.Truncate(name, maxQuoted), k.Value)
+					} else if ok {
 						d.errorf(v.Content[j], "%s: %q is a %s rule: it judges pairs of events, which one example event cannot show; take it out of %s and check it with assay test on a file of events", k.Value, safetext.Truncate(name, maxQuoted), kind, k.Value)
 					}
 				}
@@ -660,10 +669,10 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 		k, v := kv[0], kv[1]
 		switch k.Value {
 		case "name":
-		case "expr", "unique", "fresh", "sequence", "reference":
+		case "expr", "unique", "fresh", "sequence", "reference", "anomaly":
 			kinds++
 			exprNode = v
-			r.Kind = map[string]Kind{"expr": KindExpr, "unique": KindUnique, "fresh": KindFresh, "sequence": KindSequence, "reference": KindReference}[k.Value]
+			r.Kind = map[string]Kind{"expr": KindExpr, "unique": KindUnique, "fresh": KindFresh, "sequence": KindSequence, "reference": KindReference, "anomaly": KindAnomaly}[k.Value]
 		case "scope":
 			scopeNode = v
 			if s, ok := d.str(v, "scope"); ok {
@@ -720,9 +729,9 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 	}
 	switch {
 	case kinds == 0:
-		d.errorf(n, "rule needs one of expr, unique, fresh, sequence or reference")
+		d.errorf(n, "rule needs one of expr, unique, fresh, sequence, reference or anomaly")
 	case kinds > 1:
-		d.errorf(n, "rule must have only one of expr, unique, fresh, sequence or reference")
+		d.errorf(n, "rule must have only one of expr, unique, fresh, sequence, reference or anomaly")
 	default:
 		switch r.Kind {
 		case KindExpr:
@@ -744,6 +753,11 @@ func (d *decoder) decodeRule(n *yaml.Node) *Rule {
 			}
 		case KindReference:
 			r.Reference = d.decodeReference(exprNode, r)
+		case KindAnomaly:
+			r.Anomaly = d.decodeAnomaly(exprNode)
+			if withinNode != nil {
+				d.errorf(withinNode, "within does not apply to anomaly rules: their buckets are anomaly.every")
+			}
 		}
 	}
 	if scopeNode != nil && r.Kind != KindUnique && r.Kind != KindSequence && r.Kind != KindReference && kinds == 1 {
@@ -912,6 +926,195 @@ func (d *decoder) decodeVolume(n *yaml.Node) *Volume {
 		d.errorf(n, "volume needs min and per")
 	}
 	return v
+}
+
+// decodeAnomaly reads an anomaly block.
+func (d *decoder) decodeAnomaly(n *yaml.Node) *Anomaly {
+	a := &Anomaly{Config: anomaly.Config{Seasonality: anomaly.None, Sensitivity: 3, Direction: anomaly.Both, MinHistory: 24}}
+	pairs := d.pairs(n, "anomaly")
+	if pairs == nil {
+		return a
+	}
+	var ofNode, everyNode, dirNode *yaml.Node
+	for _, kv := range pairs {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "metric":
+			if s, ok := d.str(v, "anomaly.metric"); ok {
+				a.Metric = anomaly.Metric(s)
+				if !slices.Contains(anomaly.Metrics, a.Metric) {
+					d.errorf(v, "%s", oneOf("anomaly.metric", s, metricNames()))
+				}
+			}
+		case "of":
+			ofNode = v
+		case "every":
+			everyNode = v
+			a.Every, _ = d.duration(v, "anomaly.every")
+		case "seasonality":
+			if s, ok := d.str(v, "anomaly.seasonality"); ok {
+				a.Seasonality = anomaly.Seasonality(s)
+				if s != "none" && s != "daily" && s != "weekly" {
+					d.errorf(v, "%s", oneOf("anomaly.seasonality", s, []string{"none", "daily", "weekly"}))
+				}
+			}
+		case "sensitivity":
+			if f, ok := d.float(v, "anomaly.sensitivity"); ok {
+				if !(f > 0 && f <= 100) {
+					d.errorf(v, "anomaly.sensitivity must be in (0,100], not %v", f)
+				}
+				a.Sensitivity = f
+			}
+		case "direction":
+			dirNode = v
+			if s, ok := d.str(v, "anomaly.direction"); ok {
+				a.Direction = anomaly.Direction(s)
+				if s != "up" && s != "down" && s != "both" {
+					d.errorf(v, "%s", oneOf("anomaly.direction", s, []string{"up", "down", "both"}))
+				}
+			}
+		case "min_history":
+			if i, ok := d.int(v, "anomaly.min_history"); ok {
+				if i < 1 || i > anomaly.MaxPoints {
+					d.errorf(v, "anomaly.min_history must be in [1,%d], not %d", anomaly.MaxPoints, i)
+				}
+				a.MinHistory = i
+			}
+		case "train":
+			if dur, ok := d.duration(v, "anomaly.train"); ok {
+				a.Train = dur
+			}
+		default:
+			d.errorf(k, "%s", unknownKey(k.Value, anomalyKeys))
+		}
+	}
+	if a.Metric == "" {
+		d.errorf(n, "anomaly needs metric (one of %s)", strings.Join(metricNames(), ", "))
+		return a
+	}
+	if !slices.Contains(anomaly.Metrics, a.Metric) {
+		return a
+	}
+	if everyNode == nil {
+		d.errorf(n, "anomaly needs every (the bucket, e.g. 10m)")
+	} else if a.Every < time.Second {
+		d.errorf(everyNode, "anomaly.every must be at least 1s")
+	} else if a.Every%time.Second != 0 {
+		d.errorf(everyNode, "anomaly.every must be whole seconds")
+	} else if err := a.Config.Check(); err != nil {
+		at := everyNode
+		if a.Metric == anomaly.Drift && a.Direction == anomaly.Down && dirNode != nil {
+			at = dirNode
+		}
+		d.errorf(at, "anomaly: %v", err)
+	}
+	switch a.Metric {
+	case anomaly.Volume:
+		if ofNode != nil {
+			d.errorf(ofNode, "anomaly.of does not apply to metric volume (it counts the events the contract checks)")
+		}
+	case anomaly.ViolationRatio:
+		if ofNode == nil {
+			d.errorf(n, "anomaly of metric violation_ratio needs of: the name of the rule it watches")
+		} else if s, ok := d.str(ofNode, "anomaly.of"); ok {
+			a.Watch = s
+			d.watched = append(d.watched, watchedRule{ofNode, s})
+		}
+	default:
+		if ofNode == nil {
+			d.errorf(n, "anomaly of metric %s needs of: the expression measured", a.Metric)
+		} else {
+			a.Of = d.compile(ofNode, "anomaly.of", valueExpr)
+		}
+	}
+	if a.Metric == anomaly.Drift && dirNode == nil {
+		a.Direction = anomaly.Up
+	}
+	return a
+}
+
+// watchedRule is a rule named by a violation_ratio anomaly rule.
+type watchedRule struct {
+	n    *yaml.Node
+	name string
+}
+
+// checkWatched reports violation_ratio rules that watch no rule of the
+// contract, or another anomaly rule.
+func (d *decoder) checkWatched(rs []*Rule) {
+	defer func() { d.watched = nil }()
+	byName := map[string]*Rule{}
+	for _, r := range rs {
+		byName[r.Name] = r
+	}
+	for _, w := range d.watched {
+		r := byName[w.name]
+		switch {
+		case r == nil:
+			msg := fmt.Sprintf("anomaly.of: no rule %q in the contract", safetext.Truncate(w.name, maxQuoted))
+			if to, ok := suggest.Closest(w.name, ruleNames(rs)); ok {
+				msg += fmt.Sprintf("; did you mean %q?", to)
+			}
+			d.errorf(w.n, "%s", msg)
+		case r.Kind == KindAnomaly:
+			d.errorf(w.n, "anomaly.of: rule %q is an anomaly rule; violation_ratio watches a rule judged per event", w.name)
+		case r.Correlates():
+			d.errorf(w.n, "anomaly.of: rule %q is a %s rule, judged when its pair completes; violation_ratio watches a rule judged per event", w.name, r.Kind)
+		}
+	}
+}
+
+// decodeSegment reads the segment block of a contract.
+func (d *decoder) decodeSegment(n *yaml.Node) *Segment {
+	sg := &Segment{Max: 10}
+	pairs := d.pairs(n, "segment")
+	if pairs == nil {
+		return sg
+	}
+	var byNode *yaml.Node
+	for _, kv := range pairs {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "by":
+			byNode = v
+		case "max":
+			if i, ok := d.int(v, "segment.max"); ok {
+				if i < 1 || i > MaxSegments {
+					d.errorf(v, "segment.max must be in [1,%d], not %d", MaxSegments, i)
+				}
+				sg.Max = i
+			}
+		default:
+			d.errorf(k, "%s", unknownKey(k.Value, segmentKeys))
+		}
+	}
+	if byNode == nil {
+		d.errorf(n, "segment needs by: the expression whose value names an event's segment")
+	} else {
+		sg.By = d.compile(byNode, "segment.by", valueExpr)
+	}
+	return sg
+}
+
+// MaxSegments bounds segment.max: every segment is a series of every
+// anomaly rule and a value of the segment label.
+const MaxSegments = 100
+
+func metricNames() []string {
+	out := make([]string, len(anomaly.Metrics))
+	for i, m := range anomaly.Metrics {
+		out[i] = string(m)
+	}
+	return out
+}
+
+// oneOf is the message of a value that is not one of the allowed ones.
+func oneOf(key, got string, allowed []string) string {
+	msg := fmt.Sprintf("%s must be %s, not %q", key, strings.Join(allowed, ", "), safetext.Truncate(got, maxQuoted))
+	if to, ok := suggest.Closest(got, allowed); ok {
+		msg += fmt.Sprintf("; did you mean %q?", to)
+	}
+	return msg
 }
 
 func (d *decoder) decodeQuarantine(n *yaml.Node) *Quarantine {

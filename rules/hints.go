@@ -14,11 +14,13 @@ import (
 
 // The keys of each block of a contract, for "did you mean" on unknown keys.
 var (
-	contractKeys   = []string{"contract", "version", "owner", "consumers", "description", "topics", "topic_pattern", "format", "where", "event_time", "sample", "pii", "rules", "fields", "volume", "alert", "quarantine", "examples"}
+	contractKeys   = []string{"contract", "version", "owner", "consumers", "description", "topics", "topic_pattern", "format", "where", "event_time", "sample", "pii", "rules", "fields", "volume", "segment", "alert", "quarantine", "examples"}
 	fieldKeys      = []string{"type", "required", "nullable"}
-	ruleKeys       = []string{"name", "expr", "unique", "fresh", "sequence", "reference", "severity", "description", "when", "within", "scope", "tolerance", "mode"}
+	ruleKeys       = []string{"name", "expr", "unique", "fresh", "sequence", "reference", "anomaly", "severity", "description", "when", "within", "scope", "tolerance", "mode"}
 	exampleKeys    = []string{"name", "event", "pass", "fail"}
 	volumeKeys     = []string{"min", "per"}
+	anomalyKeys    = []string{"metric", "of", "every", "seasonality", "sensitivity", "direction", "min_history", "train"}
+	segmentKeys    = []string{"by", "max"}
 	quarantineKeys = []string{"topic", "mask_pii"}
 	alertKeys      = []string{"ratio", "window", "min_events", "channels"}
 )

@@ -26,6 +26,7 @@ type fileContract struct {
 	PII          []string             `json:"pii" doc:"Dotted field paths masked in samples, alerts, logs and quarantine (kafka.key, kafka.headers.NAME too)."`
 	Rules        []fileRule           `json:"rules" doc:"The rules every event must meet."`
 	Volume       *fileVolume          `json:"volume" doc:"The topic must not go silent (checked online)."`
+	Segment      *fileSegment         `json:"segment" doc:"Split anomaly rules and per-segment metrics by the value of an expression: the max values with the most events have a segment each, the rest share the segment other."`
 	Fields       map[string]fileField `json:"fields" doc:"Declared fields by dotted path: each is checked on every event (synthetic rules fields.required and fields.types), and lint reports rules that read an undeclared path."`
 	Alert        *fileAlert           `json:"alert" doc:"When a rule counts as broken, and where to say so."`
 	Quarantine   *fileQuarantine      `json:"quarantine" doc:"Send violating events to a topic of their own."`
@@ -39,6 +40,7 @@ type fileRule struct {
 	Fresh       string         `json:"fresh" doc:"Event-time expression; fails when the event is older than within."`
 	Sequence    *fileSequence  `json:"sequence" doc:"Each event start matches opens an expectation for its key, which an event expect matches with the same key must close within within; else the start fails."`
 	Reference   *fileReference `json:"reference" doc:"An event from matches names a key (key) that an event to matches must carry (to_key), earlier or up to within later."`
+	Anomaly     *fileAnomaly   `json:"anomaly" doc:"A measure per bucket (volume, null_rate, mean, p95, distinct, violation_ratio, drift) that must stay inside a band learned from earlier buckets: each closed bucket gives one verdict."`
 	Within      string         `json:"within" pattern:"^[0-9][0-9a-z.]*$" doc:"Window of unique, bound of fresh, the time a sequence's expect may take, how much later a referenced event may come: 30s, 5m, 1h, 7d, 2w."`
 	Scope       string         `json:"scope" enum:"partition|topic" doc:"Where the state of a unique, sequence or reference rule lives: per partition (default) or for the whole topic (online, events are routed by key through an internal topic)."`
 	Severity    string         `json:"severity" enum:"critical|warning|info" doc:"Default warning."`
@@ -59,6 +61,22 @@ type fileReference struct {
 	From  string `json:"from" required:"true" doc:"Boolean expression: the referring events."`
 	To    string `json:"to" required:"true" doc:"Boolean expression: the referenced events."`
 	ToKey string `json:"to_key" doc:"The key of a referenced event; default: key."`
+}
+
+type fileAnomaly struct {
+	Metric      string  `json:"metric" required:"true" enum:"volume|null_rate|mean|p95|distinct|violation_ratio|drift" doc:"What is measured per bucket."`
+	Of          string  `json:"of" doc:"The expression measured (null_rate, mean, p95, distinct, drift), or the name of the rule watched (violation_ratio); not for volume."`
+	Every       string  `json:"every" required:"true" pattern:"^[0-9][0-9a-z.]*$" doc:"The bucket: 1m, 10m, 1h; whole seconds, at least 1s."`
+	Seasonality string  `json:"seasonality" enum:"none|daily|weekly" doc:"Which earlier buckets a bucket is compared with: the latest ones (none, default), the same time of day (daily) or of the week (weekly)."`
+	Sensitivity float64 `json:"sensitivity" xmin:"0" max:"100" doc:"How many robust standard deviations (MAD x 1.4826) outside the learned median a bucket must be to fail; default 3."`
+	Direction   string  `json:"direction" enum:"up|down|both" doc:"Which side of the band fails; default both (drift: up)."`
+	MinHistory  int     `json:"min_history" min:"1" max:"4096" doc:"Buckets learned before the rule judges; until then its verdicts are skip. Default 24."`
+	Train       string  `json:"train" pattern:"^[0-9][0-9a-z.]*$" doc:"Online: how far back a new rule reads the topic's history on its first start to learn its baseline; default the history it keeps (4 x min_history buckets, 7 days daily, 4 weeks weekly)."`
+}
+
+type fileSegment struct {
+	By  string `json:"by" required:"true" doc:"Expression whose value names an event's segment (a country, a tenant, a header)."`
+	Max int    `json:"max" min:"1" max:"100" doc:"Segments of their own, by events; default 10. The segment label has at most max+1 values."`
 }
 
 type fileField struct {
@@ -106,6 +124,7 @@ func JSONSchema() []byte {
 		map[string]any{"required": []string{"fresh"}},
 		map[string]any{"required": []string{"sequence"}},
 		map[string]any{"required": []string{"reference"}},
+		map[string]any{"required": []string{"anomaly"}},
 	}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	return append(b, '\n')
