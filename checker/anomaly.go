@@ -652,6 +652,9 @@ func (ch *Checker) Tick(now time.Time, caughtUp bool) []Violation {
 			clock = now.UnixNano()
 			st.clock = clock
 		}
+		if caughtUp {
+			st.startSilent(now.UnixNano())
+		}
 		var closed []closedBucket
 		if clock != math.MinInt64 {
 			closed = st.closeDue(clock)
@@ -665,6 +668,22 @@ func (ch *Checker) Tick(now time.Time, caughtUp bool) []Violation {
 		out = append(out, w.out...)
 	}
 	return out
+}
+
+// startSilent starts the buckets of the series that have seen no event
+// since the start (a topic silent from the start, or caught up without a
+// record for them): from the bucket holding now, which is partial, so that
+// a silent topic still closes empty buckets.
+func (st *anomalyState) startSilent(now int64) {
+	for _, ar := range st.rules {
+		for idx, sr := range ar.series {
+			if sr.next != math.MinInt64 || (st.segs != nil && idx > 0 && st.segs.names[idx] == "") {
+				continue
+			}
+			sr.next = ar.cfg.BucketStart(now)
+			sr.partial = sr.next
+		}
+	}
 }
 
 // reviseDue reports whether the buckets closed include one of the first

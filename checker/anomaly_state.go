@@ -283,7 +283,7 @@ func (ch *Checker) AnomalyLearned() map[string]bool {
 			continue
 		}
 		st.mu.Lock()
-		learned := len(st.pending) > 0
+		learned := len(st.pending) > 0 || st.training
 		for _, ar := range st.rules {
 			if ar.series[0].s.Learned() > 0 {
 				learned = true

@@ -64,8 +64,12 @@ type Config struct {
 	// MaxRecordBytes: larger records (key, value and headers together) are
 	// skipped and counted (default 1 MiB).
 	MaxRecordBytes int
-	// VolumeTick is how often volume windows are evaluated (default 1s).
+	// VolumeTick is how often volume windows are evaluated and anomaly
+	// buckets closed (default 1s).
 	VolumeTick time.Duration
+	// NoTraining keeps new anomaly rules from learning from their topics'
+	// history on their first start: they learn from live buckets only.
+	NoTraining bool
 	// OnViolations receives the violations of each checked record, on the
 	// consumer's worker goroutines; it must not block and must copy what it
 	// keeps.
@@ -138,6 +142,9 @@ type Sidecar struct {
 	routing string                           // the routing topic of rules of scope topic
 	state   *stateMetrics
 	schema  *schemawatch.Watch
+
+	runCtx   atomic.Pointer[context.Context] // Run's, for the training that reloads start
+	training sync.WaitGroup                  // anomaly rules learning from history
 }
 
 // Go registers a task (a sink's loop) that Run starts with the consumer.
@@ -404,6 +411,10 @@ func (s *Sidecar) Reload() error {
 	} else {
 		s.swap(e)
 	}
+	if ctx := s.runCtx.Load(); ctx != nil && s.running.Load() {
+		// Baselines of new anomaly rules: restored, or trained.
+		s.restoreAnomalies(*ctx, e.ch)
+	}
 	topics, patterns := s.subscription(contracts)
 	s.consumer.Subscribe(topics, patterns)
 	s.updateCoverage() // of the new contracts, on the new checker
@@ -449,6 +460,7 @@ func (s *Sidecar) Idle() {
 	if now := time.Now(); now.Sub(s.lastExpire) >= s.cfg.VolumeTick {
 		s.lastExpire = now
 		s.expire(now)
+		s.tickAnomalies(s.cfg.Checker.Now())
 	}
 }
 
@@ -796,11 +808,16 @@ func (s *Sidecar) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	s.runCtx.Store(&ctx)
+	s.restoreAnomalies(ctx, s.Checker())
 	s.running.Store(true)
 	stopWatch := context.AfterFunc(ctx, func() { s.stopping.Store(true) })
 	defer stopWatch()
 	err := s.consumer.Run(ctx)
 	s.running.Store(false)
+	cancel() // training from history stops with the consumer
+	s.training.Wait()
+	s.writeAnomalies(s.Checker()) // what the last buckets learned
 	select { // a reload waiting for the consumer loop is applied directly
 	case e := <-s.pending:
 		s.swap(e)

@@ -68,11 +68,11 @@ func needsRouting(contracts []*rules.Contract) bool {
 }
 
 // needsState reports whether a contract has a rule whose state is kept:
-// unique, sequence or reference. Without one, no changelog is opened.
+// unique, sequence, reference or anomaly. Without one, no changelog is opened.
 func needsState(contracts []*rules.Contract) bool {
 	for _, c := range contracts {
 		for _, r := range c.Rules {
-			if r.Kind == rules.KindUnique || r.Correlates() {
+			if r.Kind == rules.KindUnique || r.Kind == rules.KindAnomaly || r.Correlates() {
 				return true
 			}
 		}
