@@ -818,7 +818,7 @@ func (s *Sidecar) Run(ctx context.Context) error {
 	cancel() // training from history stops with the consumer
 	s.training.Wait()
 	s.writeAnomalies(s.Checker()) // what the last buckets learned
-	select { // a reload waiting for the consumer loop is applied directly
+	select {                      // a reload waiting for the consumer loop is applied directly
 	case e := <-s.pending:
 		s.swap(e)
 		s.applied <- struct{}{}
