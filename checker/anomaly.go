@@ -50,6 +50,7 @@ type anomalyState struct {
 	segs   *segmentTable // nil: the contract has no segment
 	online bool
 	clock  int64 // newest event time seen (unix ns)
+	due    int64 // online: the clock at which a bucket is next due (closeDue)
 	first  int64 // start of the first bucket of the smallest every (MinInt64: none yet)
 	late   uint64
 	// failed buckets (offline report), at most maxAnomalies, and all of
@@ -102,7 +103,7 @@ func newSeries(cfg anomaly.Config) *series {
 // newAnomalyState prepares the anomaly rules of a contract; nil when it
 // has none.
 func newAnomalyState(c *contract, online, durable bool) *anomalyState {
-	st := &anomalyState{c: c, online: online, durable: durable, clock: math.MinInt64, first: math.MinInt64}
+	st := &anomalyState{c: c, online: online, durable: durable, clock: math.MinInt64, first: math.MinInt64, due: math.MaxInt64}
 	nseg := 1
 	if sg := c.c.Segment; sg != nil {
 		st.segs = newSegmentTable(sg.Max)
@@ -313,7 +314,7 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 		st.clock = t
 	}
 	var closed []closedBucket
-	if st.online {
+	if st.online && st.clock >= st.due {
 		closed = st.closeDue(st.clock)
 	}
 	for k, ar := range st.rules {
@@ -328,6 +329,7 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 			if st.first == math.MinInt64 || start <= st.first {
 				sr.partial = start
 			}
+			st.due = min(st.due, start+int64(ar.cfg.Every)+ar.grace)
 		}
 		if start < sr.next {
 			if sr.closed {
@@ -338,6 +340,7 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 			if !st.online {
 				sr.partial = start
 			}
+			st.due = min(st.due, start+int64(ar.cfg.Every)+ar.grace)
 		}
 		b := sr.open[start]
 		if b == nil {
@@ -518,6 +521,7 @@ func (st *anomalyState) segmentName(idx int) string {
 // series' Keep of them).
 func (st *anomalyState) closeDue(clock int64) []closedBucket {
 	var out []closedBucket
+	st.due = math.MaxInt64
 	for _, ar := range st.rules {
 		e := int64(ar.cfg.Every)
 		for idx, sr := range ar.series {
@@ -527,6 +531,7 @@ func (st *anomalyState) closeDue(clock int64) []closedBucket {
 			for sr.next+e+ar.grace <= clock {
 				out = append(out, st.closeOne(ar, idx, sr, clock-ar.grace))
 			}
+			st.due = min(st.due, sr.next+e+ar.grace)
 		}
 	}
 	return out
@@ -682,6 +687,7 @@ func (st *anomalyState) startSilent(now int64) {
 			}
 			sr.next = ar.cfg.BucketStart(now)
 			sr.partial = sr.next
+			st.due = min(st.due, sr.next+int64(ar.cfg.Every)+ar.grace)
 		}
 	}
 }

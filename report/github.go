@@ -50,9 +50,12 @@ func (r *Report) annotate(b *strings.Builder, level, title string, ex Example) {
 	}
 	msg := ex.Reason
 	b.WriteString("::" + level + " ")
-	if file != "" && slices.Contains(r.Files, file) {
+	switch {
+	case ex.Line == 0 && ex.File == "":
+		// Of no one event (a bucket of an anomaly rule): no place.
+	case file != "" && slices.Contains(r.Files, file):
 		fmt.Fprintf(b, "file=%s,line=%d,", escapeProperty(file), ex.Line)
-	} else {
+	default:
 		msg = where(ex) + ": " + msg
 	}
 	b.WriteString("title=" + escapeProperty("assay: "+title) + "::" + escapeData(msg) + "\n")
