@@ -1,0 +1,219 @@
+package checker_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/assay-dev/assay/checker"
+)
+
+const anomalyContract = `
+contract: orders
+owner: o
+topics: [t]
+rules:
+  - name: volume-normal
+    anomaly: {metric: volume, every: 1m, min_history: 5}
+  - name: country-mix
+    anomaly: {metric: drift, of: country, every: 1m, min_history: 5}
+`
+
+var anomalyT0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+// feed checks n events per minute for minutes [from, to), stamped inside
+// each minute, online, with the clock at the last event.
+func feed(t *testing.T, w *checker.Worker, p *checker.Partition, clock *time.Time, from, to, n int, js func(i int) string) {
+	t.Helper()
+	for m := from; m < to; m++ {
+		for i := range n {
+			at := anomalyT0.Add(time.Duration(m)*time.Minute + time.Duration(i)*time.Minute/time.Duration(n+1))
+			*clock = at
+			ev := event(t, js(i))
+			ev.Meta.Timestamp = at
+			w.Check(p, ev)
+		}
+	}
+}
+
+func anomalyOf(ch *checker.Checker) *checker.AnomalySnapshot {
+	return ch.Snapshot().Contracts[0].Anomalies
+}
+
+func verdicts(s *checker.AnomalySnapshot, rule string) (pass, fail, skip int) {
+	for _, se := range s.Series {
+		if se.Rule != rule {
+			continue
+		}
+		for _, v := range se.Recent {
+			switch {
+			case v.Fail:
+				fail++
+			case v.Judged:
+				pass++
+			default:
+				skip++
+			}
+		}
+	}
+	return
+}
+
+// TestSilenceIsAnAnomalyNotARecovery: a topic that stops closes its
+// buckets on the wall clock, once caught up, as buckets of volume 0, which
+// fail; it is never called normal.
+func TestSilenceIsAnAnomalyNotARecovery(t *testing.T) {
+	var now time.Time
+	ch := checker.New(mustContracts(t, anomalyContract), checker.Options{Now: func() time.Time { return now }})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	feed(t, w, p, &now, 0, 20, 50, func(i int) string { return `{"country":"de"}` })
+	// Silence: 5 minutes pass on the wall clock with nothing to read.
+	for range 5 * 60 {
+		now = now.Add(time.Second)
+		ch.Tick(now, true)
+	}
+	_, fail, _ := verdicts(anomalyOf(ch), "volume-normal")
+	if fail < 4 {
+		t.Fatalf("%d failed buckets in 5 silent minutes, want at least 4", fail)
+	}
+	if pass, _, _ := verdicts(anomalyOf(ch), "country-mix"); pass == 0 {
+		t.Error("country-mix passed no bucket of the usual traffic")
+	}
+	// Not caught up (a backlog): the wall clock closes nothing.
+	before := results(ch, "volume-normal")
+	for range 5 * 60 {
+		now = now.Add(time.Second)
+		ch.Tick(now, false)
+	}
+	if after := results(ch, "volume-normal"); after != before {
+		t.Errorf("buckets closed while behind: %v → %v", before, after)
+	}
+}
+
+// TestHostileEventsStayBounded: millions of distinct drift values, event
+// times far apart and from the future, and values of every kind leave a
+// bounded state and never crash.
+func TestHostileEventsStayBounded(t *testing.T) {
+	var now time.Time
+	ch := checker.New(mustContracts(t, anomalyContract+`segment: {by: tenant, max: 3}
+`), checker.Options{Now: func() time.Time { return now }})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	long := strings.Repeat("x", 4<<10)
+	feed(t, w, p, &now, 0, 10, 300, func(i int) string {
+		return fmt.Sprintf(`{"country":"%s%d","tenant":"t%d%s"}`, long, i, i, long[:i%300])
+	})
+	// A jump of ten years, then an event of the far future.
+	now = now.AddDate(10, 0, 0)
+	for _, js := range []string{`{"country":{"a":[1,2,3]},"tenant":null}`, `{"country":[1],"tenant":{"x":1}}`, `{"country":1e308,"tenant":true}`} {
+		ev := event(t, js)
+		ev.Meta.Timestamp = now
+		w.Check(p, ev)
+	}
+	ev := event(t, `{"country":"de"}`)
+	ev.Meta.Timestamp = now.AddDate(100, 0, 0) // counted now
+	w.Check(p, ev)
+	ch.Tick(now.Add(2*time.Minute), true)
+	s := anomalyOf(ch)
+	if len(s.Segments) > 4 {
+		t.Errorf("%d segments, at most max+1 = 4", len(s.Segments))
+	}
+	for _, sg := range s.Segments {
+		if len(sg.Name) > 64 {
+			t.Errorf("a segment name of %d bytes", len(sg.Name))
+		}
+	}
+	for _, se := range s.Series {
+		if se.Learned > 4*6 { // Keep: 4 × max(min_history, 6)
+			t.Errorf("series %s/%s learned %d buckets, keeps at most %d", se.Rule, se.Segment, se.Learned, 4*6)
+		}
+		if len(se.Recent) > 144 {
+			t.Errorf("series %s/%s shows %d verdicts", se.Rule, se.Segment, len(se.Recent))
+		}
+	}
+}
+
+// TestLateEventsAreCounted: online, an event of a bucket already closed is
+// measured nowhere and counted as late.
+func TestLateEventsAreCounted(t *testing.T) {
+	var now time.Time
+	ch := checker.New(mustContracts(t, anomalyContract), checker.Options{Now: func() time.Time { return now }})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	feed(t, w, p, &now, 0, 10, 10, func(int) string { return `{"country":"de"}` })
+	ev := event(t, `{"country":"de"}`)
+	ev.Meta.Timestamp = anomalyT0.Add(time.Minute)
+	w.Check(p, ev)
+	if late := anomalyOf(ch).Late; late != 2 { // one per rule
+		t.Errorf("late %d, want 2", late)
+	}
+}
+
+// TestBaselinesSurviveAReloadAndARestart: an unchanged rule keeps its
+// baseline across a reload; the changes restored into a new Checker give
+// the same baseline; a changed rule starts afresh.
+func TestBaselinesSurviveAReloadAndARestart(t *testing.T) {
+	var now time.Time
+	opts := checker.Options{Now: func() time.Time { return now }, Durable: true}
+	cs := mustContracts(t, anomalyContract)
+	first := checker.New(cs, opts)
+	w, p := first.NewWorker(), first.NewPartition("t", 0)
+	feed(t, w, p, &now, 0, 12, 20, func(i int) string { return fmt.Sprintf(`{"country":"c%d"}`, i%3) })
+	learned := func(ch *checker.Checker) map[string]int {
+		out := map[string]int{}
+		for _, se := range anomalyOf(ch).Series {
+			out[se.Rule] = se.Learned
+		}
+		return out
+	}
+	want := learned(first)
+	if want["volume-normal"] < 9 || want["country-mix"] < 9 {
+		t.Fatalf("learned %v", want)
+	}
+
+	reloaded := checker.New(mustContracts(t, anomalyContract), opts)
+	reloaded.Inherit(first)
+	if got := learned(reloaded); got["volume-normal"] != want["volume-normal"] {
+		t.Errorf("after a reload: %v, want %v", got, want)
+	}
+
+	restarted := checker.New(cs, opts)
+	written := first.AnomalyChanges()
+	for name, changes := range written {
+		if name != checker.AnomalyStateName("orders") {
+			t.Errorf("kept under %q", name)
+		}
+		for _, c := range changes {
+			if c.Value != nil && !restarted.RestoreAnomaly(c.Key, c.Value) {
+				t.Errorf("entry %q refused", c.Key)
+			}
+		}
+	}
+	restarted.AnomalyRestored()
+	if got := learned(restarted); got["volume-normal"] != want["volume-normal"] || got["country-mix"] != want["country-mix"] {
+		t.Errorf("after a restart: %v, want %v", got, want)
+	}
+	if !restarted.AnomalyLearned()["orders"] {
+		t.Error("a restored contract would be trained again")
+	}
+	if again := first.AnomalyChanges(); len(again) != 0 {
+		t.Errorf("changes handed out twice: %v", again)
+	}
+
+	changed := checker.New(mustContracts(t, strings.Replace(anomalyContract, "metric: volume, every: 1m", "metric: volume, every: 2m", 1)), opts)
+	var refused, kept int
+	for _, changes := range written {
+		for _, c := range changes {
+			if c.Value == nil {
+				continue
+			}
+			if changed.RestoreAnomaly(c.Key, c.Value) {
+				kept++
+			} else {
+				refused++
+			}
+		}
+	}
+	if refused == 0 || kept == 0 {
+		t.Errorf("restored into a Checker whose volume rule changed: %d refused, %d kept; want the volume rule's refused and the drift rule's kept", refused, kept)
+	}
+}
