@@ -51,8 +51,11 @@ type anomalyState struct {
 	online bool
 	clock  int64 // newest event time seen (unix ns)
 	due    int64 // online: the clock at which a bucket is next due (closeDue)
-	first  int64 // start of the first bucket of the smallest every (MinInt64: none yet)
-	late   uint64
+	// revised is the start of the first rule's bucket in which the
+	// segments were last revised.
+	revised int64
+	first   int64 // start of the first bucket of the smallest every (MinInt64: none yet)
+	late    uint64
 	// failed buckets (offline report), at most maxAnomalies, and all of
 	// them counted
 	anomalies []Anomaly
@@ -103,7 +106,7 @@ func newSeries(cfg anomaly.Config) *series {
 // newAnomalyState prepares the anomaly rules of a contract; nil when it
 // has none.
 func newAnomalyState(c *contract, online, durable bool) *anomalyState {
-	st := &anomalyState{c: c, online: online, durable: durable, clock: math.MinInt64, first: math.MinInt64, due: math.MaxInt64}
+	st := &anomalyState{c: c, online: online, durable: durable, clock: math.MinInt64, first: math.MinInt64, due: math.MaxInt64, revised: math.MinInt64}
 	nseg := 1
 	if sg := c.c.Segment; sg != nil {
 		st.segs = newSegmentTable(sg.Max)
@@ -187,8 +190,7 @@ func (t *segmentTable) revise() []int {
 		v string
 		n uint64
 	}
-	var out, members, others []vc
-	_ = out
+	var members, others []vc
 	for v, n := range t.counts {
 		if _, ok := t.index[v]; ok {
 			members = append(members, vc{v, n})
@@ -300,6 +302,13 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 	st.mu.Lock()
 	idx := 0
 	if st.segs != nil {
+		// Segments are revised as the first rule's buckets go by.
+		if b0 := st.rules[0].cfg.BucketStart(t); b0 > st.revised {
+			if st.revised != math.MinInt64 {
+				st.revise(t)
+			}
+			st.revised = b0
+		}
 		var admitted bool
 		idx, admitted = st.segs.lookup(seg)
 		if admitted {
@@ -664,9 +673,6 @@ func (ch *Checker) Tick(now time.Time, caughtUp bool) []Violation {
 		if clock != math.MinInt64 {
 			closed = st.closeDue(clock)
 		}
-		if st.segs != nil && len(st.rules) > 0 && st.reviseDue(closed) {
-			st.revise()
-		}
 		st.mu.Unlock()
 		w := &Worker{ch: ch}
 		w.judged(c, closed)
@@ -692,22 +698,11 @@ func (st *anomalyState) startSilent(now int64) {
 	}
 }
 
-// reviseDue reports whether the buckets closed include one of the first
-// rule's whole-contract cadence: segments are revised once per bucket.
-func (st *anomalyState) reviseDue(closed []closedBucket) bool {
-	for _, cb := range closed {
-		if cb.ar == st.rules[0] {
-			return true
-		}
-	}
-	return false
-}
-
 // revise revises the segments and restarts the series of the indexes whose
 // value changed.
-func (st *anomalyState) revise() {
+func (st *anomalyState) revise(t int64) {
 	for _, idx := range st.segs.revise() {
-		st.admit(idx, st.segs.names[idx], st.clock)
+		st.admit(idx, st.segs.names[idx], t)
 	}
 }
 

@@ -387,7 +387,7 @@ func (ch *Checker) inheritAnomalies(old *Checker) {
 		os.mu.Lock()
 		st.mu.Lock()
 		st.segs, st.clock, st.first, st.late, st.training = os.segs, os.clock, os.first, os.late, os.training
-		st.due = math.MinInt64 // worked out anew with the next event
+		st.due, st.revised = math.MinInt64, os.revised // due: worked out anew with the next event
 		copy(st.segEvents, os.segEvents)
 		copy(st.segBroken, os.segBroken)
 		st.pending = os.pending

@@ -217,3 +217,35 @@ func TestBaselinesSurviveAReloadAndARestart(t *testing.T) {
 		t.Errorf("restored into a Checker whose volume rule changed: %d refused, %d kept; want the volume rule's refused and the drift rule's kept", refused, kept)
 	}
 }
+
+// TestSegmentsFollowTheBiggestValues: the values with the most events hold
+// the segments; one that grows past twice the smallest takes its place at
+// the next bucket, and the label never has more than max+1 values.
+func TestSegmentsFollowTheBiggestValues(t *testing.T) {
+	var now time.Time
+	ch := checker.New(mustContracts(t, anomalyContract+"segment: {by: tenant, max: 2}\n"), checker.Options{Now: func() time.Time { return now }})
+	w, p := ch.NewWorker(), ch.NewPartition("t", 0)
+	feed(t, w, p, &now, 0, 3, 30, func(i int) string { return fmt.Sprintf(`{"tenant":"%s"}`, []string{"a", "b", "c"}[i%3]) })
+	names := func() []string {
+		var out []string
+		for _, sg := range anomalyOf(ch).Segments {
+			out = append(out, sg.Name)
+		}
+		return out
+	}
+	if got := fmt.Sprint(names()); got != "[other a b]" {
+		t.Fatalf("segments %s, want the first two values", got)
+	}
+	// c grows, b shrinks: c takes b's place.
+	feed(t, w, p, &now, 3, 6, 30, func(i int) string {
+		return fmt.Sprintf(`{"tenant":"%s"}`, []string{"a", "c", "c", "c", "a", "b"}[i%6])
+	})
+	if got := fmt.Sprint(names()); got != "[other a c]" {
+		t.Errorf("segments %s, want c in b's place", got)
+	}
+	for _, se := range anomalyOf(ch).Series {
+		if se.Segment != "other" && se.Segment != "a" && se.Segment != "c" {
+			t.Errorf("a series of segment %q", se.Segment)
+		}
+	}
+}
