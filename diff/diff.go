@@ -245,6 +245,18 @@ func (d *differ) contract_(o, n *rules.Contract) {
 	}
 	d.filter("", "where", o.Where, n.Where, "events the contract checks")
 	d.volume(o.Volume, n.Volume)
+	if seg := func(c *rules.Contract) string {
+		if c.Segment == nil {
+			return ""
+		}
+		return fmt.Sprintf("by %s, max %d", normalizeSrc(c.Segment.By), c.Segment.Max)
+	}; seg(o) != seg(n) {
+		c := Change{Key: "segment", Change: "modified", Class: Neutral, Old: seg(o), New: seg(n), Detail: "per-segment metrics are split otherwise"}
+		if len(n.AnomalyRules()) > 0 {
+			c.Class, c.Detail = Changed, "anomaly rules learn and judge per other segments: their baselines start afresh"
+		}
+		d.add(c)
+	}
 	if fmt.Sprint(alertOf(o)) != fmt.Sprint(alertOf(n)) {
 		d.add(Change{Key: "alert", Change: "modified", Class: Neutral, Old: fmt.Sprint(alertOf(o)), New: fmt.Sprint(alertOf(n)),
 			Detail: "when and where alerts go; no verdict changes"})
@@ -414,6 +426,8 @@ func (d *differ) rule(o, n *rules.Rule) {
 			d.filter(name, "reference.from", o.Reference.From, n.Reference.From, "referring events judged")
 			d.condition(name, "reference.to", o.Reference.To, n.Reference.To)
 			d.key(name, "reference.to_key", o.Reference.ToKey, n.Reference.ToKey)
+		case rules.KindAnomaly:
+			d.anomaly(name, o.Anomaly, n.Anomaly)
 		default:
 			d.key(name, n.Kind.String(), o.Expr, n.Expr)
 		}
@@ -532,6 +546,59 @@ func (d *differ) scope(r *rules.Rule, o, n rules.Scope) {
 		c.Class, c.Detail = Stricter, "events on other partitions no longer count: a producer may break with keys spread over partitions"
 	}
 	d.add(c)
+}
+
+// anomaly compares two anomaly blocks: a narrower band (a lower
+// sensitivity), a second side judged or an earlier judgment is stricter;
+// another metric, measure, bucket or seasonality cannot be ordered.
+func (d *differ) anomaly(rule string, o, n *rules.Anomaly) {
+	changed := func(key, old, new, detail string) {
+		if old != new {
+			d.add(Change{Rule: rule, Key: "anomaly." + key, Change: "modified", Class: Changed, Old: old, New: new, Detail: detail})
+		}
+	}
+	changed("metric", string(o.Metric), string(n.Metric), "another quantity is measured")
+	if o.Watch != "" || n.Watch != "" {
+		changed("of", o.Watch, n.Watch, "another rule's verdicts are measured")
+	} else {
+		d.key(rule, "anomaly.of", o.Of, n.Of)
+	}
+	changed("every", fmtDur(rules.KindExpr, o.Every), fmtDur(rules.KindExpr, n.Every), "buckets of another length: the baseline starts afresh")
+	changed("seasonality", string(o.Seasonality), string(n.Seasonality), "buckets are compared with other earlier buckets")
+	if o.Sensitivity != n.Sensitivity {
+		c := Change{Rule: rule, Key: "anomaly.sensitivity", Old: fmtFloat(o.Sensitivity), New: fmtFloat(n.Sensitivity)}
+		if n.Sensitivity < o.Sensitivity {
+			c.Change, c.Class, c.Detail = "lowered", Stricter, "the learned band is narrower: buckets closer to normal now fail"
+		} else {
+			c.Change, c.Class, c.Detail = "raised", Looser, "the learned band is wider: buckets further from normal now pass"
+		}
+		d.add(c)
+	}
+	if o.Direction != n.Direction {
+		c := Change{Rule: rule, Key: "anomaly.direction", Change: "modified", Old: string(o.Direction), New: string(n.Direction)}
+		switch {
+		case n.Direction == "both":
+			c.Class, c.Detail = Stricter, "both sides of the band now fail"
+		case o.Direction == "both":
+			c.Class, c.Detail = Looser, "only one side of the band fails now"
+		default:
+			c.Class, c.Detail = Changed, "the other side of the band fails now"
+		}
+		d.add(c)
+	}
+	if o.MinHistory != n.MinHistory {
+		c := Change{Rule: rule, Key: "anomaly.min_history", Old: strconv.Itoa(o.MinHistory), New: strconv.Itoa(n.MinHistory)}
+		if n.MinHistory < o.MinHistory {
+			c.Change, c.Class, c.Detail = "lowered", Stricter, "the rule judges after fewer buckets"
+		} else {
+			c.Change, c.Class, c.Detail = "raised", Looser, "the rule learns longer before it judges"
+		}
+		d.add(c)
+	}
+	if o.Train != n.Train {
+		d.add(Change{Rule: rule, Key: "anomaly.train", Change: "modified", Class: Neutral, Old: fmtDur(rules.KindExpr, o.Train), New: fmtDur(rules.KindExpr, n.Train),
+			Detail: "how much history a new rule learns from online; no verdict of a learned rule changes"})
+	}
 }
 
 func (d *differ) volume(o, n *rules.Volume) {

@@ -96,7 +96,11 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 
 // eventTimeNote says why a rule needs the contract's event_time.
 func eventTimeNote(r *rules.Rule) string {
-	return fmt.Sprintf("a %s rule runs on event time, and events from files have no record timestamp: add event_time (e.g. event_time: created_at) to check this contract with assay test on files", r.Kind)
+	article := "a"
+	if r.Kind == rules.KindAnomaly {
+		article = "an"
+	}
+	return fmt.Sprintf("%s %s rule runs on event time, and events from files have no record timestamp: add event_time (e.g. event_time: created_at) to check this contract with assay test on files", article, r.Kind)
 }
 
 // missingFields reads sample events and returns a problem for every field a
