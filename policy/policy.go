@@ -30,10 +30,25 @@
 // fall in the first window. Counts that go backwards (a rule replaced by a
 // reload without its tallies) restart the window.
 //
+// # Rules judged per bucket
+//
 // The synthetic volume rule (checker.VolumeRuleName), evaluated once per
-// volume.per by the sidecar, keeps its own semantics: it fires when a
-// window failed since the previous evaluation, stays firing until a window
-// passes, and then resolves at once. It is NoData until its first verdict.
+// volume.per by the sidecar, and anomaly rules (rules.KindAnomaly), which
+// give one verdict per closed bucket of anomaly.every, are not judged on
+// a ratio (a handful of verdicts per window would never reach
+// min_events). Their latest verdicts decide:
+//
+//   - a rule fires when one of its buckets (a volume window) failed since
+//     the previous evaluation, even if a later one passed;
+//   - it stays Firing until a bucket passes, and then resolves at once
+//     (ResolveAfter does not apply: a bucket is already a stretch of
+//     time);
+//   - a skip (a bucket not judged: the rule still learns, the first
+//     bucket after a start) changes nothing;
+//   - it is NoData until its first pass or fail.
+//
+// Their Window, Threshold and MinEvents are zero; WindowLen is volume.per
+// or anomaly.every.
 //
 // Shadow rules are evaluated like any rule, so that their state can be
 // shown, but never make their contract firing.
@@ -82,19 +97,23 @@ type Window struct {
 // RuleStatus is the state of one rule after the latest evaluation.
 type RuleStatus struct {
 	State string
-	// Window is what the alert window held (zero for the volume rule).
+	// Window is what the alert window held (zero for the volume and
+	// anomaly rules).
 	Window Window
 	// Since is when the rule entered State (zero before any evaluation).
 	Since time.Time
 	// Threshold, WindowLen and MinEvents are the contract's alert policy
 	// (alert.ratio, alert.window, alert.min_events); for the volume rule,
-	// WindowLen is volume.per and the others are zero.
+	// WindowLen is volume.per, for an anomaly rule anomaly.every, and the
+	// others are zero.
 	Threshold float64
 	WindowLen time.Duration
 	MinEvents int
-	// Synthetic is true for the volume rule, Shadow for a rule in mode
+	// Synthetic is true for the volume rule, Anomaly for an anomaly rule
+	// (both judged on their latest verdicts), Shadow for a rule in mode
 	// shadow (never alerted).
 	Synthetic bool
+	Anomaly   bool
 	Shadow    bool
 	// Evaluated is the time of the latest evaluation of the rule.
 	Evaluated time.Time
@@ -144,7 +163,7 @@ type ruleState struct {
 	history    []point   // readings within the window, oldest first
 	clearSince time.Time // not breaking since (while firing, or no_data after firing)
 	open       bool      // fired and not yet shown fixed: resolving needs ResolveAfter
-	lastFail   uint64    // volume rule: counts at the previous evaluation
+	lastFail   uint64    // volume and anomaly rules: counts at the previous evaluation
 	lastPass   uint64
 }
 
@@ -198,8 +217,8 @@ func (p *Policy) Evaluate(now time.Time, snap checker.Snapshot) []Change {
 				st.rules[name] = s
 			}
 			from := s.status.State
-			if rs.Synthetic {
-				s.stepVolume(now, rs)
+			if rs.Synthetic || rs.Rule.Kind == rules.KindAnomaly {
+				s.stepVerdicts(now, rs)
 			} else {
 				s.step(now, rs, pol, p.resolveAfter)
 			}
@@ -263,7 +282,7 @@ func (s *ruleState) step(now time.Time, rs checker.RuleSnapshot, pol rules.Alert
 	w := s.observe(now, rs.Counts, pol.Window)
 	s.status.Window, s.status.Evaluated = w, now
 	s.status.Threshold, s.status.WindowLen, s.status.MinEvents = pol.Ratio, pol.Window, pol.MinEvents
-	s.status.Shadow = rs.Rule.Shadow
+	s.status.Shadow, s.status.Anomaly = rs.Rule.Shadow, false
 	enough := w.Checked >= uint64(max(1, pol.MinEvents))
 	breaking := enough && w.Ratio > pol.Ratio
 	switch {
@@ -291,17 +310,20 @@ func (s *ruleState) step(now time.Time, rs checker.RuleSnapshot, pol rules.Alert
 	}
 }
 
-// stepVolume advances the synthetic volume rule: the latest verdict
-// decides.
-func (s *ruleState) stepVolume(now time.Time, rs checker.RuleSnapshot) {
+// stepVerdicts advances the synthetic volume rule or an anomaly rule: the
+// latest verdicts decide.
+func (s *ruleState) stepVerdicts(now time.Time, rs checker.RuleSnapshot) {
 	fail, pass := rs.Counts[checker.Fail], rs.Counts[checker.Pass]
 	failed, passed := fail > s.lastFail, pass > s.lastPass
 	if fail < s.lastFail || pass < s.lastPass { // counts restarted
 		failed, passed = fail > 0, pass > 0
 	}
 	s.lastFail, s.lastPass = fail, pass
-	s.status.Synthetic, s.status.Shadow, s.status.Evaluated = true, rs.Rule.Shadow, now
+	s.status.Synthetic, s.status.Shadow, s.status.Evaluated = rs.Synthetic, rs.Rule.Shadow, now
 	s.status.WindowLen = rs.Rule.Within
+	if a := rs.Rule.Anomaly; a != nil {
+		s.status.Anomaly, s.status.WindowLen = true, a.Every
+	}
 	switch {
 	case failed:
 		s.set(now, Firing)

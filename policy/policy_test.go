@@ -408,3 +408,89 @@ func TestNoDataAfterFiringResolvesWithHysteresis(t *testing.T) {
 		t.Fatalf("a rule that never fired: %v", got)
 	}
 }
+
+const anomalyYAML = `
+contract: orders
+owner: team-checkout
+topics: [orders]
+rules:
+  - name: amount-positive
+    expr: amount > 0
+  - name: volume-by-minute
+    anomaly: {metric: volume, every: 1m, min_history: 3}
+    severity: critical
+alert:
+  ratio: 0.1
+  window: 5m
+  min_events: 20
+`
+
+// TestAnomalyRuleVerdicts: an anomaly rule gives one verdict per bucket,
+// far fewer than min_events: it is judged like the volume rule, on the
+// verdicts since the previous evaluation.
+func TestAnomalyRuleVerdicts(t *testing.T) {
+	const rule = "volume-by-minute"
+	f := newFixture(t, anomalyYAML, time.Hour)
+	f.eval(0)
+	steps := []struct {
+		pass, fail, skip uint64
+		want             string
+	}{
+		{0, 0, 3, policy.NoData}, // learning: skips change nothing
+		{1, 0, 0, policy.OK},
+		{0, 0, 0, policy.OK},
+		{0, 1, 0, policy.Firing},
+		{0, 0, 0, policy.Firing}, // no bucket closed: still firing
+		{0, 0, 1, policy.Firing}, // a skip shows nothing fixed
+		{1, 1, 0, policy.Firing}, // a failure since the last evaluation fires
+		{1, 0, 0, policy.OK},     // a pass resolves at once: ResolveAfter does not apply
+		{0, 0, 0, policy.OK},     // silence is not no_data
+	}
+	for i, s := range steps {
+		f.ch.Count("orders", rule, checker.Pass, s.pass)
+		f.ch.Count("orders", rule, checker.Fail, s.fail)
+		f.ch.Count("orders", rule, checker.Skip, s.skip)
+		f.eval(15 * time.Second)
+		st := f.pol.Rule("orders", rule)
+		if st.State != s.want || !st.Anomaly || st.Synthetic || st.WindowLen != time.Minute || st.Window != (policy.Window{}) || st.MinEvents != 0 {
+			t.Fatalf("step %d: %+v, want %s", i, st, s.want)
+		}
+		if f.pol.Contract("orders") != s.want { // the other rule has no data
+			t.Fatalf("step %d: contract %s, want %s", i, f.pol.Contract("orders"), s.want)
+		}
+	}
+}
+
+// TestAnomalyRuleFiresFromBuckets: buckets closed by the checker (online,
+// Tick) drive the anomaly rule: a drop in volume fires it, the next normal
+// bucket resolves it.
+func TestAnomalyRuleFiresFromBuckets(t *testing.T) {
+	const rule = "volume-by-minute"
+	f := newFixture(t, anomalyYAML, time.Hour)
+	minute := func(n int) []string {
+		for i := 0; i < n; i++ {
+			js := `{"amount": 5}`
+			m, _ := formats.DecodeJSON([]byte(js))
+			f.off++
+			f.w.Check(f.p, &checker.Event{Fields: m, Raw: []byte(js), Meta: rules.KafkaMeta{Topic: "orders", Offset: f.off, Timestamp: f.now}})
+		}
+		f.now = f.now.Add(time.Minute)
+		f.ch.Tick(f.now.Add(30*time.Second), true)
+		return f.eval(0)
+	}
+	// The partial first bucket and three learned ones are skips.
+	for i := 0; i < 4; i++ {
+		if ch := minute(400); f.state(rule) != policy.NoData {
+			t.Fatalf("minute %d: %s (%v), want no_data while learning", i, f.state(rule), ch)
+		}
+	}
+	if ch := minute(400); f.state(rule) != policy.OK {
+		t.Fatalf("a normal bucket: %s (%v)", f.state(rule), ch)
+	}
+	if ch := minute(40); f.state(rule) != policy.Firing || len(ch) != 1 || ch[0] != rule+":ok>firing" {
+		t.Fatalf("a drop: %s (%v), want firing", f.state(rule), ch)
+	}
+	if ch := minute(400); f.state(rule) != policy.OK || len(ch) != 1 || ch[0] != rule+":firing>ok" {
+		t.Fatalf("a normal bucket after the drop: %s (%v), want ok", f.state(rule), ch)
+	}
+}

@@ -20,6 +20,13 @@
 // A rule that goes between ok and no_data without having fired sends
 // nothing: the dashboard and Datadog show that state.
 //
+// An anomaly rule is judged per bucket (see package policy): it fires on a
+// failed bucket, says so with the bucket's length ("a 10m bucket fell
+// outside the band learned from earlier buckets") and, as its sample
+// line, the reason of its latest failed bucket (what was measured, the
+// band and the bucket), without a record position; it resolves when a
+// bucket passes.
+//
 // A contract that reads no topic (its coverage is known and matches no
 // existing topic) is alerted through its channels like a broken rule, with
 // severity warning: "Contract payments reads no topic: 'paymnts' does not
@@ -297,7 +304,7 @@ func (m *Manager) Evaluate() {
 			live[k] = true
 			st := m.pol.Rule(c.Name, rs.Rule.Name)
 			a := Alert{Kind: notify.KindRule, Rule: rs.Rule.Name, Description: rs.Rule.Description, Severity: rs.Rule.Severity,
-				Window: st.WindowLen, Threshold: st.Threshold, MinEvents: st.MinEvents, Synthetic: rs.Synthetic,
+				Window: st.WindowLen, Threshold: st.Threshold, MinEvents: st.MinEvents, Synthetic: rs.Synthetic, Anomaly: st.Anomaly,
 				Checked: st.Window.Checked, Violations: st.Window.Violations, Ratio: st.Window.Ratio}
 			if len(rs.Samples) > 0 {
 				a.Sample = sampleOf(&rs.Samples[len(rs.Samples)-1])

@@ -216,16 +216,26 @@ func TestMinEvents(t *testing.T) {
 	}
 }
 
-// TestFormats sends one firing message to every channel type and checks
-// each payload carries what a person needs, and no PII.
-func TestFormats(t *testing.T) {
-	types := []string{"slack", "teams", "googlechat", "webhook", "alertmanager"}
+// channelTypes are the types of channel, as the service config names them.
+var channelTypes = []string{"slack", "teams", "googlechat", "webhook", "alertmanager"}
+
+// everyChannel starts a receiver per channel type and returns the
+// channels, each named after its type.
+func everyChannel(t *testing.T) (map[string]*receiver, []alert.Channel) {
 	recv := map[string]*receiver{}
 	var chs []alert.Channel
-	for _, typ := range types {
+	for _, typ := range channelTypes {
 		recv[typ] = newReceiver(t)
 		chs = append(chs, alert.Channel{Name: typ, Type: typ, URL: secret.New(recv[typ].srv.URL)})
 	}
+	return recv, chs
+}
+
+// TestFormats sends one firing message to every channel type and checks
+// each payload carries what a person needs, and no PII.
+func TestFormats(t *testing.T) {
+	types := channelTypes
+	recv, chs := everyChannel(t)
 	yaml := strings.Replace(contractYAML, "channels: [hook]", "channels: [slack, teams, googlechat, webhook, alertmanager]", 1)
 	f := newFixture(t, yaml)
 	m, stop := startManager(t, f, chs, prometheus.NewRegistry())

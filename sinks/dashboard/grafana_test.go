@@ -27,6 +27,8 @@ var designMetrics = map[string][]string{
 	"assay_alerts_sent_total":            {"channel", "result"},
 	"assay_contract_topics":              {"contract"},
 	"assay_contract_partitions":          {"contract"},
+	"assay_anomaly_observed":             {"contract", "rule", "segment"},
+	"assay_anomaly_band":                 {"contract", "rule", "segment", "bound"},
 }
 
 const grafanaFile = "../../deploy/grafana/assay.json"
@@ -247,6 +249,9 @@ func TestGrafanaDashboard(t *testing.T) {
 		// the pass rate (events that passed every rule), not rule results
 		`sum by (contract) (rate(assay_events_passed_total{contract=~"$contract"}[5m])) / sum by (contract) (rate(assay_events_total{contract=~"$contract"}[5m]))`,
 		`assay_decode_errors_total`, `assay_consumer_lag_records`, `time() - max by (contract, topic) (assay_last_event_timestamp_seconds`,
+		// an anomaly rule's measure against its band
+		`assay_anomaly_observed{contract=~"$contract"}`, `assay_anomaly_band{contract=~"$contract", bound="low"}`,
+		`assay_anomaly_band{contract=~"$contract", bound="high"}`,
 	} {
 		if !strings.Contains(string(data), strings.ReplaceAll(want, `"`, `\"`)) {
 			t.Errorf("no panel queries %s", want)

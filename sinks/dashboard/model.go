@@ -419,14 +419,15 @@ func (s *state) rule(c *rules.Contract, rs checker.RuleSnapshot) Rule {
 }
 
 // statusView reads a rule's status: a state the dashboard does not know
-// is no_data; a rule never evaluated, or the volume rule, has no window.
+// is no_data; a rule never evaluated, the volume rule or an anomaly rule
+// (judged per bucket) has no window.
 func statusView(st policy.RuleStatus) (string, *time.Time, *Window) {
 	switch st.State {
 	case StateOK, StateFiring, StateNoData:
 	default:
 		return StateNoData, nil, nil
 	}
-	if st.Evaluated.IsZero() || st.Synthetic {
+	if st.Evaluated.IsZero() || st.Synthetic || st.Anomaly {
 		return st.State, timePtr(st.Since), nil
 	}
 	w := &Window{

@@ -199,13 +199,7 @@ func tagValue(tags []string, key string) string {
 func (r *received) sums(t *testing.T, name string, keys ...string) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	for _, m := range r.metrics {
-		if m.name != name {
-			continue
-		}
-		if m.typ != "c" {
-			t.Fatalf("%s sent as %q, want a count", name, m.typ)
-		}
+	for _, m := range r.named(t, name, "c") {
 		n, err := strconv.ParseInt(m.value, 10, 64)
 		if err != nil {
 			t.Fatal(err)
@@ -215,6 +209,23 @@ func (r *received) sums(t *testing.T, name string, keys ...string) map[string]in
 			k = append(k, tagValue(m.tags, key))
 		}
 		out[strings.Join(k, "/")] += n
+	}
+	return out
+}
+
+// named returns the metrics called name, which must be of type typ ("c"
+// count, "g" gauge).
+func (r *received) named(t *testing.T, name, typ string) []metric {
+	t.Helper()
+	var out []metric
+	for _, m := range r.metrics {
+		if m.name != name {
+			continue
+		}
+		if m.typ != typ {
+			t.Fatalf("%s sent as %q, want %q", name, m.typ, typ)
+		}
+		out = append(out, m)
 	}
 	return out
 }

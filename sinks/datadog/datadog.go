@@ -15,6 +15,14 @@
 //	assay.last_event_timestamp    gauge  contract, topic (unix seconds)
 //	assay.consumer.lag            gauge  topic, partition
 //	assay.contract.info           gauge  contract, owner, contract_version when set (always 1)
+//	assay.anomaly.observed        gauge  contract, rule, segment (an anomaly rule's value in its latest closed bucket)
+//	assay.anomaly.band            gauge  contract, rule, segment, bound (low, high: the band of its latest judged bucket)
+//	assay.segment.events          count  contract, segment, owner
+//	assay.segment.violations      count  contract, segment, owner (of those events, the ones that broke a rule)
+//	assay.anomaly.late_events     count  contract (events no anomaly bucket measured)
+//
+// The segment tag is that of the contract's segment (at most segment.max
+// values and other); a contract without segment has none.
 //
 // The pass rate (events that passed every rule) is assay.events.passed /
 // assay.events: an event that breaks two rules counts once, rules in mode
@@ -331,6 +339,9 @@ func (s *Sink) flushChecker(snap checker.Snapshot, delta func(seriesKey, uint64)
 			}
 		}
 		s.flushEval(c.Name, ct, cs.Eval)
+		if a := cs.Anomalies; a != nil {
+			s.flushAnomalies(c.Name, ct, ot, a, delta)
+		}
 		state := ""
 		if s.opts.States != nil {
 			state = s.opts.States.Contract(c.Name)
@@ -350,10 +361,37 @@ func (s *Sink) flushChecker(snap checker.Snapshot, delta func(seriesKey, uint64)
 	}
 }
 
+// flushAnomalies sends a contract's anomaly series and segment counts.
+func (s *Sink) flushAnomalies(name, ct, ot string, a *checker.AnomalySnapshot, delta func(seriesKey, uint64) int64) {
+	for _, sr := range a.Series {
+		if len(sr.Recent) == 0 {
+			continue
+		}
+		tags := []string{ct, tag("rule", sr.Rule)}
+		if sr.Segment != "" {
+			tags = append(tags, tag("segment", sr.Segment))
+		}
+		s.client.Gauge("assay.anomaly.observed", sr.Recent[len(sr.Recent)-1].Observed, tags, 1)
+		if v, ok := sinks.LatestBand(sr.Recent); ok {
+			s.client.Gauge("assay.anomaly.band", v.Low, append(tags[:len(tags):len(tags)], "bound:low"), 1)
+			s.client.Gauge("assay.anomaly.band", v.High, append(tags[:len(tags):len(tags)], "bound:high"), 1)
+		}
+	}
+	for _, sg := range a.Segments {
+		gt := tag("segment", sg.Name)
+		s.count("assay.segment.events", delta(seriesKey{"assay.segment.events", name, sg.Name, ""}, sg.Events), ct, gt, ot)
+		s.count("assay.segment.violations", delta(seriesKey{"assay.segment.violations", name, sg.Name, ""}, sg.Broke), ct, gt, ot)
+	}
+	s.count("assay.anomaly.late_events", delta(seriesKey{"assay.anomaly.late_events", name, "", ""}, a.Late), ct)
+}
+
 // windowText describes a firing rule's window.
 func windowText(st policy.RuleStatus) string {
 	if st.Synthetic {
 		return "failed its last check"
+	}
+	if st.Anomaly {
+		return fmt.Sprintf("its latest %s bucket is outside the band learned from earlier buckets", checker.FormatDuration(st.WindowLen))
 	}
 	pct := strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", st.Threshold*100), "0"), ".")
 	return fmt.Sprintf("%d of %d events violated it in the last %s (threshold %s%%)",

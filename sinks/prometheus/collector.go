@@ -4,7 +4,9 @@
 // pipeline's counts) when it is scraped: nothing is counted per event here,
 // so the hot path does no label lookups. Metric names and labels are stable
 // (docs/metrics.md lists them); labels are bounded (contract, rule, topic,
-// partition, ...), never an event value.
+// partition, ...), never an event value but the segment of a contract with
+// a segment: the checker's snapshot holds at most segment.max values and
+// other.
 package prometheus
 
 import (
@@ -53,6 +55,21 @@ var (
 		[]string{"contract", "rule"}, nil)
 	stateEvictDesc = prometheus.NewDesc("assay_state_evictions_total",
 		"Keys that unique, sequence and reference rules forgot because a partition reached the key limit (an evicted expectation gives no result).", nil, nil)
+	observedDesc = prometheus.NewDesc("assay_anomaly_observed",
+		"Value an anomaly rule measured in its latest closed bucket (per segment; segment is empty for a contract without segment).",
+		[]string{"contract", "rule", "segment"}, nil)
+	bandDesc = prometheus.NewDesc("assay_anomaly_band",
+		"Band (bound low or high) of an anomaly rule's latest judged bucket: a bucket outside it fails. Absent until the series is judged.",
+		[]string{"contract", "rule", "segment", "bound"}, nil)
+	segEventsDesc = prometheus.NewDesc("assay_segment_events_total",
+		"Events checked by a contract, per segment (at most segment.max values and other); a value that loses its segment starts again from 0.",
+		[]string{"contract", "segment"}, nil)
+	segViolationsDesc = prometheus.NewDesc("assay_segment_violations_total",
+		"Events of a segment that broke at least one rule of the contract.",
+		[]string{"contract", "segment"}, nil)
+	lateDesc = prometheus.NewDesc("assay_anomaly_late_events_total",
+		"Events no anomaly bucket measured: their bucket had already closed, or they had no event time.",
+		[]string{"contract"}, nil)
 )
 
 // Collector is a prometheus.Collector over a Source. It is unchecked
@@ -115,6 +132,9 @@ func collectChecker(chk *checker.Checker, ch chan<- prometheus.Metric) {
 			buckets[b] = cs.Eval.Buckets[i]
 		}
 		ch <- prometheus.MustNewConstHistogram(evalDesc, cs.Eval.Count, cs.Eval.Sum, buckets, name)
+		if a := cs.Anomalies; a != nil {
+			collectAnomalies(name, a, ch)
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(evictDesc, prometheus.CounterValue, float64(chk.UniqueEvictions()))
 	keys, evicted := chk.StateKeys()
@@ -124,4 +144,25 @@ func collectChecker(chk *checker.Checker, ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(stateEvictDesc, prometheus.CounterValue, float64(evicted))
+}
+
+// collectAnomalies exports a contract's anomaly series and segments. The
+// segment label comes from the snapshot, which holds at most segment.max
+// values and other.
+func collectAnomalies(contract string, a *checker.AnomalySnapshot, ch chan<- prometheus.Metric) {
+	for _, sr := range a.Series {
+		if len(sr.Recent) == 0 {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(observedDesc, prometheus.GaugeValue, sr.Recent[len(sr.Recent)-1].Observed, contract, sr.Rule, sr.Segment)
+		if v, ok := sinks.LatestBand(sr.Recent); ok {
+			ch <- prometheus.MustNewConstMetric(bandDesc, prometheus.GaugeValue, v.Low, contract, sr.Rule, sr.Segment, "low")
+			ch <- prometheus.MustNewConstMetric(bandDesc, prometheus.GaugeValue, v.High, contract, sr.Rule, sr.Segment, "high")
+		}
+	}
+	for _, sg := range a.Segments {
+		ch <- prometheus.MustNewConstMetric(segEventsDesc, prometheus.CounterValue, float64(sg.Events), contract, sg.Name)
+		ch <- prometheus.MustNewConstMetric(segViolationsDesc, prometheus.CounterValue, float64(sg.Broke), contract, sg.Name)
+	}
+	ch <- prometheus.MustNewConstMetric(lateDesc, prometheus.CounterValue, float64(a.Late), contract)
 }

@@ -1,6 +1,7 @@
 package prometheus_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,182 @@ assay_events_passed_total{contract="c",topic="u"} 1
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_events_total", "assay_events_passed_total"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// anomalyFixture is an online checker of a contract with a segment and a
+// volume anomaly rule by the minute, and a clock the test moves.
+type anomalyFixture struct {
+	t   *testing.T
+	ch  *checker.Checker
+	w   *checker.Worker
+	p   *checker.Partition
+	now time.Time
+}
+
+func newAnomalyFixture(t *testing.T, segment string) *anomalyFixture {
+	t.Helper()
+	cs, err := rules.Parse("c.yaml", []byte("contract: c\nowner: team-a\ntopics: [t]\n"+segment+`rules:
+  - {name: positive, expr: amount > 0}
+  - name: volume-by-minute
+    anomaly: {metric: volume, every: 1m, min_history: 3}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &anomalyFixture{t: t, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	f.ch = checker.New(cs, checker.Options{Now: func() time.Time { return f.now }})
+	f.w, f.p = f.ch.NewWorker(), f.ch.NewPartition("t", 0)
+	return f
+}
+
+// event checks one event of the current minute.
+func (f *anomalyFixture) event(js string) {
+	m, err := formats.DecodeJSON([]byte(js))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.w.Check(f.p, &checker.Event{Fields: m, Raw: []byte(js), Meta: rules.KafkaMeta{Topic: "t", Timestamp: f.now}})
+}
+
+// next moves the clock a minute on and closes the buckets due: the
+// minute just past (buckets close half a bucket after their end).
+func (f *anomalyFixture) next() {
+	f.now = f.now.Add(time.Minute)
+	f.ch.Tick(f.now.Add(30*time.Second), true)
+}
+
+func TestAnomalyMetrics(t *testing.T) {
+	f := newAnomalyFixture(t, "segment: {by: region, max: 2}\n")
+	// Minute 0 is partial (skip), 1-3 are learned (skip), 4 and 5 are
+	// judged: 5 is a drop in eu.
+	for minute := 0; minute < 6; minute++ {
+		eu := 400
+		if minute == 5 {
+			eu = 40
+		}
+		for i := 0; i < eu; i++ {
+			f.event(`{"region": "eu", "amount": 1}`)
+		}
+		for i := 0; i < 20; i++ {
+			f.event(`{"region": "us", "amount": -1}`)
+		}
+		f.event(`{"region": "ap", "amount": 1}`) // no place left: other
+		f.next()
+	}
+	c := promsink.New(sinkstest.Of(func() *checker.Checker { return f.ch }))
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	const want = `
+# HELP assay_anomaly_observed Value an anomaly rule measured in its latest closed bucket (per segment; segment is empty for a contract without segment).
+# TYPE assay_anomaly_observed gauge
+assay_anomaly_observed{contract="c",rule="volume-by-minute",segment="eu"} 40
+assay_anomaly_observed{contract="c",rule="volume-by-minute",segment="other"} 1
+assay_anomaly_observed{contract="c",rule="volume-by-minute",segment="us"} 20
+# HELP assay_segment_events_total Events checked by a contract, per segment (at most segment.max values and other); a value that loses its segment starts again from 0.
+# TYPE assay_segment_events_total counter
+assay_segment_events_total{contract="c",segment="eu"} 2040
+assay_segment_events_total{contract="c",segment="other"} 6
+assay_segment_events_total{contract="c",segment="us"} 120
+# HELP assay_segment_violations_total Events of a segment that broke at least one rule of the contract.
+# TYPE assay_segment_violations_total counter
+assay_segment_violations_total{contract="c",segment="eu"} 0
+assay_segment_violations_total{contract="c",segment="other"} 0
+assay_segment_violations_total{contract="c",segment="us"} 120
+# HELP assay_anomaly_late_events_total Events no anomaly bucket measured: their bucket had already closed, or they had no event time.
+# TYPE assay_anomaly_late_events_total counter
+assay_anomaly_late_events_total{contract="c"} 0
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_anomaly_observed", "assay_segment_events_total",
+		"assay_segment_violations_total", "assay_anomaly_late_events_total"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Gather(); err != nil {
+		t.Fatalf("pedantic registry: %v", err)
+	}
+	// The band is that of the latest judged bucket, for every series.
+	snap := f.ch.Snapshot().Contracts[0].Anomalies
+	var bands strings.Builder
+	bands.WriteString("# HELP assay_anomaly_band Band (bound low or high) of an anomaly rule's latest judged bucket: a bucket outside it fails. Absent until the series is judged.\n# TYPE assay_anomaly_band gauge\n")
+	for _, sr := range snap.Series {
+		v := sr.Recent[len(sr.Recent)-1]
+		if !v.Judged || v.High <= v.Low {
+			t.Fatalf("series %s/%s: latest verdict %+v, want a judged one", sr.Rule, sr.Segment, v)
+		}
+		fmt.Fprintf(&bands, "assay_anomaly_band{bound=%q,contract=\"c\",rule=%q,segment=%q} %v\n", "high", sr.Rule, sr.Segment, v.High)
+		fmt.Fprintf(&bands, "assay_anomaly_band{bound=%q,contract=\"c\",rule=%q,segment=%q} %v\n", "low", sr.Rule, sr.Segment, v.Low)
+	}
+	if err := testutil.CollectAndCompare(c, strings.NewReader(bands.String()), "assay_anomaly_band"); err != nil {
+		t.Fatal(err)
+	}
+	if eu := snap.Series[1]; eu.Segment != "eu" || !eu.Recent[len(eu.Recent)-1].Fail {
+		t.Fatalf("the drop in eu failed nothing: %+v", eu)
+	}
+}
+
+// TestAnomalyBandWhileLearning: a series never judged has an observed
+// value and no band; a contract without segment has segment="" (absent to
+// Prometheus) and no segment series.
+func TestAnomalyBandWhileLearning(t *testing.T) {
+	f := newAnomalyFixture(t, "")
+	for minute := 0; minute < 3; minute++ {
+		for i := 0; i < 5; i++ {
+			f.event(`{"amount": 1}`)
+		}
+		f.next()
+	}
+	c := promsink.New(sinkstest.Of(func() *checker.Checker { return f.ch }))
+	const want = `
+# HELP assay_anomaly_observed Value an anomaly rule measured in its latest closed bucket (per segment; segment is empty for a contract without segment).
+# TYPE assay_anomaly_observed gauge
+assay_anomaly_observed{contract="c",rule="volume-by-minute",segment=""} 5
+`
+	// segment="" is the empty label: Prometheus takes it as absent.
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "assay_anomaly_observed", "assay_anomaly_band",
+		"assay_segment_events_total", "assay_segment_violations_total"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSegmentLabelBounded: 1,000 distinct segment values give at most
+// segment.max+1 values of the segment label, in every series.
+func TestSegmentLabelBounded(t *testing.T) {
+	const max = 5
+	f := newAnomalyFixture(t, fmt.Sprintf("segment: {by: customer, max: %d}\n", max))
+	for minute := 0; minute < 5; minute++ {
+		for i := 0; i < 1000; i++ {
+			f.event(fmt.Sprintf(`{"customer": "c%d", "amount": %d}`, (i*7+minute*131)%1000, i%3-1))
+		}
+		f.next()
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(promsink.New(sinkstest.Of(func() *checker.Checker { return f.ch })))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "assay_anomaly_") && !strings.HasPrefix(mf.GetName(), "assay_segment_") {
+			continue
+		}
+		values := map[string]bool{}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "segment" {
+					values[l.GetValue()] = true
+				}
+			}
+		}
+		if len(values) > max+1 {
+			t.Errorf("%s: %d segment values, want at most %d", mf.GetName(), len(values), max+1)
+		}
+		if mf.GetName() != "assay_anomaly_late_events_total" && !values["other"] {
+			t.Errorf("%s: no segment other: %v", mf.GetName(), values)
+		}
+		seen++
+	}
+	if seen != 5 {
+		t.Errorf("%d anomaly and segment metrics, want 5 (observed, band, events, violations, late)", seen)
 	}
 }

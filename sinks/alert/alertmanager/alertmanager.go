@@ -110,6 +110,8 @@ func Payload(n *notify.Notification, validFor time.Duration) []Alert {
 			}
 			al.Annotations["summary"] = fmt.Sprintf("Contract %s: schema change %s on %s", n.Contract, a.Change, a.Topic)
 			al.Annotations["path"] = a.Path
+		case a.Anomaly && a.Status != notify.NoData:
+			al.Annotations["summary"] = fmt.Sprintf("Contract %s: rule %s is outside its learned band", n.Contract, a.Rule)
 		case a.Status == notify.NoData:
 			al.Annotations["summary"] = fmt.Sprintf("Contract %s: rule %s has no data (it was firing)", n.Contract, a.Rule)
 		}

@@ -97,7 +97,14 @@ type Alert struct {
 	Ratio      float64       `json:"ratio"`
 	// Synthetic is true for the volume rule, judged on its last window.
 	Synthetic bool `json:"synthetic,omitempty"`
-	// Sample is one recent violation, masked by the checker.
+	// Anomaly is true for an anomaly rule, judged on its latest bucket
+	// (Window is anomaly.every; Threshold, MinEvents, Checked, Violations
+	// and Ratio are zero).
+	Anomaly bool `json:"anomaly,omitempty"`
+	// Sample is one recent violation, masked by the checker. For an
+	// anomaly rule it is the latest failed bucket: its reason says what
+	// was measured against which band, Time is the bucket's end, and
+	// Partition and Offset are 0 (a bucket is no record).
 	Sample *Sample `json:"sample,omitempty"`
 	// Reason says why the contract reads no topic (KindTopics, firing);
 	// Missing and Pattern are its literal topics that do not exist and
@@ -210,6 +217,9 @@ func (a Alert) Line() string {
 		}
 		return s
 	}
+	if a.Anomaly {
+		return a.anomalyLine()
+	}
 	switch a.Status {
 	case Resolved:
 		return fmt.Sprintf("%s (%s) is back under %s: %d of %d events violated it in the last %s.",
@@ -233,6 +243,27 @@ func (a Alert) Line() string {
 	return s
 }
 
+// anomalyLine describes an anomaly rule's alert: its verdicts are those
+// of buckets, not a ratio of events.
+func (a Alert) anomalyLine() string {
+	bucket := "bucket"
+	if a.Window > 0 {
+		bucket = ShortDur(a.Window) + " bucket"
+	}
+	switch a.Status {
+	case Resolved:
+		return fmt.Sprintf("%s (%s) is back inside its learned band: its latest %s passed.", a.Rule, a.Severity, bucket)
+	case NoData:
+		return fmt.Sprintf("%s (%s) has no data: no %s was judged since it fired at %s; it stays open until a bucket passes.",
+			a.Rule, a.Severity, bucket, a.Since.UTC().Format(time.RFC3339))
+	}
+	s := fmt.Sprintf("%s (%s): a %s fell outside the band learned from earlier buckets.", a.Rule, a.Severity, bucket)
+	if a.Repeat {
+		s += " Still firing since " + a.Since.UTC().Format(time.RFC3339) + ": no bucket has passed since."
+	}
+	return s
+}
+
 // DescriptionLine is the rule's description, clean and bounded, or "".
 func (a Alert) DescriptionLine() string { return Clean(a.Description) }
 
@@ -240,6 +271,10 @@ func (a Alert) DescriptionLine() string { return Clean(a.Description) }
 func (a Alert) SampleLine() string {
 	if a.Sample == nil {
 		return ""
+	}
+	if a.Anomaly {
+		// A bucket, not a record: its reason names the bucket.
+		return "Latest failure: " + Clean(a.Sample.Reason)
 	}
 	where := ""
 	if a.Sample.Topic != "" {
