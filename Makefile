@@ -6,7 +6,7 @@ PKGS     ?= ./...
 APT_PKGS ?= prometheus prometheus-alertmanager kcat chromium
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short deps lint fuzz bench bench-go bench-peer bench-verify soak clean
+.PHONY: all build test test-short deps lint fuzz bench bench-go bench-peer bench-verify soak anomaly-eval clean
 
 all: build
 
@@ -83,6 +83,14 @@ bench-verify:
 SOAK_DURATION ?= 3m
 soak:
 	$(GO) run ./bench -mode soak -duration $(SOAK_DURATION)
+
+## anomaly-eval: the anomaly rules of internal/weekgen's contract on generated
+## weeks with injected incidents (docs/anomaly-evaluation.md): recall and
+## precision per kind of incident, false alarms per day. Other weeks:
+## ANOMALY_EVAL_SEEDS=1,2,3.
+ANOMALY_EVAL_SEEDS ?= 1
+anomaly-eval:
+	$(GO) test -count=1 -run '^TestAnomalyEvaluation$$' -v ./offline -args -eval.seeds=$(ANOMALY_EVAL_SEEDS)
 
 clean:
 	rm -rf bin
