@@ -344,7 +344,9 @@ func (s *Series) Restore(points []Point, cats []string) {
 		s.category(c)
 	}
 	all := append(slices.Clone(s.points), points...)
-	slices.SortFunc(all, func(a, b Point) int { return cmpInt(a.Start, b.Start) })
+	// Stable, so that of points with the same start the live one (first)
+	// is the one CompactFunc keeps.
+	slices.SortStableFunc(all, func(a, b Point) int { return cmpInt(a.Start, b.Start) })
 	all = slices.CompactFunc(all, func(a, b Point) bool { return a.Start == b.Start })
 	if over := len(all) - s.cfg.Keep(); over > 0 {
 		all = all[over:]
@@ -371,9 +373,16 @@ func (s *Series) refs(start int64) []Point {
 	}
 	var out []Point
 	every := int64(s.cfg.Every)
+	// With fewer than 2×Neighbours+1 buckets a season, the neighbours of
+	// one season are those of the next, or the bucket itself.
+	overlap := int64(season)/every <= 2*Neighbours
 	for k := 1; k <= s.cfg.seasons(); k++ {
 		for j := -Neighbours; j <= Neighbours; j++ {
-			if p, ok := s.at(start - int64(k)*int64(season) + int64(j)*every); ok {
+			t := start - int64(k)*int64(season) + int64(j)*every
+			if overlap && (t >= start || slices.ContainsFunc(out, func(p Point) bool { return p.Start == t })) {
+				continue
+			}
+			if p, ok := s.at(t); ok {
 				out = append(out, p)
 			}
 		}
@@ -475,7 +484,7 @@ func (s *Series) Band(start int64) (low, high float64, ok bool) {
 // 0.1, the level under which PSI is taken to mean no change.
 func (s *Series) psi(cats []uint32, refs []Point) (value, high float64) {
 	if len(refs) == 0 {
-		return 0, 0
+		return 0, 0.1
 	}
 	k := len(s.cats) + 1
 	ref := make([]float64, k)
@@ -494,7 +503,7 @@ func (s *Series) psi(cats []uint32, refs []Point) (value, high float64) {
 		tc += cur[i]
 	}
 	if tr == 0 || tc == 0 {
-		return 0, 0
+		return 0, 0.1
 	}
 	present := 0
 	var sr, sc float64

@@ -42,11 +42,17 @@ func (b *Bucket) Hit(hit bool) {
 	}
 }
 
+// maxNumber bounds the numbers a bucket takes (larger ones, and
+// infinities, are ignored like NaN): the sum or difference of two of them
+// stays finite, so that no mean, median or band is Inf-Inf (NaN).
+const maxNumber = math.MaxFloat64 / 4
+
 // Number adds one event's value (mean, p95); ok false means the event had
-// no number there (it counts as an event, not as a value).
+// no number there (it counts as an event, not as a value), and neither
+// does NaN, an infinity or a value beyond ±maxNumber.
 func (b *Bucket) Number(v float64, ok bool) {
 	b.n++
-	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+	if !ok || math.IsNaN(v) || math.Abs(v) > maxNumber {
 		return
 	}
 	b.nums++

@@ -17,6 +17,16 @@ var ruleKinds = []struct{ name, rule string }{
 	{"sequence", `{name: r, sequence: {key: order_id, start: type == "created", expect: type == "paid"}, within: 30m}`},
 	{"reference", `{name: r, reference: {key: order_id, from: type == "paid", to: type == "created"}}`},
 	{"unique-scope-topic", `{name: r, unique: event_id, within: 1h, scope: topic}`},
+	// Anomaly rules, a bucket a minute: the events are a second apart, so
+	// a bucket closes every 60 events.
+	{"anomaly-volume", `{name: r, anomaly: {metric: volume, every: 1m}}`},
+	{"anomaly-null_rate", `{name: r, anomaly: {metric: null_rate, of: amount, every: 1m}}`},
+	{"anomaly-mean", `{name: r, anomaly: {metric: mean, of: amount, every: 1m}}`},
+	{"anomaly-p95", `{name: r, anomaly: {metric: p95, of: amount, every: 1m}}`},
+	{"anomaly-distinct", `{name: r, anomaly: {metric: distinct, of: order_id, every: 1m}}`},
+	{"anomaly-drift", `{name: r, anomaly: {metric: drift, of: type, every: 1m}}`},
+	// The watched expr rule is part of the cost: compare with expr.
+	{"anomaly-violation_ratio", `{name: pos, expr: amount > 0}, {name: r, anomaly: {metric: violation_ratio, of: pos, every: 1m}}`},
 }
 
 // kindEvents alternate a created and a paid event over 10,000 orders, a
@@ -43,6 +53,10 @@ func kindEvents(n int) []checker.Event {
 // routing at the source and the judging of the routed record.
 func BenchmarkRuleKind(b *testing.B) {
 	events := kindEvents(20000)
+	// Every sub-benchmark starts at the same time (its checker is new):
+	// were it to go on from the last, its events would end up past the
+	// wall clock.
+	base := events[0].Meta.Timestamp
 	for _, k := range ruleKinds {
 		for _, durable := range []bool{false, true} {
 			name := k.name
@@ -55,8 +69,9 @@ func BenchmarkRuleKind(b *testing.B) {
 				w, p := ch.NewWorker(), ch.NewPartition("t", 0)
 				routing := ch.NewRoutedPartition("t-repartition", 0)
 				b.ReportAllocs()
-				base := events[0].Meta.Timestamp
 				loop := 0
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
 				for b.Loop() {
 					for i := range events {
 						// Time goes on from one loop to the next: no key
@@ -73,7 +88,9 @@ func BenchmarkRuleKind(b *testing.B) {
 					}
 					loop++
 				}
+				runtime.ReadMemStats(&after)
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(events)), "ns/event")
+				b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N)/float64(len(events)), "allocs/event")
 				b.ReportMetric(0, "ns/op")
 			})
 		}
