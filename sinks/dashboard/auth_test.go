@@ -32,7 +32,7 @@ func leaks(t *testing.T, what string, resp *http.Response, body string) {
 
 func TestTokenProtectsAPIAndPages(t *testing.T) {
 	f := newFixture(t, testToken)
-	api := []string{"/api/v1/contracts", "/api/v1/contracts/checkout-orders", "/api/v1/violations"}
+	api := []string{"/api/v1/contracts", "/api/v1/contracts/checkout-orders", "/api/v1/contracts/checkout-orders/anomalies", "/api/v1/violations"}
 	pages := []string{"/", "/contracts/checkout-orders", "/contracts/checkout-orders?rule=email-valid"}
 
 	for _, p := range api {

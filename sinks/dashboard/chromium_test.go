@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -273,5 +274,81 @@ func TestInChromiumReloadBanner(t *testing.T) {
 				t.Errorf("%s, rendered refused %v, then %v: the script shows %q", path, tc.first.Refused, tc.then.Refused, m)
 			}
 		}
+	}
+}
+
+// TestInChromiumAnomalies: on a contract with anomaly rules, every chart
+// is drawn with a size, with its band and its failure markers inside it,
+// and the section neither scrolls the page sideways nor breaks a name,
+// down to a phone's width.
+func TestInChromiumAnomalies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no browser")
+	}
+	b := newBrowser(t)
+	srv := httptest.NewServer(withMeasure(anomalyServer(t, "").Config.Handler))
+	defer srv.Close()
+	const path = "/contracts/orders-anomalies"
+	for _, width := range []int{1280, 360} {
+		t.Run(strconv.Itoa(width), func(t *testing.T) {
+			l, dom := measurePage(t, b, srv.URL+path, width)
+			if l.ScrollWidth > width {
+				t.Errorf("the page scrolls sideways: %dpx wide in a %dpx window", l.ScrollWidth, width)
+			}
+			charts := map[string]layoutBox{}
+			for _, c := range l.find("", "chart") {
+				if c.Tag != "svg" {
+					continue
+				}
+				if !c.Shown || c.Right-c.Left < 100 || c.Bottom-c.Top < 30 || c.Left < 0 || c.Right > float64(width) {
+					t.Errorf("chart %s: shown %v, %.0f–%.0f × %.0f–%.0f in %dpx", c.Series, c.Shown, c.Left, c.Right, c.Top, c.Bottom, width)
+				}
+				charts[c.Series] = c
+			}
+			if len(charts) != 4 {
+				t.Fatalf("%d charts drawn, want 4:\n%s", len(charts), dom)
+			}
+			inside := func(what string, e layoutBox) {
+				c, ok := charts[e.Series]
+				if !ok || !e.Shown || e.Right <= e.Left || e.Bottom <= e.Top ||
+					e.Left < c.Left-1 || e.Right > c.Right+1 || e.Top < c.Top-1 || e.Bottom > c.Bottom+1 {
+					t.Errorf("%s of %s is not visible in its chart: %+v", what, e.Series, e)
+				}
+			}
+			fails := l.find("", "fail")
+			if len(fails) != 2 {
+				t.Errorf("%d failure markers, want 2", len(fails))
+			}
+			for _, f := range fails {
+				inside("failure marker", f)
+				if f.Series != "orders-volume/DE" || !strings.Contains(f.Text, "volume 60 is above the expected band") && !strings.Contains(f.Text, "volume 26 is above") {
+					t.Errorf("failure marker %+v", f)
+				}
+			}
+			banded := map[string]bool{}
+			for _, bd := range l.find("", "band") {
+				inside("band", bd)
+				banded[bd.Series] = true
+			}
+			if len(banded) != len(charts) {
+				t.Errorf("bands in %d charts of %d", len(banded), len(charts))
+			}
+			for _, e := range l.find("", "name") {
+				if e.Series != "" && e.Shown && e.Lines != 1 {
+					t.Errorf("name %q in chart %s breaks over %d lines", e.Text, e.Series, e.Lines)
+				}
+			}
+			if !strings.Contains(textOf(dom), "Segment Events Violating events other 0 0 DE 245 1 FR 155 29") {
+				t.Errorf("no segments table:\n%s", textOf(dom))
+			}
+			file := filepath.Join(screenshotDir(t), fmt.Sprintf("dashboard-anomalies-%d.png", width))
+			os.Remove(file)
+			if width >= minWindow {
+				b.Run(t, srv.URL+path, "--screenshot="+file, fmt.Sprintf("--window-size=%d,1400", width), "--hide-scrollbars")
+			} else {
+				b.Run(t, framed(srv.URL+path, width), "--screenshot="+file, fmt.Sprintf("--window-size=%d,1400", minWindow), "--hide-scrollbars")
+			}
+			t.Logf("screenshot: %s", file)
+		})
 	}
 }

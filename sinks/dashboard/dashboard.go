@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -85,6 +86,7 @@ func New(src sinks.Source, opts Options) *Dashboard {
 //	GET  /api/v1/contracts          JSON: every contract
 //	GET  /api/v1/contracts/{name}   JSON: one contract with its rules
 //	GET  /api/v1/contracts/{name}/schema  JSON: its observed schema and changes
+//	GET  /api/v1/contracts/{name}/anomalies  JSON: its anomaly series and segments
 //	GET  /api/v1/violations         JSON: recent violation samples
 //	GET  /api/v1/decode_errors      JSON: records that could not be decoded
 //	GET  /api/v1/reload             JSON: how the last contract reload went
@@ -96,6 +98,7 @@ func (d *Dashboard) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/contracts", d.requireAPI(d.apiContracts))
 	mux.HandleFunc("GET /api/v1/contracts/{name}", d.requireAPI(d.apiContract))
 	mux.HandleFunc("GET /api/v1/contracts/{name}/schema", d.requireAPI(d.apiSchema))
+	mux.HandleFunc("GET /api/v1/contracts/{name}/anomalies", d.requireAPI(d.apiAnomalies))
 	mux.HandleFunc("GET /api/v1/violations", d.requireAPI(d.apiViolations))
 	mux.HandleFunc("GET /api/v1/decode_errors", d.requireAPI(d.apiDecodeErrors))
 	mux.HandleFunc("GET /api/v1/reload", d.requireAPI(d.apiReload))
@@ -231,14 +234,9 @@ func (d *Dashboard) apiContract(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) apiViolations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := DefaultLimit
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			d.writeError(w, http.StatusBadRequest, "limit must be a whole number of at least 1 (more than "+strconv.Itoa(MaxLimit)+" is capped)")
-			return
-		}
-		limit = min(n, MaxLimit)
+	limit, ok := d.limit(w, q, DefaultLimit, MaxLimit)
+	if !ok {
+		return
 	}
 	contract, rule := q.Get("contract"), q.Get("rule")
 	s := d.read()
@@ -266,6 +264,21 @@ func (d *Dashboard) apiDecodeErrors(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) apiReload(w http.ResponseWriter, r *http.Request) {
 	d.writeJSON(w, r, http.StatusOK, d.reload())
+}
+
+// limit reads the parameter limit of q: def when absent, capped at most;
+// not ok (answered 400) when it is not a whole number of at least 1.
+func (d *Dashboard) limit(w http.ResponseWriter, q url.Values, def, most int) (n int, ok bool) {
+	v := q.Get("limit")
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		d.writeError(w, http.StatusBadRequest, "limit must be a whole number of at least 1 (more than "+strconv.Itoa(most)+" is capped)")
+		return 0, false
+	}
+	return min(n, most), true
 }
 
 func hasRule(cs *checker.ContractSnapshot, name string) bool {

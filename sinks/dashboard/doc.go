@@ -38,10 +38,11 @@
 // # API
 //
 // GET /api/v1/contracts, GET /api/v1/contracts/{name},
+// GET /api/v1/contracts/{name}/schema, GET /api/v1/contracts/{name}/anomalies,
 // GET /api/v1/violations?contract=&rule=&limit=, GET /api/v1/decode_errors
 // and GET /api/v1/reload answer JSON; API.md in this directory documents
 // them with examples. The shapes are the types Contract, Rule, Window,
-// Coverage, History, Sample, DecodeTopic and Reload.
+// Coverage, History, Sample, DecodeTopic, Reload, Schema and Anomalies.
 //
 // # Counts, rates and states
 //

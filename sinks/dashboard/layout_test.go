@@ -47,6 +47,7 @@ const measureJS = `"use strict";
       tag: e.tagName.toLowerCase(), cls: e.getAttribute("class") || "",
       table: (e.closest("table") || {}).id || "",
       row: (() => { const tr = e.closest("tr"); return tr ? tr.dataset.contract || tr.dataset.rule || "" : ""; })(),
+      series: (() => { const f = e.closest("figure.anomaly"); return f ? f.dataset.rule + "/" + (f.dataset.segment || "") : ""; })(),
       text: e.textContent.replace(/\s+/g, " ").trim().slice(0, 300), title: e.getAttribute("title") || "",
       left: r.left, right: r.right, top: r.top, bottom: r.bottom, shown,
       lines: lines(e), clipped: e.scrollWidth > e.clientWidth + 1,
@@ -58,7 +59,7 @@ const measureJS = `"use strict";
       status: (document.getElementById("status") || {}).textContent || "", boxes: [],
       html: document.documentElement.outerHTML,
     };
-    for (const e of document.querySelectorAll("table.data th, table.data td, .name, .topic, .more, code.pattern, .badge, .since, .banner")) {
+    for (const e of document.querySelectorAll("table.data th, table.data td, .name, .topic, .more, code.pattern, .badge, .since, .banner, svg.chart, svg.chart .band, svg.chart .fail")) {
       out.boxes.push(box(e));
     }
     // In the harness's frame (a width below Chromium's smallest window),
@@ -81,6 +82,7 @@ const measureJS = `"use strict";
 // layoutBox is what measureJS reports of one element.
 type layoutBox struct {
 	Tag, Cls, Table, Row, Text, Title string
+	Series                            string // rule/segment of an anomaly chart
 	Left, Right, Top, Bottom          float64
 	Shown                             bool
 	Lines                             int

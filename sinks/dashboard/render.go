@@ -40,6 +40,9 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"topicsOf": topicsOf,
 	"list":     listOf,
 	"nameTip":  nameTitle,
+	"value":    formatValue,
+	"band":     formatBand,
+	"failed":   lastFailed,
 }).ParseFS(assets, "templates/*.html"))
 
 // page is what every template receives.
@@ -61,6 +64,7 @@ type overviewPage struct {
 type contractPage struct {
 	Contract   Contract
 	Schema     Schema
+	Anomalies  Anomalies
 	Rule       string // violations shown for this rule only ("" = all)
 	Violations []Sample
 }
@@ -100,7 +104,8 @@ func (d *Dashboard) contractPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rule := r.URL.Query().Get("rule")
 	d.render(w, http.StatusOK, "contract", page{Title: name, Page: "contract", Root: "../", Contract: name,
-		Data: contractPage{Contract: s.contract(cs, true), Schema: d.schema(name, true), Rule: rule, Violations: s.samples(name, rule, DefaultLimit)}})
+		Data: contractPage{Contract: s.contract(cs, true), Schema: d.schema(name, true),
+			Anomalies: anomaliesOf(cs, anomalyFilter{limit: MaxAnomalyCharts, page: true}), Rule: rule, Violations: s.samples(name, rule, DefaultLimit)}})
 }
 
 // The formatting below has a twin in static/app.js, which re-renders the
