@@ -87,8 +87,8 @@ soak:
 ## anomaly-eval: the anomaly rules of internal/weekgen's contract on generated
 ## weeks with injected incidents (docs/anomaly-evaluation.md): recall and
 ## precision per kind of incident, false alarms per day. Other weeks:
-## ANOMALY_EVAL_SEEDS=1,2,3.
-ANOMALY_EVAL_SEEDS ?= 1
+## ANOMALY_EVAL_SEEDS=1,2,3,4,5,6,7,8.
+ANOMALY_EVAL_SEEDS ?= 1,2,3
 anomaly-eval:
 	$(GO) test -count=1 -run '^TestAnomalyEvaluation$$' -v ./offline -args -eval.seeds=$(ANOMALY_EVAL_SEEDS)
 

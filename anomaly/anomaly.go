@@ -211,6 +211,9 @@ type Verdict struct {
 	Start, End time.Time
 	Observed   float64
 	Low, High  float64
+	// Measured is false when the bucket has no value (Observed is then
+	// 0): the partial bucket after a start, or no events to measure.
+	Measured bool
 	// Judged is false when the bucket was not judged (still learning, no
 	// history for its time of the season, no events to measure): a skip.
 	Judged bool
@@ -282,7 +285,7 @@ func (s *Series) Close(b *Bucket, partial bool) Verdict {
 	if s.cfg.Metric == Drift {
 		p.Value, psiHigh = s.psi(p.Cats, refs)
 	}
-	v.Observed = p.Value
+	v.Observed, v.Measured = p.Value, true
 	switch {
 	case len(s.points) < s.cfg.MinHistory:
 		v.Reason = fmt.Sprintf("learning: %d of %d buckets", len(s.points), s.cfg.MinHistory)
@@ -433,9 +436,18 @@ func (s *Series) band(refs []Point, p Point) (low, high float64) {
 	case Drift:
 		floor = 0.01
 	}
-	sigma = math.Max(sigma, floor)
+	// Learned from few buckets, the deviation is itself uncertain: its
+	// bound follows Student's t rather than the normal law (Cornish and
+	// Fisher's expansion, z + (z³+z)/4ν), with the degrees of freedom of a
+	// standard deviation as good as a MAD of k buckets (37% efficient);
+	// the noise floor is known and needs no widening. And the median of k
+	// buckets is off by about √(π/2k) of a deviation: a bucket is predicted,
+	// not the median.
 	z := s.cfg.Sensitivity
-	low, high = m-z*sigma, m+z*sigma
+	k := float64(len(refs))
+	nu := math.Max(0.37*k-1, 1)
+	half := math.Max((z+(z*z*z+z)/(4*nu))*sigma, z*floor) * math.Sqrt(1+math.Pi/(2*k))
+	low, high = m-half, m+half
 	// Counts of rare things are skewed: Cornish and Fisher's correction
 	// of a Poisson quantile, (z²-1)/6 counts, widens the band.
 	switch skew := math.Max(z*z-1, 0) / 6; s.cfg.Metric {
@@ -599,9 +611,9 @@ func (s *Series) point(b *Bucket) (Point, bool) {
 		p.Cats = make([]uint32, len(s.cats)+1)
 		for _, name := range names {
 			if i := s.category(name); i >= 0 {
-				p.Cats[i] += b.cats[name]
+				p.Cats[i] += b.catN[b.cats[name]]
 			} else {
-				p.Cats[len(s.cats)] += b.cats[name]
+				p.Cats[len(s.cats)] += b.catN[b.cats[name]]
 			}
 		}
 		p.Cats[len(s.cats)] += b.otherCats

@@ -3,6 +3,7 @@ package anomaly
 import (
 	"container/heap"
 	"math"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -23,8 +24,9 @@ type Bucket struct {
 	// them.
 	kmv       hashHeap
 	inKMV     map[uint64]struct{}
-	cats      map[string]uint32 // drift: counts per name, at most MaxCategories
-	otherCats uint32            // drift: values past MaxCategories names
+	cats      map[string]int // drift: index of each name in catN, at most MaxCategories
+	catN      []uint32       // drift: counts per name
+	otherCats uint32         // drift: values past MaxCategories names
 }
 
 // N is how many observations the bucket holds.
@@ -135,20 +137,42 @@ func (b *Bucket) Category(name string, ok bool) {
 	if !ok {
 		name = "null"
 	}
-	if len(name) > MaxCategoryBytes {
-		name = name[:MaxCategoryBytes]
-		for len(name) > 0 && !utf8.ValidString(name) {
-			name = name[:len(name)-1]
-		}
+	name = Cut(name, MaxCategoryBytes)
+	// The name may point into the caller's buffer: it is only looked up,
+	// and copied when it is kept (a map assignment would store it again).
+	if i, ok := b.cats[name]; ok {
+		b.catN[i]++
+		return
 	}
-	if b.cats == nil {
-		b.cats = map[string]uint32{}
-	}
-	if _, ok := b.cats[name]; !ok && len(b.cats) >= MaxCategories {
+	if len(b.catN) >= MaxCategories {
 		b.otherCats++
 		return
 	}
-	b.cats[name]++
+	if b.cats == nil {
+		b.cats = map[string]int{}
+	}
+	b.cats[strings.Clone(name)] = len(b.catN)
+	b.catN = append(b.catN, 1)
+}
+
+// Cut cuts s to at most n bytes of valid UTF-8, at a character's start;
+// invalid bytes become U+FFFD first.
+func Cut(s string, n int) string {
+	if len(s) <= n && utf8.ValidString(s) {
+		return s
+	}
+	if len(s) > 4*n {
+		s = s[:4*n] // enough for n bytes once invalid bytes are replaced
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }
 
 // hashHeap is a max-heap of hashes.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/assay-dev/assay/anomaly"
 	"github.com/assay-dev/assay/rules"
@@ -97,6 +96,9 @@ type series struct {
 	partial int64 // start of a bucket that saw only part of its events (MinInt64: none)
 	closed  bool  // a bucket was closed: events before next are late
 	recent  []anomaly.Verdict
+	// last is the newest verdict that measured something, band the newest
+	// judged one.
+	last, band *anomaly.Verdict
 }
 
 func newSeries(cfg anomaly.Config) *series {
@@ -147,13 +149,13 @@ func newAnomalyState(c *contract, online, durable bool) *anomalyState {
 // events once it has had twice as many since the last revision (Revise).
 type segmentTable struct {
 	max    int
-	index  map[string]int    // value → index
-	names  []string          // index → value ("" free; [0] other)
-	counts map[string]uint64 // events per value since the last revision, at most 4×max+16 values
+	index  map[string]int     // value → index
+	names  []string           // index → value ("" free; [0] other)
+	counts map[string]*uint64 // events per value since the last revision, at most 4×max+16 values
 }
 
 func newSegmentTable(max int) *segmentTable {
-	t := &segmentTable{max: max, index: map[string]int{}, names: make([]string, max+1), counts: map[string]uint64{}}
+	t := &segmentTable{max: max, index: map[string]int{}, names: make([]string, max+1), counts: map[string]*uint64{}}
 	t.names[0] = rules.OtherSegment
 	return t
 }
@@ -163,9 +165,15 @@ const maxSegmentBytes = 64
 
 // lookup returns the index of a value's segment, taking a free place for
 // a new value; admitted reports a value that took a place just now.
+//
+// v may point into the caller's buffer: maps are only read with it, and
+// it is copied when kept (a map assignment would store it again).
 func (t *segmentTable) lookup(v string) (idx int, admitted bool) {
-	if len(t.counts) < 4*t.max+16 || t.counts[v] > 0 {
-		t.counts[v]++
+	if n := t.counts[v]; n != nil {
+		*n++
+	} else if len(t.counts) < 4*t.max+16 {
+		one := uint64(1)
+		t.counts[strings.Clone(v)] = &one
 	}
 	if i, ok := t.index[v]; ok {
 		return i, false
@@ -173,6 +181,7 @@ func (t *segmentTable) lookup(v string) (idx int, admitted bool) {
 	if v == rules.OtherSegment {
 		return 0, false
 	}
+	v = strings.Clone(v)
 	for i := 1; i <= t.max; i++ {
 		if t.names[i] == "" {
 			t.names[i], t.index[v] = v, i
@@ -193,13 +202,13 @@ func (t *segmentTable) revise() []int {
 	var members, others []vc
 	for v, n := range t.counts {
 		if _, ok := t.index[v]; ok {
-			members = append(members, vc{v, n})
+			members = append(members, vc{v, *n})
 		} else if v != rules.OtherSegment {
-			others = append(others, vc{v, n})
+			others = append(others, vc{v, *n})
 		}
 	}
 	for i := 1; i <= t.max; i++ {
-		if v := t.names[i]; v != "" && t.counts[v] == 0 {
+		if v := t.names[i]; v != "" && t.counts[v] == nil {
 			members = append(members, vc{v, 0})
 		}
 	}
@@ -249,15 +258,7 @@ func segmentValue(v any) (string, bool) {
 	default:
 		s = "(" + fmt.Sprintf("%T", v) + ")"
 	}
-	if len(s) > maxSegmentBytes {
-		s = s[:maxSegmentBytes]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
+	s = anomaly.Cut(s, maxSegmentBytes)
 	return s, true
 }
 
@@ -578,6 +579,12 @@ func (st *anomalyState) closeOne(ar *anomalyRule, idx int, sr *series, until int
 	}
 	sr.next += int64(ar.cfg.Every)
 	sr.closed = true
+	if v.Measured {
+		sr.last = &v
+	}
+	if v.Judged {
+		sr.band = &v
+	}
 	sr.recent = append(sr.recent, v)
 	if len(sr.recent) > recentVerdicts {
 		sr.recent = sr.recent[len(sr.recent)-recentVerdicts:]

@@ -48,7 +48,12 @@ type SeriesSnapshot struct {
 	Every   time.Duration
 	// Learned is how many buckets its baseline holds.
 	Learned int
-	// Recent are its latest verdicts, oldest first (at most 144).
+	// Last is its newest verdict that measured a value, Band its newest
+	// judged one (whose Low and High are the band); nil before there is
+	// one.
+	Last, Band *anomaly.Verdict
+	// Recent are its latest verdicts, oldest first (at most 144): set by
+	// ContractAnomalies only, not by Snapshot.
 	Recent []anomaly.Verdict
 }
 
@@ -58,8 +63,21 @@ type SegmentSnapshot struct {
 	Events, Broke uint64
 }
 
-// snapshot reads the state under its lock.
-func (st *anomalyState) snapshot() *AnomalySnapshot {
+// ContractAnomalies returns the state of a contract's anomaly rules with
+// the recent verdicts of the first limit series that match keeps (every
+// series when keep is nil); nil when the contract has no anomaly rule or
+// segment.
+func (ch *Checker) ContractAnomalies(name string, limit int, keep func(rule, segment string) bool) *AnomalySnapshot {
+	_, c := ch.contractNamed(name)
+	if c == nil || c.anomalies == nil {
+		return nil
+	}
+	return c.anomalies.snapshot(limit, keep)
+}
+
+// snapshot reads the state under its lock, with the recent verdicts of the
+// first limit series keep matches.
+func (st *anomalyState) snapshot(limit int, keep func(rule, segment string) bool) *AnomalySnapshot {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := &AnomalySnapshot{Anomalies: slices.Clone(st.anomalies), Failed: st.failed, Late: st.late, Training: st.training}
@@ -75,11 +93,24 @@ func (st *anomalyState) snapshot() *AnomalySnapshot {
 			if st.segs == nil && idx > 0 {
 				break
 			}
-			out.Series = append(out.Series, SeriesSnapshot{Rule: ar.r.r.Name, Metric: ar.cfg.Metric, Segment: st.segmentName(idx),
-				Every: ar.cfg.Every, Learned: sr.s.Learned(), Recent: slices.Clone(sr.recent)})
+			ss := SeriesSnapshot{Rule: ar.r.r.Name, Metric: ar.cfg.Metric, Segment: st.segmentName(idx),
+				Every: ar.cfg.Every, Learned: sr.s.Learned(), Last: clonePtr(sr.last), Band: clonePtr(sr.band)}
+			if limit > 0 && (keep == nil || keep(ss.Rule, ss.Segment)) {
+				limit--
+				ss.Recent = slices.Clone(sr.recent)
+			}
+			out.Series = append(out.Series, ss)
 		}
 	}
 	return out
+}
+
+func clonePtr(v *anomaly.Verdict) *anomaly.Verdict {
+	if v == nil {
+		return nil
+	}
+	cp := *v
+	return &cp
 }
 
 // Anomaly state in the changelog.

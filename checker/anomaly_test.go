@@ -38,7 +38,7 @@ func feed(t *testing.T, w *checker.Worker, p *checker.Partition, clock *time.Tim
 }
 
 func anomalyOf(ch *checker.Checker) *checker.AnomalySnapshot {
-	return ch.Snapshot().Contracts[0].Anomalies
+	return ch.ContractAnomalies(ch.Contracts()[0].Name, 1<<20, nil)
 }
 
 func verdicts(s *checker.AnomalySnapshot, rule string) (pass, fail, skip int) {

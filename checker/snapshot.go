@@ -125,7 +125,7 @@ func (ch *Checker) Snapshot() Snapshot {
 	for i, c := range ch.contracts {
 		cs := ContractSnapshot{Contract: c.c, Coverage: ch.coverageOf(c.c.Name)}
 		if c.anomalies != nil {
-			cs.Anomalies = c.anomalies.snapshot()
+			cs.Anomalies = c.anomalies.snapshot(0, nil)
 		}
 		for k, t := range topics {
 			if k.contract != i {

@@ -18,11 +18,8 @@ import (
 
 // series returns the anomaly series of a rule, or nil.
 func seriesOf(ch *checker.Checker, contract, rule string) *checker.SeriesSnapshot {
-	for _, cs := range ch.Snapshot().Contracts {
-		if cs.Contract.Name != contract || cs.Anomalies == nil {
-			continue
-		}
-		for _, s := range cs.Anomalies.Series {
+	if a := ch.ContractAnomalies(contract, 100, nil); a != nil {
+		for _, s := range a.Series {
 			if s.Rule == rule {
 				return &s
 			}

@@ -110,6 +110,22 @@ type anomalyFilter struct {
 	page          bool // draw the charts
 }
 
+// withRecent is cs with the recent verdicts of the series f picks (a
+// snapshot carries none: they are read for one contract at a time).
+func (d *Dashboard) withRecent(cs *checker.ContractSnapshot, f anomalyFilter) *checker.ContractSnapshot {
+	ch := d.src.Checker()
+	if ch == nil || cs.Anomalies == nil {
+		return cs
+	}
+	cp := *cs
+	if a := ch.ContractAnomalies(cs.Contract.Name, f.limit, func(rule, segment string) bool {
+		return (f.rule == "" || rule == f.rule) && (f.segment == "" || segment == f.segment)
+	}); a != nil {
+		cp.Anomalies = a
+	}
+	return &cp
+}
+
 // anomalies converts a contract's anomaly snapshot.
 func anomaliesOf(cs *checker.ContractSnapshot, f anomalyFilter) Anomalies {
 	out := Anomalies{Contract: cs.Contract.Name, Series: []AnomalySeries{}, Anomalies: []AnomalyBucket{}, Segments: []AnomalySegment{}}
@@ -198,7 +214,8 @@ func (d *Dashboard) apiAnomalies(w http.ResponseWriter, r *http.Request) {
 		d.writeError(w, http.StatusNotFound, "contract "+strconv.Quote(name)+" has no anomaly rule named "+strconv.Quote(rule))
 		return
 	}
-	d.writeJSON(w, r, http.StatusOK, anomaliesOf(cs, anomalyFilter{rule: rule, segment: q.Get("segment"), limit: limit}))
+	f := anomalyFilter{rule: rule, segment: q.Get("segment"), limit: limit}
+	d.writeJSON(w, r, http.StatusOK, anomaliesOf(d.withRecent(cs, f), f))
 }
 
 func hasAnomalyRule(cs *checker.ContractSnapshot, name string) bool {

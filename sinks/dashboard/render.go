@@ -103,9 +103,10 @@ func (d *Dashboard) contractPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rule := r.URL.Query().Get("rule")
+	f := anomalyFilter{limit: MaxAnomalyCharts, page: true}
 	d.render(w, http.StatusOK, "contract", page{Title: name, Page: "contract", Root: "../", Contract: name,
 		Data: contractPage{Contract: s.contract(cs, true), Schema: d.schema(name, true),
-			Anomalies: anomaliesOf(cs, anomalyFilter{limit: MaxAnomalyCharts, page: true}), Rule: rule, Violations: s.samples(name, rule, DefaultLimit)}})
+			Anomalies: anomaliesOf(d.withRecent(cs, f), f), Rule: rule, Violations: s.samples(name, rule, DefaultLimit)}})
 }
 
 // The formatting below has a twin in static/app.js, which re-renders the

@@ -117,7 +117,7 @@ func TestAnomalyMetrics(t *testing.T) {
 	pol.Evaluate(f.now, f.ch.Snapshot())
 	s.Flush()
 	got = a.read()
-	snap := f.ch.Snapshot().Contracts[0].Anomalies
+	snap := f.ch.ContractAnomalies(f.ch.Contracts()[0].Name, 1000, nil)
 	wantBand := map[string]float64{}
 	for _, sr := range snap.Series {
 		v := sr.Recent[len(sr.Recent)-1]

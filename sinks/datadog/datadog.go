@@ -364,15 +364,14 @@ func (s *Sink) flushChecker(snap checker.Snapshot, delta func(seriesKey, uint64)
 // flushAnomalies sends a contract's anomaly series and segment counts.
 func (s *Sink) flushAnomalies(name, ct, ot string, a *checker.AnomalySnapshot, delta func(seriesKey, uint64) int64) {
 	for _, sr := range a.Series {
-		if len(sr.Recent) == 0 {
-			continue
-		}
 		tags := []string{ct, tag("rule", sr.Rule)}
 		if sr.Segment != "" {
 			tags = append(tags, tag("segment", sr.Segment))
 		}
-		s.client.Gauge("assay.anomaly.observed", sr.Recent[len(sr.Recent)-1].Observed, tags, 1)
-		if v, ok := sinks.LatestBand(sr.Recent); ok {
+		if sr.Last != nil {
+			s.client.Gauge("assay.anomaly.observed", sr.Last.Observed, tags, 1)
+		}
+		if v := sr.Band; v != nil {
 			s.client.Gauge("assay.anomaly.band", v.Low, append(tags[:len(tags):len(tags)], "bound:low"), 1)
 			s.client.Gauge("assay.anomaly.band", v.High, append(tags[:len(tags):len(tags)], "bound:high"), 1)
 		}

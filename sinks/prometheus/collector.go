@@ -151,11 +151,10 @@ func collectChecker(chk *checker.Checker, ch chan<- prometheus.Metric) {
 // values and other.
 func collectAnomalies(contract string, a *checker.AnomalySnapshot, ch chan<- prometheus.Metric) {
 	for _, sr := range a.Series {
-		if len(sr.Recent) == 0 {
-			continue
+		if sr.Last != nil {
+			ch <- prometheus.MustNewConstMetric(observedDesc, prometheus.GaugeValue, sr.Last.Observed, contract, sr.Rule, sr.Segment)
 		}
-		ch <- prometheus.MustNewConstMetric(observedDesc, prometheus.GaugeValue, sr.Recent[len(sr.Recent)-1].Observed, contract, sr.Rule, sr.Segment)
-		if v, ok := sinks.LatestBand(sr.Recent); ok {
+		if v := sr.Band; v != nil {
 			ch <- prometheus.MustNewConstMetric(bandDesc, prometheus.GaugeValue, v.Low, contract, sr.Rule, sr.Segment, "low")
 			ch <- prometheus.MustNewConstMetric(bandDesc, prometheus.GaugeValue, v.High, contract, sr.Rule, sr.Segment, "high")
 		}

@@ -253,7 +253,7 @@ assay_anomaly_late_events_total{contract="c"} 0
 		t.Fatalf("pedantic registry: %v", err)
 	}
 	// The band is that of the latest judged bucket, for every series.
-	snap := f.ch.Snapshot().Contracts[0].Anomalies
+	snap := f.ch.ContractAnomalies(f.ch.Contracts()[0].Name, 1000, nil)
 	var bands strings.Builder
 	bands.WriteString("# HELP assay_anomaly_band Band (bound low or high) of an anomaly rule's latest judged bucket: a bucket outside it fails. Absent until the series is judged.\n# TYPE assay_anomaly_band gauge\n")
 	for _, sr := range snap.Series {
