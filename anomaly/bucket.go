@@ -1,7 +1,6 @@
 package anomaly
 
 import (
-	"container/heap"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -107,7 +106,7 @@ func (b *Bucket) Value(hash uint64, ok bool) {
 		return
 	}
 	if len(b.kmv) < DistinctK {
-		heap.Push(&b.kmv, hash)
+		b.kmv.push(hash)
 		b.inKMV[hash] = struct{}{}
 		return
 	}
@@ -116,7 +115,7 @@ func (b *Bucket) Value(hash uint64, ok bool) {
 	}
 	delete(b.inKMV, b.kmv[0])
 	b.kmv[0] = hash
-	heap.Fix(&b.kmv, 0)
+	b.kmv.down(0)
 	b.inKMV[hash] = struct{}{}
 }
 
@@ -175,16 +174,35 @@ func Cut(s string, n int) string {
 	return s[:i]
 }
 
-// hashHeap is a max-heap of hashes.
+// hashHeap is a max-heap of hashes (container/heap would box each one).
 type hashHeap []uint64
 
-func (h hashHeap) Len() int           { return len(h) }
-func (h hashHeap) Less(i, j int) bool { return h[i] > h[j] }
-func (h hashHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *hashHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
-func (h *hashHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *hashHeap) push(x uint64) {
+	*h = append(*h, x)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if a[parent] >= a[i] {
+			break
+		}
+		a[parent], a[i] = a[i], a[parent]
+		i = parent
+	}
+}
+
+func (h hashHeap) down(i int) {
+	for {
+		l, big := 2*i+1, i
+		if l < len(h) && h[l] > h[big] {
+			big = l
+		}
+		if r := l + 1; r < len(h) && h[r] > h[big] {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
 }
