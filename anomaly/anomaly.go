@@ -231,6 +231,8 @@ type Series struct {
 	points []Point // oldest first, starts increasing
 	cats   []string
 	catIdx map[string]int
+	// dropped are the starts the last learn pushed out
+	dropped []int64
 }
 
 // NewSeries returns an empty series.
@@ -316,9 +318,14 @@ func (s *Series) Close(b *Bucket, partial bool) Verdict {
 			if below {
 				side = "below"
 			}
-			v.Reason = fmt.Sprintf("%s %s is %s the expected band %s–%s (learned from %d buckets)",
+			v.Reason = fmt.Sprintf("%s %s is %s the expected band %s–%s (compared with %d earlier buckets)",
 				s.cfg.Metric, Format(p.Value), side, Format(v.Low), Format(v.High), len(refs))
 		}
+	}
+	if v.Fail && p.N == 0 {
+		// Silence that failed is not learned: it must never become the
+		// normal it is compared with.
+		return v
 	}
 	s.learn(p)
 	return v
@@ -326,14 +333,22 @@ func (s *Series) Close(b *Bucket, partial bool) Verdict {
 
 // learn appends a point, dropping the oldest past Keep.
 func (s *Series) learn(p Point) {
+	s.dropped = s.dropped[:0]
 	if n := len(s.points); n > 0 && s.points[n-1].Start >= p.Start {
 		return // not after the newest: already learned
 	}
 	s.points = append(s.points, p)
 	if over := len(s.points) - s.cfg.Keep(); over > 0 {
+		for _, d := range s.points[:over] {
+			s.dropped = append(s.dropped, d.Start)
+		}
 		s.points = slices.Delete(s.points, 0, over)
 	}
 }
+
+// Dropped are the starts of the buckets the last Close pushed out of the
+// kept history (valid until the next Close).
+func (s *Series) Dropped() []int64 { return s.dropped }
 
 // Restore puts back points and category names kept elsewhere (a
 // changelog): points in any order, duplicates and points the series would

@@ -288,8 +288,14 @@ func TestEmptyBuckets(t *testing.T) {
 	if !v.Judged || !v.Fail || v.Observed != 0 || !strings.Contains(v.Reason, "below") {
 		t.Errorf("silent bucket: judged %v fail %v observed %v %q", v.Judged, v.Fail, v.Observed, v.Reason)
 	}
-	if got := s.Points()[len(s.Points())-1]; got.Start != 20*minute || got.Value != 0 {
-		t.Errorf("silent bucket learned as %+v", got)
+	// Failed silence is not learned: silence never becomes normal.
+	for i := 21; i < 200; i++ {
+		if v := s.Close(s.NewBucket(int64(i)*minute), false); !v.Fail {
+			t.Fatalf("silent bucket %d: %+v; silence must keep failing", i, v)
+		}
+	}
+	if got := s.Points()[len(s.Points())-1]; got.Start != 19*minute || got.Value != 500 {
+		t.Errorf("the newest bucket learned is %+v, want the last with events", got)
 	}
 	// A rate of no events is no rate: skipped, not learned.
 	for _, m := range []Metric{NullRate, ViolationRatio, Mean, P95, Drift} {

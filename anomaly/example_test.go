@@ -34,5 +34,5 @@ func Example() {
 	// 10:04 skip: learning: 4 of 5 buckets
 	// 10:05 pass: 102 in 64.28–135.7
 	// 10:06 pass: 98 in 65.38–135.6
-	// 10:07 fail: volume 20 is below the expected band 65.47–134.5 (learned from 7 buckets)
+	// 10:07 fail: volume 20 is below the expected band 65.47–134.5 (compared with 7 earlier buckets)
 }

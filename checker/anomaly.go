@@ -575,7 +575,7 @@ func (st *anomalyState) closeOne(ar *anomalyRule, idx int, sr *series, until int
 	delete(sr.open, sr.next)
 	v := sr.s.Close(b, sr.next == sr.partial)
 	if pts := sr.s.Points(); st.durable && len(pts) > 0 && pts[len(pts)-1].Start == b.Start {
-		st.learned(ar, idx, sr, pts[len(pts)-1])
+		st.learned(ar, idx, sr, pts[len(pts)-1], sr.s.Dropped())
 	}
 	sr.next += int64(ar.cfg.Every)
 	sr.closed = true

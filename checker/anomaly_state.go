@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/assay-dev/assay/anomaly"
+	"github.com/assay-dev/assay/rules"
 )
 
 // Anomaly is one failed bucket of an anomaly rule.
@@ -133,15 +135,16 @@ const AnomalyStatePrefix = "~anomaly:"
 // AnomalyStateName is the name the baselines of a contract are kept under.
 func AnomalyStateName(contract string) string { return AnomalyStatePrefix + contract }
 
-// learned records a learned point for the changelog (and the deletion of
-// the point it pushed out of the history).
-func (st *anomalyState) learned(ar *anomalyRule, idx int, sr *series, p anomaly.Point) {
+// learned records a learned point for the changelog, and the deletion of
+// the points it pushed out of the history.
+func (st *anomalyState) learned(ar *anomalyRule, idx int, sr *series, p anomaly.Point, dropped []int64) {
 	seg := st.segmentName(idx)
 	base := ar.r.r.Name + "\x00" + seg
 	key := "a\x00" + st.c.c.Name + "\x00" + base + "\x00"
 	st.dirty[key+strconv.FormatInt(p.Start, 16)] = append([]byte(ar.r.fp+"\x00"), anomaly.AppendPoint(nil, p)...)
-	old := p.Start - int64(ar.cfg.Keep())*int64(ar.cfg.Every)
-	st.dirty[key+strconv.FormatInt(old, 16)] = nil
+	for _, old := range dropped {
+		st.dirty[key+strconv.FormatInt(old, 16)] = nil
+	}
 	if ar.cfg.Metric == anomaly.Drift {
 		names, _ := json.Marshal(sr.s.Categories())
 		st.dirty["n\x00"+st.c.c.Name+"\x00"+base] = append([]byte(ar.r.fp+"\x00"), names...)
@@ -267,10 +270,16 @@ func (ch *Checker) RestoreAnomaly(key string, value []byte) bool {
 		return true
 	}
 	p, err := anomaly.DecodePoint([]byte(body))
-	if err != nil || len(rs.points) >= ar.cfg.Keep() {
-		return err == nil
+	if err != nil {
+		return false
 	}
 	rs.points = append(rs.points, p)
+	if keep := ar.cfg.Keep(); len(rs.points) >= 2*keep {
+		// Entries that outlived their history (not deleted): the newest
+		// are kept, whatever the order they are read in.
+		slices.SortStableFunc(rs.points, func(a, b anomaly.Point) int { return cmp.Compare(a.Start, b.Start) })
+		rs.points = slices.Delete(rs.points, 0, len(rs.points)-keep)
+	}
 	return true
 }
 
@@ -288,6 +297,20 @@ func (ch *Checker) AnomalyRestored() {
 			continue
 		}
 		st.mu.Lock()
+		if st.segs != nil {
+			// Segments restored take their places again at once, so
+			// that one that stays silent is still judged.
+			var values []string
+			for k := range st.pending {
+				if _, seg, _ := strings.Cut(k, "\x00"); seg != "" && seg != rules.OtherSegment && !slices.Contains(values, seg) {
+					values = append(values, seg)
+				}
+			}
+			slices.Sort(values)
+			for _, v := range values {
+				st.segs.lookup(v)
+			}
+		}
 		for _, ar := range st.rules {
 			for idx, sr := range ar.series {
 				name := st.segmentName(idx)
@@ -388,7 +411,7 @@ func (ch *Checker) Adopt(trained *Checker, until time.Time) {
 				sr.s.Restore(pts, tsr.s.Categories())
 				if st.durable {
 					for _, p := range sr.s.Points() {
-						st.learned(ar, idx, sr, p)
+						st.learned(ar, idx, sr, p, nil)
 					}
 				}
 			}

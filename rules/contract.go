@@ -288,8 +288,7 @@ func (c *Contract) Programs() []*Program {
 
 // NeedsEventTime returns the rules that need an event time and, the
 // contract having no event_time, would read the record timestamp: events
-// from files have none, so `assay test` on files cannot judge them (it
-// refuses the contract, but for anomaly rules, which then give no verdict).
+// from files have none, so `assay test` on files cannot judge them.
 // Sequence and anomaly rules need one, and reference rules with a within.
 func (c *Contract) NeedsEventTime() []*Rule {
 	if c.EventTime != nil {

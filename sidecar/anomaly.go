@@ -87,7 +87,17 @@ func (s *Sidecar) restoreAnomalies(ctx context.Context, ch *checker.Checker) {
 			parts[i] = kafka.TopicPartition{Topic: n, Partition: 0}
 		}
 		rctx, cancel := context.WithTimeout(ctx, restoreTimeout)
-		stats, err := st.Restore(rctx, parts, func(en kafka.StateEntry) { ch.RestoreAnomaly(en.Key, en.Value) })
+		var stale []kafka.StateEntry // of rules gone or changed: deleted
+		stats, err := st.Restore(rctx, parts, func(en kafka.StateEntry) {
+			if !ch.RestoreAnomaly(en.Key, en.Value) && en.Value != nil && len(stale) < maxStaleDeletes {
+				stale = append(stale, kafka.StateEntry{Topic: en.Topic, Partition: en.Partition, Key: en.Key})
+			}
+		})
+		if len(stale) > 0 {
+			if werr := st.Write(rctx, stale); werr != nil {
+				s.log.Warn("deleting the anomaly baselines of rules that are gone or changed failed; it is ignored", "err", werr)
+			}
+		}
 		cancel()
 		s.state.restore.Observe(stats.Duration.Seconds())
 		s.state.restored.Add(float64(stats.Entries))
