@@ -391,6 +391,9 @@ func indented(reason, indent string) string {
 }
 
 func where(ex Example) string {
+	if ex.Line == 0 && ex.File == "" {
+		return "bucket" // of no one event: an anomaly rule's, whose reason names it
+	}
 	if ex.File != "" {
 		return fmt.Sprintf("%s:%d", ex.File, ex.Line)
 	}

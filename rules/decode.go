@@ -936,6 +936,7 @@ func (d *decoder) decodeAnomaly(n *yaml.Node) *Anomaly {
 		return a
 	}
 	var ofNode, everyNode, dirNode *yaml.Node
+	everyBad, historyBad := false, false
 	for _, kv := range pairs {
 		k, v := kv[0], kv[1]
 		switch k.Value {
@@ -949,8 +950,12 @@ func (d *decoder) decodeAnomaly(n *yaml.Node) *Anomaly {
 		case "of":
 			ofNode = v
 		case "every":
-			everyNode = v
-			a.Every, _ = d.duration(v, "anomaly.every")
+			var ok bool
+			if a.Every, ok = d.duration(v, "anomaly.every"); ok {
+				everyNode = v
+			} else {
+				everyBad = true
+			}
 		case "seasonality":
 			if s, ok := d.str(v, "anomaly.seasonality"); ok {
 				a.Seasonality = anomaly.Seasonality(s)
@@ -977,6 +982,7 @@ func (d *decoder) decodeAnomaly(n *yaml.Node) *Anomaly {
 			if i, ok := d.int(v, "anomaly.min_history"); ok {
 				if i < 1 || i > anomaly.MaxPoints {
 					d.errorf(v, "anomaly.min_history must be in [1,%d], not %d", anomaly.MaxPoints, i)
+					historyBad = true
 				}
 				a.MinHistory = i
 			}
@@ -995,18 +1001,23 @@ func (d *decoder) decodeAnomaly(n *yaml.Node) *Anomaly {
 	if !slices.Contains(anomaly.Metrics, a.Metric) {
 		return a
 	}
-	if everyNode == nil {
+	switch {
+	case everyBad: // reported
+	case everyNode == nil:
 		d.errorf(n, "anomaly needs every (the bucket, e.g. 10m)")
-	} else if a.Every < time.Second {
+	case a.Every < time.Second:
 		d.errorf(everyNode, "anomaly.every must be at least 1s")
-	} else if a.Every%time.Second != 0 {
+	case a.Every%time.Second != 0:
 		d.errorf(everyNode, "anomaly.every must be whole seconds")
-	} else if err := a.Config.Check(); err != nil {
-		at := everyNode
-		if a.Metric == anomaly.Drift && a.Direction == anomaly.Down && dirNode != nil {
-			at = dirNode
+	case historyBad: // reported
+	default:
+		if err := a.Config.Check(); err != nil {
+			at := everyNode
+			if a.Metric == anomaly.Drift && a.Direction == anomaly.Down && dirNode != nil {
+				at = dirNode
+			}
+			d.errorf(at, "anomaly: %v", err)
 		}
-		d.errorf(at, "anomaly: %v", err)
 	}
 	switch a.Metric {
 	case anomaly.Volume:
@@ -1018,7 +1029,7 @@ func (d *decoder) decodeAnomaly(n *yaml.Node) *Anomaly {
 			d.errorf(n, "anomaly of metric violation_ratio needs of: the name of the rule it watches")
 		} else if s, ok := d.str(ofNode, "anomaly.of"); ok {
 			a.Watch = s
-			d.watched = append(d.watched, watchedRule{ofNode, s})
+			d.watched = append(d.watched, watchedRule{ofNode, s, d.rule})
 		}
 	default:
 		if ofNode == nil {
@@ -1035,19 +1046,20 @@ func (d *decoder) decodeAnomaly(n *yaml.Node) *Anomaly {
 
 // watchedRule is a rule named by a violation_ratio anomaly rule.
 type watchedRule struct {
-	n    *yaml.Node
-	name string
+	n          *yaml.Node
+	name, rule string // the rule watched, the anomaly rule watching it
 }
 
 // checkWatched reports violation_ratio rules that watch no rule of the
 // contract, or another anomaly rule.
 func (d *decoder) checkWatched(rs []*Rule) {
-	defer func() { d.watched = nil }()
+	defer func() { d.watched, d.rule = nil, "" }()
 	byName := map[string]*Rule{}
 	for _, r := range rs {
 		byName[r.Name] = r
 	}
 	for _, w := range d.watched {
+		d.rule = w.rule
 		r := byName[w.name]
 		switch {
 		case r == nil:
@@ -1111,10 +1123,25 @@ func metricNames() []string {
 // oneOf is the message of a value that is not one of the allowed ones.
 func oneOf(key, got string, allowed []string) string {
 	msg := fmt.Sprintf("%s must be %s, not %q", key, strings.Join(allowed, ", "), safetext.Truncate(got, maxQuoted))
-	if to, ok := suggest.Closest(got, allowed); ok {
+	if to, ok := valueAliases[got]; ok && slices.Contains(allowed, to) {
+		msg += fmt.Sprintf("; did you mean %q?", to)
+	} else if to, ok := suggest.Closest(got, allowed); ok {
 		msg += fmt.Sprintf("; did you mean %q?", to)
 	}
 	return msg
+}
+
+// valueAliases are the words other tools use for a value of an anomaly
+// block.
+var valueAliases = map[string]string{
+	"nulls": "null_rate", "null": "null_rate", "null_count": "null_rate", "missing": "null_rate", "completeness": "null_rate",
+	"count": "volume", "rows": "volume", "row_count": "volume", "events": "volume",
+	"avg": "mean", "average": "mean", "percentile": "p95", "p99": "p95", "quantile": "p95",
+	"unique": "distinct", "cardinality": "distinct", "count_distinct": "distinct",
+	"psi": "drift", "distribution": "drift", "failure_rate": "violation_ratio", "error_rate": "violation_ratio",
+	"lower": "down", "decrease": "down", "below": "down", "drop": "down",
+	"higher": "up", "increase": "up", "above": "up", "spike": "up", "any": "both",
+	"day": "daily", "day_of_week": "weekly", "week": "weekly",
 }
 
 func (d *decoder) decodeQuarantine(n *yaml.Node) *Quarantine {
