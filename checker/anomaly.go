@@ -2,7 +2,9 @@ package checker
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,7 +74,7 @@ type anomalyState struct {
 }
 
 type restoredSeries struct {
-	points []anomaly.Point
+	points map[int64]anomaly.Point // by start
 	cats   []string
 }
 
@@ -504,7 +506,7 @@ func (st *anomalyState) admit(idx int, value string, t int64) {
 	for _, ar := range st.rules {
 		sr := newSeries(ar.cfg)
 		if rs := st.pending[pendingKey(ar.r.r.Name, value)]; rs != nil {
-			sr.s.Restore(rs.points, rs.cats)
+			sr.s.Restore(rs.list(), rs.cats)
 			delete(st.pending, pendingKey(ar.r.r.Name, value))
 		}
 		if st.first != math.MinInt64 && ar.cfg.BucketStart(t) > ar.cfg.BucketStart(st.first) {
@@ -514,6 +516,15 @@ func (st *anomalyState) admit(idx int, value string, t int64) {
 		ar.series[idx] = sr
 	}
 	st.segEvents[idx], st.segBroken[idx] = 0, 0
+}
+
+// list is the restored points, oldest first.
+func (rs *restoredSeries) list() []anomaly.Point {
+	out := make([]anomaly.Point, 0, len(rs.points))
+	for _, s := range slices.Sorted(maps.Keys(rs.points)) {
+		out = append(out, rs.points[s])
+	}
+	return out
 }
 
 func pendingKey(rule, segment string) string { return rule + "\x00" + segment }
@@ -610,7 +621,8 @@ func skipGap(ar *anomalyRule, sr *series, until int64) {
 			next = s
 		}
 	}
-	if keep := int64(ar.cfg.Keep()); (next-sr.next)/e > keep+2 {
+	// In buckets, divided first: 500 years of nanoseconds overflow.
+	if keep := int64(ar.cfg.Keep()); next/e-sr.next/e > keep+2 {
 		sr.next = ar.cfg.BucketStart(next) - keep*e
 	}
 }

@@ -1,8 +1,8 @@
 package checker
 
 import (
-	"cmp"
 	"encoding/json"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -216,7 +216,7 @@ func (ch *Checker) AnomalyStateNames() []string {
 // Checker, unchanged. Call AnomalyRestored when every entry is read.
 func (ch *Checker) RestoreAnomaly(key string, value []byte) bool {
 	kind, contractName, ruleName, rest, ok := splitStateKey(key)
-	if !ok || (kind != "a" && kind != "n") || value == nil {
+	if !ok || (kind != "a" && kind != "n") {
 		return false
 	}
 	_, c := ch.contractNamed(contractName)
@@ -230,17 +230,17 @@ func (ch *Checker) RestoreAnomaly(key string, value []byte) bool {
 			ar = r
 		}
 	}
-	fp, body, ok := strings.Cut(string(value), "\x00")
-	if ar == nil || !ok || fp != ar.r.fp {
+	if ar == nil {
 		return false
 	}
-	seg := rest
+	seg, start := rest, int64(0)
 	if kind == "a" {
-		var start string
-		if seg, start, ok = strings.Cut(rest, "\x00"); !ok {
+		var hex string
+		if seg, hex, ok = strings.Cut(rest, "\x00"); !ok {
 			return false
 		}
-		if _, err := strconv.ParseInt(start, 16, 64); err != nil {
+		var err error
+		if start, err = strconv.ParseInt(hex, 16, 64); err != nil || ar.cfg.BucketStart(start) != start {
 			return false
 		}
 	}
@@ -249,16 +249,28 @@ func (ch *Checker) RestoreAnomaly(key string, value []byte) bool {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.pending == nil {
-		st.pending = map[string]*restoredSeries{}
-	}
 	pk := pendingKey(ruleName, seg)
 	rs := st.pending[pk]
+	if value == nil {
+		// A deletion, read before compaction removed the entry: the
+		// bucket fell out of the history.
+		if rs != nil && kind == "a" {
+			delete(rs.points, start)
+		}
+		return true
+	}
+	fp, body, ok := strings.Cut(string(value), "\x00")
+	if !ok || fp != ar.r.fp {
+		return false
+	}
 	if rs == nil {
 		if len(st.pending) >= len(st.rules)*(len(st.segEvents)+maxPendingSegments) {
 			return false
 		}
-		rs = &restoredSeries{}
+		if st.pending == nil {
+			st.pending = map[string]*restoredSeries{}
+		}
+		rs = &restoredSeries{points: map[int64]anomaly.Point{}}
 		st.pending[pk] = rs
 	}
 	if kind == "n" {
@@ -270,15 +282,20 @@ func (ch *Checker) RestoreAnomaly(key string, value []byte) bool {
 		return true
 	}
 	p, err := anomaly.DecodePoint([]byte(body))
-	if err != nil {
+	if err != nil || p.Start != start {
 		return false
 	}
-	rs.points = append(rs.points, p)
+	if ch.opts.Now != nil && p.Start > ch.opts.Now().UnixNano()+int64(ar.cfg.Every) {
+		return false // a bucket of the future would stop the series learning
+	}
+	rs.points[start] = p
 	if keep := ar.cfg.Keep(); len(rs.points) >= 2*keep {
 		// Entries that outlived their history (not deleted): the newest
 		// are kept, whatever the order they are read in.
-		slices.SortStableFunc(rs.points, func(a, b anomaly.Point) int { return cmp.Compare(a.Start, b.Start) })
-		rs.points = slices.Delete(rs.points, 0, len(rs.points)-keep)
+		starts := slices.Sorted(maps.Keys(rs.points))
+		for _, s := range starts[:len(starts)-keep] {
+			delete(rs.points, s)
+		}
 	}
 	return true
 }
@@ -318,7 +335,7 @@ func (ch *Checker) AnomalyRestored() {
 					continue
 				}
 				if rs := st.pending[pendingKey(ar.r.r.Name, name)]; rs != nil {
-					sr.s.Restore(rs.points, rs.cats)
+					sr.s.Restore(rs.list(), rs.cats)
 					delete(st.pending, pendingKey(ar.r.r.Name, name))
 				}
 			}

@@ -2,6 +2,7 @@ package checker_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +248,62 @@ func TestSegmentsFollowTheBiggestValues(t *testing.T) {
 		if se.Segment != "other" && se.Segment != "a" && se.Segment != "c" {
 			t.Errorf("a series of segment %q", se.Segment)
 		}
+	}
+}
+
+// TestRestoreFromALogNotCompactedYet: a changelog read before compaction
+// holds every entry ever written, deletions included, in the order they
+// were written; restored, it gives the baseline the live Checker had. A
+// forged entry of a bucket of the future is refused.
+func TestRestoreFromALogNotCompactedYet(t *testing.T) {
+	var now time.Time
+	opts := checker.Options{Now: func() time.Time { return now }, Durable: true}
+	cs := mustContracts(t, `
+contract: orders
+owner: o
+topics: [t]
+rules:
+  - name: volume-normal
+    anomaly: {metric: volume, every: 1m, min_history: 5}
+`)
+	live := checker.New(cs, opts)
+	w, p := live.NewWorker(), live.NewPartition("t", 0)
+	var log []checker.StateChange
+	for m := range 60 {
+		n := 20
+		if m >= 30 {
+			n = 100 // a new level: the history now holds only it
+		}
+		feed(t, w, p, &now, m, m+1, n, func(int) string { return `{"x":1}` })
+		for _, c := range live.AnomalyChanges() {
+			log = append(log, c...)
+		}
+	}
+	band := func(ch *checker.Checker) string {
+		se := anomalyOf(ch).Series[0]
+		if se.Band == nil {
+			return fmt.Sprintf("learned %d, no band", se.Learned)
+		}
+		return fmt.Sprintf("learned %d, band %.1f–%.1f", se.Learned, se.Band.Low, se.Band.High)
+	}
+	restored := checker.New(cs, opts)
+	for _, c := range log {
+		restored.RestoreAnomaly(c.Key, c.Value)
+	}
+	restored.AnomalyRestored()
+	w2, p2 := restored.NewWorker(), restored.NewPartition("t", 0)
+	feed(t, w2, p2, &now, 60, 64, 100, func(int) string { return `{"x":1}` })
+	if pass, fail, _ := verdicts(anomalyOf(restored), "volume-normal"); fail > 0 || pass == 0 {
+		t.Errorf("restored from the whole log (%s), the new level: pass %d fail %d; live: %s", band(restored), pass, fail, band(live))
+	}
+	future := log[len(log)-1]
+	for _, c := range log {
+		if c.Value != nil {
+			future = c
+		}
+	}
+	key := future.Key[:strings.LastIndexByte(future.Key, 0)+1] + strconv.FormatInt(now.Add(24*time.Hour).Truncate(time.Minute).UnixNano(), 16)
+	if checker.New(cs, opts).RestoreAnomaly(key, future.Value) {
+		t.Error("a bucket of the future was restored")
 	}
 }

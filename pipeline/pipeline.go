@@ -98,11 +98,7 @@ func NewRoutedPartition(ch *checker.Checker, topic string, partition int32) *Par
 // declared fields and, for the PII safety net, its pii paths); false when
 // it reads the whole event.
 func fieldsRead(c *rules.Contract) ([]string, bool) {
-	progs := []*rules.Program{c.Where}
-	progs = append(progs, c.EventTime)
-	for _, r := range c.Rules {
-		progs = append(progs, r.Programs()...)
-	}
+	progs := c.Programs() // where, event_time, segment.by and every rule's
 	paths := append([]string(nil), c.PII...)
 	for _, f := range c.Fields {
 		paths = append(paths, f.Path)

@@ -229,3 +229,31 @@ func TestHugeRecordIsNotRetained(t *testing.T) {
 	}
 	runtime.KeepAlive(s)
 }
+
+// TestSegmentFieldIsDecoded: the field a contract's segment is by is
+// decoded even when no rule reads it, so events reach their segments.
+func TestSegmentFieldIsDecoded(t *testing.T) {
+	s, p, ch := stage(t, `
+contract: orders
+owner: team
+topics: [t]
+event_time: ts
+segment: {by: region, max: 3}
+rules:
+  - name: volume-normal
+    anomaly: {metric: volume, every: 1m}
+`)
+	for i, region := range []string{"eu", "us", "eu", "ap"} {
+		r := kafka.Record{Topic: "t", Offset: int64(i), Value: fmt.Appendf(nil, `{"ts":"2026-03-01T10:00:0%dZ","region":%q}`, i, region)}
+		if out := s.Check(p, &r, Position{Line: i + 1}); out.Err != nil {
+			t.Fatal(out.Err)
+		}
+	}
+	var names []string
+	for _, sg := range ch.Snapshot().Contracts[0].Anomalies.Segments {
+		names = append(names, fmt.Sprintf("%s=%d", sg.Name, sg.Events))
+	}
+	if got := strings.Join(names, " "); got != "other=0 eu=2 us=1 ap=1" {
+		t.Errorf("segments %s", got)
+	}
+}
