@@ -88,6 +88,8 @@ type anomalyRule struct {
 	cfg    anomaly.Config
 	grace  int64
 	series []*series
+	// maxOpen bounds the open buckets of a series offline (openBuckets).
+	maxOpen int
 }
 
 // series is one anomaly series and its open buckets.
@@ -129,6 +131,7 @@ func newAnomalyState(c *contract, online, durable bool) *anomalyState {
 				}
 			}
 		}
+		ar.maxOpen = openBuckets(a.Config, len(c.c.AnomalyRules())*nseg)
 		ar.series = make([]*series, nseg)
 		for k := range ar.series {
 			ar.series[k] = newSeries(a.Config)
@@ -143,6 +146,28 @@ func newAnomalyState(c *contract, online, durable bool) *anomalyState {
 		st.dirty = map[string][]byte{}
 	}
 	return st
+}
+
+// Offline, buckets stay open until Finish so that events out of time order
+// (a backtest reads partition after partition, files follow one another)
+// still find theirs: up to eight histories' worth of buckets per series,
+// within offlineOpenBytes for all the series of a contract.
+const offlineOpenBytes = 256 << 20
+
+// openBuckets is how many buckets a series of cfg keeps open offline, its
+// contract having n series.
+func openBuckets(cfg anomaly.Config, n int) int {
+	size := 160 // volume, null_rate, mean, violation_ratio: counters
+	switch cfg.Metric {
+	case anomaly.P95:
+		size += 8 * anomaly.MaxSample
+	case anomaly.Distinct:
+		size += 48 * anomaly.DistinctK
+	case anomaly.Drift:
+		size += 100 * anomaly.MaxCategories
+	}
+	keep := cfg.Keep()
+	return max(keep+2, min(8*keep, offlineOpenBytes/max(n, 1)/size))
 }
 
 // segmentTable assigns segment values to the indexes 1..max; 0 is
@@ -360,9 +385,9 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 			sr.open[start] = b
 		}
 		add(ar.cfg.Metric, b, o)
-		if !st.online && len(sr.open) > sr.s.Config().Keep() {
-			// Offline, buckets wait for Finish; past a season's worth,
-			// the oldest closes.
+		if !st.online && len(sr.open) > ar.maxOpen {
+			// Offline, buckets wait for Finish; past maxOpen, the
+			// oldest closes (its later events are late).
 			closed = append(closed, st.closeOldest(ar, idx)...)
 		}
 	}

@@ -307,3 +307,52 @@ rules:
 		t.Error("a bucket of the future was restored")
 	}
 }
+
+// TestOfflineOrderDoesNotMatter: a backtest reads partition after
+// partition; two partitions of two weeks each, read one after the other,
+// give the verdicts they give read interleaved.
+func TestOfflineOrderDoesNotMatter(t *testing.T) {
+	cs := mustContracts(t, `
+contract: orders
+owner: o
+topics: [t]
+event_time: ts
+rules:
+  - name: volume-normal
+    anomaly: {metric: volume, every: 1h, seasonality: daily}
+`)
+	at := func(h, i int) *checker.Event {
+		ts := anomalyT0.Add(time.Duration(h)*time.Hour + time.Duration(i)*time.Minute)
+		return event(t, fmt.Sprintf(`{"ts":%q}`, ts.Format(time.RFC3339)))
+	}
+	run := func(interleaved bool) [4]uint64 {
+		ch := checker.New(cs, checker.Options{})
+		w := ch.NewWorker()
+		parts := []*checker.Partition{ch.NewPartition("t", 0), ch.NewPartition("t", 1)}
+		const hours, perHour = 14 * 24, 50
+		if interleaved {
+			for h := range hours {
+				for i := range perHour {
+					w.Check(parts[0], at(h, i))
+					w.Check(parts[1], at(h, i))
+				}
+			}
+		} else {
+			for _, p := range parts {
+				for h := range hours {
+					for i := range perHour {
+						w.Check(p, at(h, i))
+					}
+				}
+			}
+		}
+		ch.Finish()
+		if late := anomalyOf(ch).Late; late != 0 {
+			t.Errorf("interleaved %v: %d late events", interleaved, late)
+		}
+		return results(ch, "volume-normal")
+	}
+	if a, b := run(true), run(false); a != b || a[checker.Fail] != 0 {
+		t.Errorf("interleaved %v, partition after partition %v; want the same, no failure", a, b)
+	}
+}

@@ -53,6 +53,10 @@ type Contract struct {
 	// 1,000 are listed; AnomaliesTotal counts them all.
 	Anomalies      []Anomaly `json:"anomalies,omitzero"`
 	AnomaliesTotal uint64    `json:"anomalies_total,omitempty"`
+	// AnomalyLate counts the events no anomaly bucket measured: of a
+	// bucket closed already (input far out of time order), or without an
+	// event time.
+	AnomalyLate uint64 `json:"anomaly_late_events,omitempty"`
 }
 
 // Anomaly is one bucket of an anomaly rule outside its learned band.
@@ -143,7 +147,7 @@ func Build(snap checker.Snapshot, events, decodeErrors int, failOn rules.Severit
 	for _, cs := range snap.Contracts {
 		c := Contract{Contract: cs.Contract.Name, Events: cs.Events, Rules: []Rule{}}
 		if a := cs.Anomalies; a != nil && len(cs.Contract.AnomalyRules()) > 0 {
-			c.Anomalies, c.AnomaliesTotal = []Anomaly{}, a.Failed
+			c.Anomalies, c.AnomaliesTotal, c.AnomalyLate = []Anomaly{}, a.Failed, a.Late
 			for _, x := range a.Anomalies {
 				c.Anomalies = append(c.Anomalies, Anomaly{Rule: x.Rule, Segment: x.Segment, Start: x.Start.UTC().Format(time.RFC3339),
 					End: x.End.UTC().Format(time.RFC3339), Observed: x.Observed, Low: x.Low, High: x.High})
@@ -331,6 +335,9 @@ func (r *Report) Text(w io.Writer) error {
 		}
 		if n := uint64(len(c.Anomalies)); c.AnomaliesTotal > n {
 			fmt.Fprintf(&b, "  anomaly  ... and %d more\n", c.AnomaliesTotal-n)
+		}
+		if c.AnomalyLate > 0 {
+			fmt.Fprintf(&b, "  note: %d %s measured by no anomaly bucket (of a bucket closed already, or without an event time)\n", c.AnomalyLate, plural(int(c.AnomalyLate), "event", "events"))
 		}
 	}
 	if r.DecodeErrors > 0 {

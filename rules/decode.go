@@ -358,7 +358,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 	}
 	d.contract = c.Name
 	errsBefore := len(d.errs)
-	var rulesNode, whereNode, eventTimeNode, examplesNode *yaml.Node
+	var rulesNode, whereNode, eventTimeNode, examplesNode, segmentNode *yaml.Node
 	hasTopics := false
 	for _, kv := range pairs {
 		k, v := kv[0], kv[1]
@@ -414,6 +414,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 		case "volume":
 			c.Volume = d.decodeVolume(v)
 		case "segment":
+			segmentNode = v
 			c.Segment = d.decodeSegment(v)
 		case "fields":
 			c.Fields = d.decodeFields(v)
@@ -454,6 +455,11 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			}
 		}
 		d.checkWatched(c.Rules)
+		if sg := c.Segment; sg != nil {
+			if k := len(c.AnomalyRules()); k*(sg.Max+1) > MaxSeries {
+				d.errorf(segmentNode, "%d anomaly rules × %d segments (segment.max + other) are %d series, more than the %d a contract may have: lower segment.max", k, sg.Max+1, k*(sg.Max+1), MaxSeries)
+			}
+		}
 	} else if c.Volume == nil {
 		d.errorf(n, "missing required key \"rules\" (or a volume)")
 	}
@@ -1111,6 +1117,10 @@ func (d *decoder) decodeSegment(n *yaml.Node) *Segment {
 // MaxSegments bounds segment.max: every segment is a series of every
 // anomaly rule and a value of the segment label.
 const MaxSegments = 100
+
+// MaxSeries bounds the anomaly series of a contract, rules × (segment.max
+// + 1): each keeps up to 4,096 buckets.
+const MaxSeries = 1000
 
 func metricNames() []string {
 	out := make([]string, len(anomaly.Metrics))

@@ -263,3 +263,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestAnomalySeriesAreBounded: anomaly rules × segments beyond rules.MaxSeries
+// are refused at the segment.
+func TestAnomalySeriesAreBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("contract: c\nowner: o\ntopics: [t]\nsegment: {by: region, max: 100}\nrules:\n")
+	for i := range 11 {
+		fmt.Fprintf(&b, "  - name: r%d\n    anomaly: {metric: volume, every: 1m}\n", i)
+	}
+	_, err := rules.Parse("c.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:4:10:") || !strings.Contains(err.Error(), "11 anomaly rules × 101 segments (segment.max + other) are 1111 series, more than the 1000") {
+		t.Fatalf("got %v", err)
+	}
+}
