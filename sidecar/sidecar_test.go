@@ -216,8 +216,8 @@ func TestRunGivesTheVerdictsOfTest(t *testing.T) {
 				mismatches = append(mismatches, fmt.Sprintf("%s: run checked %d events, test %d", c.Contract.Name, c.Events, wantEvents[c.Contract.Name]))
 			}
 			for _, rs := range c.Rules {
-				if rs.Synthetic || rs.Rule.Kind == rules.KindFresh {
-					continue
+				if rs.Synthetic || rs.Rule.Kind == rules.KindFresh || rs.Rule.Kind == rules.KindAnomaly {
+					continue // verdicts of the wall clock: online, anomaly buckets close on it once caught up
 				}
 				w := want[c.Contract.Name+"/"+rs.Rule.Name]
 				got := [4]uint64{rs.Counts[checker.Pass], rs.Counts[checker.Fail], rs.Counts[checker.Error], rs.Counts[checker.Skip]}
