@@ -318,7 +318,9 @@ func ParseDuration(s string) (time.Duration, error) {
 		dur, err = time.ParseDuration(s)
 	}
 	if err != nil {
-		if hint := durationHint(s); hint != "" {
+		if hint := durationHint(s); hint == s {
+			return 0, fmt.Errorf("duration %q is too long", safetext.Truncate(s, maxQuoted))
+		} else if hint != "" {
 			return 0, fmt.Errorf("invalid duration %q; did you mean %s?", safetext.Truncate(s, maxQuoted), hint)
 		}
 		return 0, fmt.Errorf("invalid duration %q (use e.g. 30s, 5m, 1h, 7d)", safetext.Truncate(s, maxQuoted))
@@ -455,7 +457,7 @@ func (d *decoder) decodeContract(n *yaml.Node) *Contract {
 			}
 		}
 		d.checkWatched(c.Rules)
-		if sg := c.Segment; sg != nil {
+		if sg := c.Segment; sg != nil && sg.Max <= MaxSegments { // a bad max is reported already
 			if k := len(c.AnomalyRules()); k*(sg.Max+1) > MaxSeries {
 				d.errorf(segmentNode, "%d anomaly rules × %d segments (segment.max + other) are %d series, more than the %d a contract may have: lower segment.max", k, sg.Max+1, k*(sg.Max+1), MaxSeries)
 			}
