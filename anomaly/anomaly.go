@@ -31,6 +31,7 @@
 package anomaly
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -364,22 +365,12 @@ func (s *Series) Restore(points []Point, cats []string) {
 	all := append(slices.Clone(s.points), points...)
 	// Stable, so that of points with the same start the live one (first)
 	// is the one CompactFunc keeps.
-	slices.SortStableFunc(all, func(a, b Point) int { return cmpInt(a.Start, b.Start) })
+	slices.SortStableFunc(all, func(a, b Point) int { return cmp.Compare(a.Start, b.Start) })
 	all = slices.CompactFunc(all, func(a, b Point) bool { return a.Start == b.Start })
 	if over := len(all) - s.cfg.Keep(); over > 0 {
 		all = all[over:]
 	}
 	s.points = all
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // refs returns the reference points of the bucket at start.
@@ -410,7 +401,7 @@ func (s *Series) refs(start int64) []Point {
 
 // at returns the point that starts at t.
 func (s *Series) at(t int64) (Point, bool) {
-	i, ok := slices.BinarySearchFunc(s.points, t, func(p Point, t int64) int { return cmpInt(p.Start, t) })
+	i, ok := slices.BinarySearchFunc(s.points, t, func(p Point, t int64) int { return cmp.Compare(p.Start, t) })
 	if !ok {
 		return Point{}, false
 	}

@@ -1,6 +1,7 @@
 package anomaly
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -413,7 +414,7 @@ func TestRestore(t *testing.T) {
 				t.Fatalf("trial %d: restored point %+v replaced a live one", trial, pt)
 			}
 		}
-		if !slices.IsSortedFunc(s.Points(), func(a, b Point) int { return cmpInt(a.Start, b.Start) }) || s.Learned() != keep {
+		if !slices.IsSortedFunc(s.Points(), func(a, b Point) int { return cmp.Compare(a.Start, b.Start) }) || s.Learned() != keep {
 			t.Fatalf("trial %d: %d points, not sorted or not Keep", trial, s.Learned())
 		}
 	}

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"encoding/json"
 	"hash/fnv"
 	"slices"
@@ -297,9 +298,9 @@ func (u *uniqueState) rebuild() {
 	}
 	slices.SortFunc(all, func(a, b kv) int {
 		if a.s.ts != b.s.ts {
-			return compareInt(a.s.ts, b.s.ts)
+			return cmp.Compare(a.s.ts, b.s.ts)
 		}
-		return compareInt(int64(a.h), int64(b.h))
+		return cmp.Compare(int64(a.h), int64(b.h))
 	})
 	u.fifo, u.head, u.n, u.seq = nil, 0, 0, 0
 	clear(u.keys)
@@ -317,16 +318,6 @@ func (u *uniqueState) rebuild() {
 	if u.dirty != nil {
 		clear(u.dirty) // what was restored is written already
 	}
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // eachRuleState calls fn for every rule of every contract of every

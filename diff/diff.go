@@ -565,15 +565,20 @@ func (d *differ) anomaly(rule string, o, n *rules.Anomaly) {
 	}
 	changed("every", fmtDur(rules.KindExpr, o.Every), fmtDur(rules.KindExpr, n.Every), "buckets of another length: the baseline starts afresh")
 	changed("seasonality", string(o.Seasonality), string(n.Seasonality), "buckets are compared with other earlier buckets")
-	if o.Sensitivity != n.Sensitivity {
-		c := Change{Rule: rule, Key: "anomaly.sensitivity", Old: fmtFloat(o.Sensitivity), New: fmtFloat(n.Sensitivity)}
-		if n.Sensitivity < o.Sensitivity {
-			c.Change, c.Class, c.Detail = "lowered", Stricter, "the learned band is narrower: buckets closer to normal now fail"
+	lowerIsStricter := func(key string, o, n float64, lower, higher string) {
+		if o == n {
+			return
+		}
+		c := Change{Rule: rule, Key: "anomaly." + key, Old: fmtFloat(o), New: fmtFloat(n)}
+		if n < o {
+			c.Change, c.Class, c.Detail = "lowered", Stricter, lower
 		} else {
-			c.Change, c.Class, c.Detail = "raised", Looser, "the learned band is wider: buckets further from normal now pass"
+			c.Change, c.Class, c.Detail = "raised", Looser, higher
 		}
 		d.add(c)
 	}
+	lowerIsStricter("sensitivity", o.Sensitivity, n.Sensitivity,
+		"the learned band is narrower: buckets closer to normal now fail", "the learned band is wider: buckets further from normal now pass")
 	if o.Direction != n.Direction {
 		c := Change{Rule: rule, Key: "anomaly.direction", Change: "modified", Old: string(o.Direction), New: string(n.Direction)}
 		switch {
@@ -586,15 +591,8 @@ func (d *differ) anomaly(rule string, o, n *rules.Anomaly) {
 		}
 		d.add(c)
 	}
-	if o.MinHistory != n.MinHistory {
-		c := Change{Rule: rule, Key: "anomaly.min_history", Old: strconv.Itoa(o.MinHistory), New: strconv.Itoa(n.MinHistory)}
-		if n.MinHistory < o.MinHistory {
-			c.Change, c.Class, c.Detail = "lowered", Stricter, "the rule judges after fewer buckets"
-		} else {
-			c.Change, c.Class, c.Detail = "raised", Looser, "the rule learns longer before it judges"
-		}
-		d.add(c)
-	}
+	lowerIsStricter("min_history", float64(o.MinHistory), float64(n.MinHistory),
+		"the rule judges after fewer buckets", "the rule learns longer before it judges")
 	if o.Train != n.Train {
 		d.add(Change{Rule: rule, Key: "anomaly.train", Change: "modified", Class: Neutral, Old: fmtDur(rules.KindExpr, o.Train), New: fmtDur(rules.KindExpr, n.Train),
 			Detail: "how much history a new rule learns from online; no verdict of a learned rule changes"})
