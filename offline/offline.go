@@ -273,7 +273,7 @@ func scan(inputs []Input, opts Options, fn func(source string, line int, data []
 				opts.Progress.Add(int64(n), 0)
 			}
 			if errors.Is(err, io.EOF) {
-				return nil
+				break // the next input
 			}
 		}
 	}

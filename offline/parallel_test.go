@@ -230,3 +230,25 @@ func TestFieldNamesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryInputIsRead: the events of every input are checked, not only
+// the first's, with one worker and with several.
+func TestEveryInputIsRead(t *testing.T) {
+	cs, err := rules.Parse("c.yaml", []byte("contract: c\nowner: o\ntopics: [t]\nrules:\n  - {name: positive, expr: n > 0}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 3} {
+		in := []offline.Input{
+			{Name: "a.ndjson", R: strings.NewReader("{\"n\": 1}\n{\"n\": 2}\n")},
+			{Name: "b.ndjson", R: strings.NewReader("{\"n\": 3}\n{\"n\": -4}\n{\"n\": 5}")},
+		}
+		rep, err := offline.Run(cs, in, offline.Options{Topic: "t", Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := rep.Contracts[0].Rules[0]; rep.Events != 5 || r.Pass != 4 || r.Fail != 1 || len(r.Examples) != 1 || r.Examples[0].File != "b.ndjson" || r.Examples[0].Line != 2 {
+			t.Errorf("%d workers: %d events, rule %+v; want 5 events, the failure at b.ndjson:2", workers, rep.Events, r)
+		}
+	}
+}
