@@ -385,15 +385,30 @@ func (s *Series) refs(start int64) []Point {
 	// With fewer than 2×Neighbours+1 buckets a season, the neighbours of
 	// one season are those of the next, or the bucket itself.
 	overlap := int64(season)/every <= 2*Neighbours
-	for k := 1; k <= s.cfg.seasons(); k++ {
+	// The latest seasons that have buckets: after a silence (whose
+	// failed buckets are not learned) those before it, so that a silence
+	// longer than the seasons compared still fails.
+	if len(s.points) == 0 {
+		return nil
+	}
+	oldest := s.points[0].Start
+	for k, found := 1, 0; found < s.cfg.seasons(); k++ {
+		base := start - int64(k)*int64(season)
+		if base+Neighbours*every < oldest {
+			break
+		}
+		n := len(out)
 		for j := -Neighbours; j <= Neighbours; j++ {
-			t := start - int64(k)*int64(season) + int64(j)*every
+			t := base + int64(j)*every
 			if overlap && (t >= start || slices.ContainsFunc(out, func(p Point) bool { return p.Start == t })) {
 				continue
 			}
 			if p, ok := s.at(t); ok {
 				out = append(out, p)
 			}
+		}
+		if len(out) > n {
+			found++
 		}
 	}
 	return out
@@ -425,7 +440,9 @@ func (s *Series) band(refs []Point, p Point) (low, high float64) {
 	}
 	sigma := 1.4826 * median(dev)
 	n := math.Max(math.Min(median(ns), float64(p.N)), 1)
-	spread := math.Max(median(spreads), p.Spread)
+	// The references' spread, not the bucket's: a bucket of wild values
+	// must not widen its own band.
+	spread := median(spreads)
 	var floor float64
 	switch s.cfg.Metric {
 	case Volume, Distinct:

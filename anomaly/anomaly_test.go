@@ -706,3 +706,43 @@ func TestHugeNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestSilenceLongerThanTheSeasonsCompared: a daily rule compares the last
+// 7 days; silent for 12, its buckets are compared with the days before
+// the silence, and fail, to the end.
+func TestSilenceLongerThanTheSeasonsCompared(t *testing.T) {
+	hour := int64(time.Hour)
+	s := NewSeries(Config{Metric: Volume, Every: time.Hour, Seasonality: Daily, MinHistory: 24})
+	for h := range int64(8 * 24) {
+		s.Close(volumeBucket(s, h*hour, 100+int(h%24)*10), false)
+	}
+	for h := int64(8 * 24); h < 20*24; h++ {
+		if v := s.Close(s.NewBucket(h*hour), false); !v.Judged || !v.Fail {
+			t.Fatalf("silent hour %d (day %d): judged %v fail %v %q", h, h/24, v.Judged, v.Fail, v.Reason)
+		}
+	}
+}
+
+// TestWildValuesDoNotWidenTheirOwnBand: a bucket of the usual mean but
+// for a few huge values fails; its own spread does not widen its band.
+func TestWildValuesDoNotWidenTheirOwnBand(t *testing.T) {
+	s := NewSeries(Config{Metric: Mean, Every: time.Minute, MinHistory: 5})
+	for m := range int64(20) {
+		b := s.NewBucket(m * minute)
+		for i := range 30 {
+			b.Number(float64(95+i%10), true)
+		}
+		s.Close(b, false)
+	}
+	b := s.NewBucket(20 * minute)
+	for i := range 30 {
+		v := float64(95 + i%10)
+		if i%6 == 0 {
+			v = 1e15
+		}
+		b.Number(v, true)
+	}
+	if v := s.Close(b, false); !v.Fail {
+		t.Errorf("a mean of %v passed in %v–%v", v.Observed, v.Low, v.High)
+	}
+}

@@ -69,8 +69,10 @@ func DecodePoint(b []byte) (Point, error) {
 			b = b[n:]
 		}
 	}
-	if len(b) != 0 || math.IsNaN(p.Value) || math.IsNaN(p.Spread) {
+	if len(b) != 0 || !finite(p.Value) || !finite(p.Spread) {
 		return Point{}, errPoint
 	}
 	return p, nil
 }
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -17,7 +17,7 @@ func TestPointRoundTrip(t *testing.T) {
 	for _, p := range []Point{
 		{},
 		{Start: -5 * minute, Value: -1.5, N: 1 << 40, Spread: 3},
-		{Start: math.MaxInt64, Value: math.Inf(1), N: math.MaxUint64, Spread: math.Inf(-1)},
+		{Start: math.MaxInt64, Value: math.MaxFloat64, N: math.MaxUint64, Spread: -math.MaxFloat64},
 		{Start: math.MinInt64, Cats: make([]uint32, maxEncodedCats)},
 		{Start: 7, Cats: []uint32{math.MaxUint32, 0, 1}},
 	} {

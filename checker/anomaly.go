@@ -176,13 +176,13 @@ func openBuckets(cfg anomaly.Config, n int) int {
 // events once it has had twice as many since the last revision (Revise).
 type segmentTable struct {
 	max    int
-	index  map[string]int     // value → index
-	names  []string           // index → value ("" free; [0] other)
-	counts map[string]*uint64 // events per value since the last revision, at most 4×max+16 values
+	index  map[string]int      // value → index
+	names  []string            // index → value ("" free; [0] other)
+	counts map[string]*float64 // events per value, decayed at each revision, at most 4×max+16 values
 }
 
 func newSegmentTable(max int) *segmentTable {
-	t := &segmentTable{max: max, index: map[string]int{}, names: make([]string, max+1), counts: map[string]*uint64{}}
+	t := &segmentTable{max: max, index: map[string]int{}, names: make([]string, max+1), counts: map[string]*float64{}}
 	t.names[0] = rules.OtherSegment
 	return t
 }
@@ -199,7 +199,7 @@ func (t *segmentTable) lookup(v string) (idx int, admitted bool) {
 	if n := t.counts[v]; n != nil {
 		*n++
 	} else if len(t.counts) < 4*t.max+16 {
-		one := uint64(1)
+		one := 1.0
 		t.counts[strings.Clone(v)] = &one
 	}
 	if i, ok := t.index[v]; ok {
@@ -219,12 +219,14 @@ func (t *segmentTable) lookup(v string) (idx int, admitted bool) {
 }
 
 // revise gives the places of the values with the fewest events to values
-// without one that had more than twice as many, and starts counting anew.
-// It returns the indexes whose value changed.
+// without one that had more than twice as many, and decays the counts
+// (×0.9: a value's events of about the last ten revisions count), so that
+// a segment gone silent keeps its place, and fails, for a while before a
+// smaller value takes it. It returns the indexes whose value changed.
 func (t *segmentTable) revise() []int {
 	type vc struct {
 		v string
-		n uint64
+		n float64
 	}
 	var members, others []vc
 	for v, n := range t.counts {
@@ -258,10 +260,15 @@ func (t *segmentTable) revise() []int {
 		}
 		i := t.index[members[k].v]
 		delete(t.index, members[k].v)
+		delete(t.counts, members[k].v)
 		t.names[i], t.index[others[k].v] = others[k].v, i
 		changed = append(changed, i)
 	}
-	clear(t.counts)
+	for v, n := range t.counts {
+		if *n *= 0.9; *n < 0.5 {
+			delete(t.counts, v) // room for other values
+		}
+	}
 	return changed
 }
 
@@ -351,6 +358,7 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 		st.clock = t
 	}
 	var closed []closedBucket
+	late := false // for a rule: counted once per event
 	if st.online && st.clock >= st.due {
 		closed = st.closeDue(st.clock)
 	}
@@ -370,7 +378,7 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 		}
 		if start < sr.next {
 			if sr.closed {
-				st.late++
+				late = true
 				continue
 			}
 			sr.next = start // offline input out of time order
@@ -390,6 +398,9 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 			// oldest closes (its later events are late).
 			closed = append(closed, st.closeOldest(ar, idx)...)
 		}
+	}
+	if late {
+		st.late++
 	}
 	if st.first == math.MinInt64 {
 		st.first = t
@@ -635,9 +646,14 @@ func (st *anomalyState) closeOne(ar *anomalyRule, idx int, sr *series, until int
 	return cb
 }
 
-// skipGap jumps over a stretch without events longer than the series
-// keeps, up to the next open bucket or until: of its empty buckets only
-// the last Keep are judged, the rest would be forgotten at once.
+// gapJudged is how many empty buckets of a long stretch without events
+// are judged (its last ones): every one would fail alike, and a stretch
+// may be centuries long.
+const gapJudged = 64
+
+// skipGap jumps over a stretch without events longer than gapJudged
+// buckets (or the series' Keep), up to the next open bucket or until: only
+// its last ones are judged.
 func skipGap(ar *anomalyRule, sr *series, until int64) {
 	e := int64(ar.cfg.Every)
 	next := until
@@ -647,7 +663,7 @@ func skipGap(ar *anomalyRule, sr *series, until int64) {
 		}
 	}
 	// In buckets, divided first: 500 years of nanoseconds overflow.
-	if keep := int64(ar.cfg.Keep()); next/e-sr.next/e > keep+2 {
+	if keep := int64(min(ar.cfg.Keep(), gapJudged)); next/e-sr.next/e > keep+2 {
 		sr.next = ar.cfg.BucketStart(next) - keep*e
 	}
 }

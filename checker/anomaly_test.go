@@ -144,8 +144,8 @@ func TestLateEventsAreCounted(t *testing.T) {
 	ev := event(t, `{"country":"de"}`)
 	ev.Meta.Timestamp = anomalyT0.Add(time.Minute)
 	w.Check(p, ev)
-	if late := anomalyOf(ch).Late; late != 2 { // one per rule
-		t.Errorf("late %d, want 2", late)
+	if late := anomalyOf(ch).Late; late != 1 { // one event, of two rules
+		t.Errorf("late %d, want 1", late)
 	}
 }
 
@@ -220,8 +220,9 @@ func TestBaselinesSurviveAReloadAndARestart(t *testing.T) {
 }
 
 // TestSegmentsFollowTheBiggestValues: the values with the most events hold
-// the segments; one that grows past twice the smallest takes its place at
-// the next bucket, and the label never has more than max+1 values.
+// the segments; one that grows past twice the smallest takes its place,
+// and the label never has more than max+1 values. A segment gone silent
+// keeps its place, and fails, for a while.
 func TestSegmentsFollowTheBiggestValues(t *testing.T) {
 	var now time.Time
 	ch := checker.New(mustContracts(t, anomalyContract+"segment: {by: tenant, max: 2}\n"), checker.Options{Now: func() time.Time { return now }})
@@ -237,8 +238,9 @@ func TestSegmentsFollowTheBiggestValues(t *testing.T) {
 	if got := fmt.Sprint(names()); got != "[other a b]" {
 		t.Fatalf("segments %s, want the first two values", got)
 	}
-	// c grows, b shrinks: c takes b's place.
-	feed(t, w, p, &now, 3, 6, 30, func(i int) string {
+	// c grows, b shrinks: c takes b's place (once its decayed count is
+	// twice b's).
+	feed(t, w, p, &now, 3, 30, 90, func(i int) string {
 		return fmt.Sprintf(`{"tenant":"%s"}`, []string{"a", "c", "c", "c", "a", "b"}[i%6])
 	})
 	if got := fmt.Sprint(names()); got != "[other a c]" {
@@ -248,6 +250,24 @@ func TestSegmentsFollowTheBiggestValues(t *testing.T) {
 		if se.Segment != "other" && se.Segment != "a" && se.Segment != "c" {
 			t.Errorf("a series of segment %q", se.Segment)
 		}
+	}
+	// a, the biggest, goes silent; b goes on with a few events.
+	feed(t, w, p, &now, 30, 40, 4, func(int) string { return `{"tenant":"b"}` })
+	if got := fmt.Sprint(names()); got != "[other a c]" {
+		t.Errorf("segments %s: a silent segment lost its place at once", got)
+	}
+	fails := 0
+	for _, se := range anomalyOf(ch).Series {
+		if se.Segment == "a" && se.Rule == "volume-normal" {
+			for _, v := range se.Recent {
+				if v.Fail && v.Observed == 0 {
+					fails++
+				}
+			}
+		}
+	}
+	if fails < 5 {
+		t.Errorf("the silent segment failed %d buckets, want at least 5", fails)
 	}
 }
 
