@@ -391,12 +391,11 @@ func (s *Series) refs(start int64) []Point {
 	if len(s.points) == 0 {
 		return nil
 	}
-	oldest := s.points[0].Start
-	for k, found := 1, 0; found < s.cfg.seasons(); k++ {
-		base := start - int64(k)*int64(season)
-		if base+Neighbours*every < oldest {
-			break
-		}
+	width := Neighbours * every
+	// At most four looks a season compared: scattered buckets (events
+	// centuries apart) cannot make one bucket's judgment long.
+	for k, found, looks := int64(1), 0, 0; found < s.cfg.seasons() && looks < 4*s.cfg.seasons(); looks++ {
+		base := start - k*int64(season)
 		n := len(out)
 		for j := -Neighbours; j <= Neighbours; j++ {
 			t := base + int64(j)*every
@@ -408,8 +407,17 @@ func (s *Series) refs(start int64) []Point {
 			}
 		}
 		if len(out) > n {
-			found++
+			found, k = found+1, k+1
+			continue
 		}
+		// No bucket in this season: on to the season of the latest
+		// bucket before it (a silence is jumped, not walked).
+		i, _ := slices.BinarySearchFunc(s.points, base-width, func(p Point, t int64) int { return cmp.Compare(p.Start, t) })
+		if i == 0 {
+			break
+		}
+		prev := s.points[i-1].Start
+		k = max(k+1, (start+width-prev)/int64(season))
 	}
 	return out
 }

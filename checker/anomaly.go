@@ -96,6 +96,7 @@ type anomalyRule struct {
 type series struct {
 	s       *anomaly.Series
 	open    map[int64]*anomaly.Bucket
+	order   []int64 // the starts of the open buckets, ascending (all at or after next)
 	next    int64 // start of the oldest bucket not closed (MinInt64: none yet)
 	partial int64 // start of a bucket that saw only part of its events (MinInt64: none)
 	closed  bool  // a bucket was closed: events before next are late
@@ -391,6 +392,8 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 		if b == nil {
 			b = sr.s.NewBucket(start)
 			sr.open[start] = b
+			i, _ := slices.BinarySearch(sr.order, start)
+			sr.order = slices.Insert(sr.order, i, start)
 		}
 		add(ar.cfg.Metric, b, o)
 		if !st.online && len(sr.open) > ar.maxOpen {
@@ -599,10 +602,7 @@ func (st *anomalyState) closeDue(clock int64) []closedBucket {
 func (st *anomalyState) closeOldest(ar *anomalyRule, idx int) []closedBucket {
 	sr := ar.series[idx]
 	var out []closedBucket
-	oldest := int64(math.MaxInt64)
-	for s := range sr.open {
-		oldest = min(oldest, s)
-	}
+	oldest := sr.order[0]
 	for sr.next <= oldest && len(sr.open) > 0 {
 		out = append(out, st.closeOne(ar, idx, sr, oldest))
 	}
@@ -619,7 +619,10 @@ func (st *anomalyState) closeOne(ar *anomalyRule, idx int, sr *series, until int
 			b = sr.s.NewBucket(sr.next)
 		}
 	}
-	delete(sr.open, sr.next)
+	if len(sr.order) > 0 && sr.order[0] == sr.next {
+		delete(sr.open, sr.next)
+		sr.order = sr.order[1:]
+	}
 	v := sr.s.Close(b, sr.next == sr.partial)
 	if pts := sr.s.Points(); st.durable && len(pts) > 0 && pts[len(pts)-1].Start == b.Start {
 		st.learned(ar, idx, sr, pts[len(pts)-1], sr.s.Dropped())
@@ -649,7 +652,7 @@ func (st *anomalyState) closeOne(ar *anomalyRule, idx int, sr *series, until int
 // gapJudged is how many empty buckets of a long stretch without events
 // are judged (its last ones): every one would fail alike, and a stretch
 // may be centuries long.
-const gapJudged = 64
+const gapJudged = 8
 
 // skipGap jumps over a stretch without events longer than gapJudged
 // buckets (or the series' Keep), up to the next open bucket or until: only
@@ -657,10 +660,8 @@ const gapJudged = 64
 func skipGap(ar *anomalyRule, sr *series, until int64) {
 	e := int64(ar.cfg.Every)
 	next := until
-	for s := range sr.open {
-		if s >= sr.next && s < next {
-			next = s
-		}
+	if len(sr.order) > 0 {
+		next = min(next, sr.order[0])
 	}
 	// In buckets, divided first: 500 years of nanoseconds overflow.
 	if keep := int64(min(ar.cfg.Keep(), gapJudged)); next/e-sr.next/e > keep+2 {

@@ -278,6 +278,9 @@ func (ch *Checker) RestoreAnomaly(key string, value []byte) bool {
 		if json.Unmarshal([]byte(body), &names) != nil || len(names) > anomaly.MaxCategories {
 			return false
 		}
+		for i, n := range names {
+			names[i] = anomaly.Cut(n, anomaly.MaxCategoryBytes)
+		}
 		rs.cats = names
 		return true
 	}
