@@ -97,9 +97,9 @@ type series struct {
 	s       *anomaly.Series
 	open    map[int64]*anomaly.Bucket
 	order   []int64 // the starts of the open buckets, ascending (all at or after next)
-	next    int64 // start of the oldest bucket not closed (MinInt64: none yet)
-	partial int64 // start of a bucket that saw only part of its events (MinInt64: none)
-	closed  bool  // a bucket was closed: events before next are late
+	next    int64   // start of the oldest bucket not closed (MinInt64: none yet)
+	partial int64   // start of a bucket that saw only part of its events (MinInt64: none)
+	closed  bool    // a bucket was closed: events before next are late
 	recent  []anomaly.Verdict
 	// last is the newest verdict that measured something, band the newest
 	// judged one.
