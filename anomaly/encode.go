@@ -29,50 +29,71 @@ var errPoint = errors.New("anomaly: not a point")
 // DecodePoint reads what AppendPoint wrote; anything else is an error, never
 // a panic or an unbounded allocation.
 func DecodePoint(b []byte) (Point, error) {
-	var p Point
 	if len(b) < 1 || b[0] != 1 {
-		return p, errPoint
+		return Point{}, errPoint
 	}
-	b = b[1:]
-	var n int
-	if p.Start, n = binary.Varint(b); n <= 0 {
-		return p, errPoint
-	}
-	b = b[n:]
-	if len(b) < 8 {
-		return p, errPoint
-	}
-	p.Value = math.Float64frombits(binary.LittleEndian.Uint64(b))
-	b = b[8:]
-	if p.N, n = binary.Uvarint(b); n <= 0 {
-		return p, errPoint
-	}
-	b = b[n:]
-	if len(b) < 8 {
-		return p, errPoint
-	}
-	p.Spread = math.Float64frombits(binary.LittleEndian.Uint64(b))
-	b = b[8:]
-	k, n := binary.Uvarint(b)
-	if n <= 0 || k > maxEncodedCats {
-		return p, errPoint
-	}
-	b = b[n:]
-	if k > 0 {
+	r := reader{b: b[1:]}
+	p := Point{Start: r.varint(), Value: r.float(), N: r.uvarint(), Spread: r.float()}
+	if k := r.uvarint(); k > maxEncodedCats {
+		return Point{}, errPoint
+	} else if k > 0 && !r.bad {
 		p.Cats = make([]uint32, k)
 		for i := range p.Cats {
-			v, n := binary.Uvarint(b)
-			if n <= 0 || v > math.MaxUint32 {
+			v := r.uvarint()
+			if v > math.MaxUint32 {
 				return Point{}, errPoint
 			}
 			p.Cats[i] = uint32(v)
-			b = b[n:]
 		}
 	}
-	if len(b) != 0 || !finite(p.Value) || !finite(p.Spread) {
+	if r.bad || len(r.b) != 0 || !finite(p.Value) || !finite(p.Spread) {
 		return Point{}, errPoint
 	}
 	return p, nil
+}
+
+// reader reads the parts of an encoded point; past the first bad one,
+// every read gives 0 and bad stays set.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if !r.took(n) {
+		return 0
+	}
+	return v
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if !r.took(n) {
+		return 0
+	}
+	return v
+}
+
+func (r *reader) float() float64 {
+	if r.bad || len(r.b) < 8 {
+		r.bad = true
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(r.b)
+	r.b = r.b[8:]
+	return math.Float64frombits(v)
+}
+
+// took consumes the n bytes of a varint (n <= 0: a bad one) and reports
+// whether all is well.
+func (r *reader) took(n int) bool {
+	if r.bad || n <= 0 {
+		r.bad = true
+		return false
+	}
+	r.b = r.b[n:]
+	return true
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -309,8 +309,8 @@ type observation struct {
 
 // observeAnomalies measures one checked event for the contract's anomaly
 // rules; results are the event's results per rule of the contract (for
-// violation_ratio), broken whether it broke a rule. It returns the
-// verdicts of buckets that closed (online).
+// violation_ratio), broken whether it broke a rule. The failures of
+// buckets it closes (online) join the event's violations.
 func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, results []Result, broken bool) {
 	st := c.anomalies
 	if len(st.rules) == 0 {
@@ -409,7 +409,7 @@ func (w *Worker) observeAnomalies(c *contract, pc *partContract, ev *Event, resu
 		st.first = t
 	}
 	st.mu.Unlock()
-	w.judged(c, closed)
+	w.out = w.ch.judged(c, closed, w.out)
 }
 
 // segmentOf is the segment value of an event: "(none)" when its segment
@@ -669,13 +669,13 @@ func skipGap(ar *anomalyRule, sr *series, until int64) {
 	}
 }
 
-// judged counts the verdicts of closed buckets and keeps their failures as
-// samples and violations (returned by Check, or by Tick).
-func (w *Worker) judged(c *contract, closed []closedBucket) {
+// judged counts the verdicts of closed buckets and appends their failures,
+// kept as samples too, to out (what Check, Tick return).
+func (ch *Checker) judged(c *contract, closed []closedBucket, out []Violation) []Violation {
 	if len(closed) == 0 {
-		return
+		return out
 	}
-	w.ch.mu.Lock()
+	ch.mu.Lock()
 	for _, cb := range closed {
 		res := Skip
 		switch {
@@ -684,14 +684,15 @@ func (w *Worker) judged(c *contract, closed []closedBucket) {
 		case cb.v.Judged:
 			res = Pass
 		}
-		w.ch.extra[cb.ar.r.index*int(numResults)+int(res)]++
+		ch.extra[cb.ar.r.index*int(numResults)+int(res)]++
 	}
-	w.ch.mu.Unlock()
+	ch.mu.Unlock()
 	for _, cb := range closed {
 		if cb.v.Fail {
-			w.out = append(w.out, w.ch.anomalyViolation(c, cb))
+			out = append(out, ch.anomalyViolation(c, cb))
 		}
 	}
+	return out
 }
 
 // anomalyViolation is the violation of a failed bucket, kept as a sample.
@@ -735,9 +736,7 @@ func (ch *Checker) Tick(now time.Time, caughtUp bool) []Violation {
 			closed = st.closeDue(clock)
 		}
 		st.mu.Unlock()
-		w := &Worker{ch: ch}
-		w.judged(c, closed)
-		out = append(out, w.out...)
+		out = ch.judged(c, closed, out)
 	}
 	return out
 }
@@ -791,7 +790,6 @@ func (ch *Checker) Finish() {
 			}
 		}
 		st.mu.Unlock()
-		w := &Worker{ch: ch}
-		w.judged(c, closed)
+		ch.judged(c, closed, nil)
 	}
 }

@@ -417,9 +417,7 @@ func (ch *Checker) Adopt(trained *Checker, until time.Time) {
 				}
 				idx := 0
 				if st.segs != nil && tidx > 0 {
-					var admitted bool
-					idx, admitted = st.segs.lookup(name)
-					_ = admitted
+					idx, _ = st.segs.lookup(name)
 				}
 				sr := ar.series[idx]
 				var pts []anomaly.Point

@@ -254,6 +254,12 @@ func TestKcatRunPrometheus(t *testing.T) {
 	if len(want) < 60 {
 		t.Fatalf("compared only %d series", len(want))
 	}
+	// The anomaly rule's latest bucket, through Prometheus (its buckets
+	// close on the wall clock once everything is read).
+	eventually(t, 30*time.Second, "the anomaly rule's series", func() bool {
+		_, ok := promQuery(t, pbase, `assay_anomaly_observed{contract="payments-settled"}`)["payments-settled/volume-normal/"]
+		return ok
+	})
 	if code := stop(t, run, 20*time.Second); code != 0 {
 		t.Errorf("assay run exited %d on SIGTERM, want 0", code)
 	}

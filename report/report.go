@@ -315,10 +315,6 @@ func (r *Report) Text(w io.Writer) error {
 				fmt.Fprintf(&b, "          note: %s\n", m)
 			}
 			for _, ex := range rule.Examples {
-				if ex.Line == 0 && ex.File == "" { // of no one event: a bucket of an anomaly rule
-					fmt.Fprintf(&b, "          %s\n", indented(ex.Reason, "            "))
-					continue
-				}
 				fmt.Fprintf(&b, "          %s: %s\n", where(ex), indented(ex.Reason, "            "))
 			}
 		}
