@@ -151,4 +151,5 @@ rules:
 	if strings.Contains(logs2.String(), "trained from history") {
 		t.Errorf("trained again after a restart:\n%s", logs2.String())
 	}
+	r.shutdown(t) // before the broker closes: it writes what it learned
 }
