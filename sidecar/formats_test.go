@@ -157,9 +157,11 @@ func TestSameVerdictsInEveryFormat(t *testing.T) {
 	} {
 		os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(c), 0o644)
 	}
-	s := startConfig(t, sidecar.Config{Contracts: []string{dir}, Schemas: dec,
+	r := startConfig(t, sidecar.Config{Contracts: []string{dir}, Schemas: dec,
 		Kafka:         kafka.Config{Brokers: broker.ListenAddrs(), Group: "assay-formats", Start: "earliest"},
-		WatchInterval: -1}).s
+		WatchInterval: -1})
+	defer r.shutdown(t) // before the broker closes: it writes its unique keys' state
+	s := r.s
 
 	var jsonRecs, avroRecs, protoRecs, mixedRecs, lateRecs []*kgo.Record
 	for i := range 60 {
